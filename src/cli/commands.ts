@@ -1,0 +1,5 @@
+import type { CliCommand } from './command.js';
+import { configCheck } from './config-check.js';
+
+/** Every `lifeguard` sub-command, in the order `--help` lists them. */
+export const COMMANDS: CliCommand[] = [configCheck];

@@ -1,0 +1,24 @@
+import { ConfigError, configPath, loadConfig } from '../config/load.js';
+import { EXIT, type CliCommand } from './command.js';
+
+export const configCheck: CliCommand = {
+  path: ['config', 'check'],
+  usage: 'lifeguard config check [--config F]',
+  summary: 'Validate the config and the metric templates it references. Exit 0 valid, 2 invalid (one `path: message` per line).',
+  options: {},
+  positionals: [0, 0],
+  async run(args, io) {
+    const file = configPath(args.values.config as string | undefined, io.env);
+    try {
+      const config = loadConfig(file, io.env);
+      const services = Object.keys(config.services).length;
+      const metrics = Object.keys(config.metrics).length;
+      io.out(`${file}: valid (${services} service${services === 1 ? '' : 's'}, ${metrics} metric template${metrics === 1 ? '' : 's'})`);
+      return EXIT.ok;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const line of error.errors) io.err(line);
+      return EXIT.usage;
+    }
+  },
+};

@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import { EXIT, UsageError, type CliCommand, type CliIo } from './command.js';
+
+const COMMON = {
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function overview(commands: CliCommand[]): string {
+  const width = Math.max(...commands.map((c) => c.path.join(' ').length));
+  return [
+    'usage: lifeguard <command> [options]',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`),
+    '',
+    'Every command takes --config F (default: $LIFEGUARD_CONFIG, then ./lifeguard.yaml) and --help.',
+  ].join('\n');
+}
+
+function help(command: CliCommand): string {
+  return `usage: ${command.usage}\n\n${command.summary}`;
+}
+
+/** Picks the command whose words match the longest prefix of argv. */
+function select(commands: CliCommand[], argv: string[]): CliCommand | undefined {
+  return commands
+    .filter((c) => c.path.every((word, i) => argv[i] === word))
+    .sort((a, b) => b.path.length - a.path.length)[0];
+}
+
+/** Runs `lifeguard <argv>`; returns the exit code. Never throws for bad input. */
+export async function dispatch(commands: CliCommand[], argv: string[], io: CliIo): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    (argv.length === 0 ? io.err : io.out)(overview(commands));
+    return argv.length === 0 ? EXIT.usage : EXIT.ok;
+  }
+  const command = select(commands, argv);
+  if (!command) {
+    io.err(`lifeguard: unknown command "${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}"\n\n${overview(commands)}`);
+    return EXIT.usage;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv.slice(command.path.length),
+      options: { ...COMMON, ...command.options },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    io.err(`lifeguard ${command.path.join(' ')}: ${(error as Error).message.split('\n')[0]}\n\nusage: ${command.usage}`);
+    return EXIT.usage;
+  }
+  if (parsed.values.help) {
+    io.out(help(command));
+    return EXIT.ok;
+  }
+  const [min, max] = command.positionals;
+  if (parsed.positionals.length < min || parsed.positionals.length > max) {
+    const what = parsed.positionals.length < min ? 'missing argument' : `unexpected argument "${parsed.positionals[max]}"`;
+    io.err(`lifeguard ${command.path.join(' ')}: ${what}\n\nusage: ${command.usage}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(parsed, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`lifeguard ${command.path.join(' ')}: ${error.message}\n\nusage: ${command.usage}`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { durationSchema } from './duration.js';
+import { metricTemplateSchema } from './metric-schema.js';
+import { checkCrossReferences } from './cross-references.js';
+
+const name = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be lower-case letters, digits and dashes');
+const channel = z.string().regex(/^(#[a-z0-9_-]+|[CG][A-Z0-9]+)$/, 'must be a #channel-name or a channel id such as C0123ABCD');
+const roleMember = z
+  .string()
+  .regex(/^([UW][A-Z0-9]{2,}|@[A-Za-z0-9._-]+)$/, 'must be a Slack user id (U…) or an @usergroup handle');
+
+const approvalRuleSchema = z
+  .object({
+    roles: z.array(name).default([]),
+    count: z.number().int().min(0),
+  })
+  .strict()
+  .refine((rule) => rule.count === 0 || rule.roles.length > 0, {
+    message: 'an approval count above 0 needs at least one role that may approve',
+    path: ['roles'],
+  });
+export type ApprovalRule = z.infer<typeof approvalRuleSchema>;
+
+const freezeSchema = z
+  .object({
+    cron: z.string().min(1),
+    duration: durationSchema,
+    reason: z.string().min(1),
+  })
+  .strict();
+export type Freeze = z.infer<typeof freezeSchema>;
+
+const environmentSchema = z
+  .object({
+    cluster: name,
+    approvals: z
+      .object({
+        release: approvalRuleSchema.default({ roles: [], count: 0 }),
+        rollback: approvalRuleSchema.default({ roles: [], count: 0 }),
+      })
+      .strict()
+      .default({ release: { roles: [], count: 0 }, rollback: { roles: [], count: 0 } }),
+    freezes: z.array(freezeSchema).default([]),
+    rollbackCooldown: durationSchema.prefault('10m'),
+  })
+  .strict();
+export type Environment = z.infer<typeof environmentSchema>;
+
+const trafficSchema = z.union([
+  z.object({ istio: z.object({ virtualService: name, route: z.string().optional() }).strict() }).strict(),
+  z.object({ gatewayApi: z.object({ httpRoute: name }).strict() }).strict(),
+  z.object({ replicas: z.object({}).strict() }).strict(),
+]);
+export type Traffic = z.infer<typeof trafficSchema>;
+
+const analysisSchema = z
+  .object({
+    interval: durationSchema,
+    metrics: z.array(name).min(1, 'name at least one metric'),
+    score: z
+      .object({ pass: z.number().min(0).max(100), marginal: z.number().min(0).max(100) })
+      .strict()
+      .refine((s) => s.marginal <= s.pass, { message: 'marginal must not be above pass' })
+      .default({ pass: 80, marginal: 60 }),
+    maxInconclusive: z.number().int().min(1).default(3),
+  })
+  .strict();
+
+const serviceEnvironmentSchema = z
+  .object({
+    namespace: name,
+    stable: name,
+    canary: name,
+    container: name,
+    traffic: trafficSchema,
+    steps: z.array(z.number().int().min(1).max(100)).min(1),
+    stepDuration: durationSchema,
+    pauseForApprovalAt: z.array(z.number().int().min(1).max(100)).default([]),
+    analysis: analysisSchema,
+  })
+  .strict();
+export type ServiceEnvironment = z.infer<typeof serviceEnvironmentSchema>;
+
+const serviceSchema = z
+  .object({
+    channel,
+    environments: z.record(name, serviceEnvironmentSchema),
+  })
+  .strict();
+export type Service = z.infer<typeof serviceSchema>;
+
+export const URGENCIES = ['critical', 'high', 'medium', 'low'] as const;
+export type Urgency = (typeof URGENCIES)[number];
+
+export const configSchema = z
+  .object({
+    slack: z
+      .object({
+        releaseChannel: channel,
+        incidentChannel: channel,
+        approvalTtl: durationSchema.prefault('4h'),
+        healthSummaryCron: z.string().default('0 9 * * 1-5'),
+      })
+      .strict(),
+    prometheus: z
+      .object({
+        url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+        timeout: durationSchema.prefault('5s'),
+      })
+      .strict(),
+    clusters: z.record(name, z.object({ context: z.string().min(1).optional() }).strict()),
+    roles: z.record(name, z.array(roleMember).min(1, 'list at least one member')),
+    environments: z.record(name, environmentSchema),
+    hotfix: z
+      .object({
+        approvers: z.object(Object.fromEntries(URGENCIES.map((u) => [u, z.array(name)])) as Record<Urgency, z.ZodArray<typeof name>>).strict(),
+      })
+      .strict(),
+    metrics: z.record(name, metricTemplateSchema),
+    services: z.record(name, serviceSchema),
+  })
+  .strict()
+  .superRefine(checkCrossReferences);
+
+export type Config = z.infer<typeof configSchema>;
+export type MetricTemplate = Config['metrics'][string];
