@@ -1,0 +1,56 @@
+/**
+ * Schema versions, applied in order; `PRAGMA user_version` records the last applied.
+ * Append new versions; never edit one that has shipped.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'audit log',
+    sql: `
+      CREATE TABLE audit_log (
+        id        INTEGER PRIMARY KEY,
+        at        TEXT NOT NULL,
+        actor     TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        subject   TEXT NOT NULL,
+        detail    TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash      TEXT NOT NULL
+      );
+      CREATE INDEX audit_log_at ON audit_log (at);
+      CREATE INDEX audit_log_subject ON audit_log (subject, id);
+      -- Append-only: the app never changes a row; these make an accidental UPDATE or DELETE fail loudly.
+      CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    `,
+  },
+  {
+    version: 2,
+    name: 'releases',
+    sql: `
+      CREATE TABLE releases (
+        id           TEXT PRIMARY KEY,
+        kind         TEXT NOT NULL CHECK (kind IN ('release', 'rollback', 'hotfix')),
+        service      TEXT NOT NULL,
+        environment  TEXT NOT NULL,
+        from_version TEXT,
+        to_version   TEXT,
+        state        TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        reason       TEXT,
+        created_at   TEXT NOT NULL,
+        finished_at  TEXT,
+        outcome      TEXT
+      );
+      CREATE INDEX releases_service ON releases (service, environment, created_at);
+    `,
+  },
+];

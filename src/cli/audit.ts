@@ -1,0 +1,95 @@
+import { openStore, StoreError, type Store } from '../adapters/sqlite/store.js';
+import type { AuditRow } from '../adapters/sqlite/audit-chain.js';
+import { EXIT, UsageError, type CliCommand, type CliIo } from './command.js';
+import { dbPath, operatorActor } from './operator.js';
+import { parseTimeArg } from './time-arg.js';
+
+const dbOption = { db: { type: 'string' } } as const;
+
+function withStore(file: string, readonly: boolean, io: CliIo, fn: (store: Store) => number): number {
+  let store: Store;
+  try {
+    store = openStore(file, { readonly });
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    io.err(`lifeguard: ${error.message}`);
+    return EXIT.usage;
+  }
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+export const auditVerify: CliCommand = {
+  path: ['audit', 'verify'],
+  usage: 'lifeguard audit verify [--db F]',
+  summary: 'Recompute the audit log hash chain. Exit 0 intact; 1 broken, naming the first broken id.',
+  options: dbOption,
+  positionals: [0, 0],
+  async run(args, io) {
+    const file = dbPath(args.values.db, io.env);
+    return withStore(file, true, io, (store) => {
+      const check = store.audit.verify();
+      if (check.ok) {
+        io.out(`audit log intact: ${check.rows} row${check.rows === 1 ? '' : 's'} verified (${file})`);
+        return EXIT.ok;
+      }
+      io.out(`audit log BROKEN at id ${check.brokenId}: ${check.reason} (${file})`);
+      return EXIT.failed;
+    });
+  },
+};
+
+const CSV_COLUMNS = ['id', 'at', 'actor', 'action', 'subject', 'detail', 'prev_hash', 'hash'] as const;
+
+function csvField(value: string | number): string {
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function jsonLine(row: AuditRow): string {
+  return JSON.stringify({ ...row, detail: JSON.parse(row.detail) as unknown });
+}
+
+export const auditExport: CliCommand = {
+  path: ['audit', 'export'],
+  usage: 'lifeguard audit export [--db F] [--since <time>] [--format jsonl|csv]',
+  summary: 'Write the audit log to stdout as JSON lines (default) or CSV; --since takes RFC 3339, unix seconds or a duration ago (24h).',
+  options: { ...dbOption, since: { type: 'string' }, format: { type: 'string' } },
+  positionals: [0, 0],
+  async run(args, io) {
+    const format = (args.values.format as string | undefined) ?? 'jsonl';
+    if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format: "${format}" is not one of jsonl, csv`);
+    const since = typeof args.values.since === 'string' ? parseTimeArg(args.values.since, '--since').toISOString() : undefined;
+    return withStore(dbPath(args.values.db, io.env), true, io, (store) => {
+      if (format === 'csv') io.out(CSV_COLUMNS.join(','));
+      for (const row of store.audit.rows({ since })) {
+        io.out(format === 'csv' ? CSV_COLUMNS.map((c) => csvField(row[c])).join(',') : jsonLine(row));
+      }
+      return EXIT.ok;
+    });
+  },
+};
+
+export const auditNote: CliCommand = {
+  path: ['audit', 'note'],
+  usage: 'lifeguard audit note <text> [--subject <service/env>] [--db F]',
+  summary: 'Append an operator note to the audit log (e.g. a change made by hand while Slack was down); actor from LIFEGUARD_OPERATOR or the OS user.',
+  options: { ...dbOption, subject: { type: 'string' } },
+  positionals: [1, 1],
+  async run(args, io) {
+    const text = args.positionals[0]!.trim();
+    if (!text) throw new UsageError('the note is empty');
+    const subject = (args.values.subject as string | undefined) ?? '-';
+    if (subject !== '-' && !/^[a-z0-9-]+\/[a-z0-9-]+$/.test(subject)) {
+      throw new UsageError(`--subject: "${subject}" is not of the form <service>/<environment>`);
+    }
+    return withStore(dbPath(args.values.db, io.env), false, io, (store) => {
+      const record = store.audit.append({ actor: operatorActor(io.env), action: 'operator.note', subject, detail: { text } });
+      io.out(`noted as audit row ${record.id} by ${record.actor}`);
+      return EXIT.ok;
+    });
+  },
+};

@@ -1,0 +1,53 @@
+import { openStore, StoreError } from '../adapters/sqlite/store.js';
+import { listHistory, type ReleaseRow } from '../adapters/sqlite/releases.js';
+import { EXIT, type CliCommand } from './command.js';
+import { dbPath } from './operator.js';
+
+function duration(row: ReleaseRow): string {
+  if (!row.finished_at) return 'running';
+  const seconds = Math.round((Date.parse(row.finished_at) - Date.parse(row.created_at)) / 1000);
+  return seconds >= 120 ? `${Math.round(seconds / 60)}m` : `${seconds}s`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+}
+
+export const history: CliCommand = {
+  path: ['history'],
+  usage: 'lifeguard history <service> [--env <env>] [--json] [--db F]',
+  summary: 'Releases, rollbacks and hotfixes of a service, newest first, with outcome and duration.',
+  options: { env: { type: 'string' }, json: { type: 'boolean' }, db: { type: 'string' } },
+  positionals: [1, 1],
+  async run(args, io) {
+    const service = args.positionals[0]!;
+    const env = args.values.env as string | undefined;
+    let store;
+    try {
+      store = openStore(dbPath(args.values.db, io.env));
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      io.err(`lifeguard: ${error.message}`);
+      return EXIT.usage;
+    }
+    try {
+      const rows = listHistory(store.db, service, env);
+      if (args.values.json) {
+        io.out(JSON.stringify(rows.map((r) => ({ ...r, duration: duration(r) })), null, 2));
+      } else if (rows.length === 0) {
+        io.out(`no releases or rollbacks recorded for ${service}${env ? ` in ${env}` : ''}`);
+      } else {
+        io.out(
+          table([
+            ['ID', 'KIND', 'ENV', 'FROM', 'TO', 'STATE', 'OUTCOME', 'BY', 'STARTED', 'DURATION'],
+            ...rows.map((r) => [r.id, r.kind, r.environment, r.from_version ?? '-', r.to_version ?? '-', r.state, r.outcome ?? '-', r.requested_by, r.created_at, duration(r)]),
+          ]),
+        );
+      }
+      return EXIT.ok;
+    } finally {
+      store.close();
+    }
+  },
+};
