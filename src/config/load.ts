@@ -69,11 +69,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new ConfigError(file, [`(file): cannot read ${file}: ${why}`]);
   }
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
-      doc.errors.map((e) => `(yaml): line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`),
+      doc.errors.map((e) => `(yaml): line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split(' at line ')[0]?.split('\n')[0]}`),
     );
   }
   return parseConfig(doc.toJS(), file, env);

@@ -50,7 +50,7 @@ const trafficSchema = z.union([
   z.object({ istio: z.object({ virtualService: name, route: z.string().optional() }).strict() }).strict(),
   z.object({ gatewayApi: z.object({ httpRoute: name }).strict() }).strict(),
   z.object({ replicas: z.object({}).strict() }).strict(),
-]);
+], { error: 'must be one of { istio: { virtualService } }, { gatewayApi: { httpRoute } } or { replicas: {} }' });
 export type Traffic = z.infer<typeof trafficSchema>;
 
 const analysisSchema = z

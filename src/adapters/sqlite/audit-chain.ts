@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** prev_hash of the first row. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -20,7 +20,7 @@ export interface AuditRow {
  */
 export function rowHash(row: Omit<AuditRow, 'hash'>): string {
   const body = JSON.stringify([row.id, row.at, row.actor, row.action, row.subject, row.detail]);
-  return createHash('sha256').update(row.prev_hash).update('\n').update(body).digest('hex');
+  return hash('sha256', `${row.prev_hash}\n${body}`, 'hex');
 }
 
 export type ChainCheck =
