@@ -110,3 +110,19 @@ export function judgeVote(
   if (click.decision === 'reject') return { ok: true, vote, next: 'refused' };
   return { ok: true, vote, next: isSatisfied(request.requirement, [...request.votes, vote]) ? 'granted' : 'pending' };
 }
+
+/**
+ * How a hotfix rolls out by urgency (DESIGN §1): critical goes straight to 100% watched by analysis, high is a
+ * fast canary (first step, then all), medium and low follow the environment's normal canary with its pauses.
+ */
+export function hotfixRollout(
+  urgency: Urgency,
+  plan: { steps: readonly number[]; pauseForApprovalAt: readonly number[] },
+): { strategy: string; steps: number[]; pauseForApprovalAt: number[] } {
+  if (urgency === 'critical') return { strategy: 'direct rollout, watched by analysis', steps: [100], pauseForApprovalAt: [] };
+  if (urgency === 'high') {
+    const first = plan.steps[0] ?? 100;
+    return { strategy: 'fast canary', steps: first === 100 ? [100] : [first, 100], pauseForApprovalAt: [] };
+  }
+  return { strategy: 'canary', steps: [...plan.steps], pauseForApprovalAt: [...plan.pauseForApprovalAt] };
+}
