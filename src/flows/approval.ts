@@ -132,6 +132,20 @@ export class ApprovalFlow {
    * approvers at once and retried requests can only ever move a request once.
    */
   async vote(id: number, user: string, decision: 'approve' | 'reject', reason?: string): Promise<VoteResult> {
+    const result = await this.judge(id, user, decision, reason, true);
+    if (result.ok && result.record.state === 'granted') await this.execute(result.record);
+    return result;
+  }
+
+  /**
+   * Whether a click would count, without recording it: used before asking a rejecter why, so nobody types a
+   * reason only to be refused. A refusal is audited all the same.
+   */
+  check(id: number, user: string, decision: 'approve' | 'reject'): Promise<VoteResult> {
+    return this.judge(id, user, decision, undefined, false);
+  }
+
+  private async judge(id: number, user: string, decision: 'approve' | 'reject', reason: string | undefined, record: boolean): Promise<VoteResult> {
     const { store, clock, roles } = this.deps;
     const before = store.approvals.get(id);
     if (!before) {
@@ -139,7 +153,7 @@ export class ApprovalFlow {
       return { ok: false, denial: { reason: 'not-found', id } };
     }
     const userRoles = await roles.rolesOf(user, before.requirement.roles);
-    const result = store.transaction((): VoteResult => {
+    return store.transaction((): VoteResult => {
       const current = store.approvals.get(id)!;
       const subject = `${current.service}/${current.environment}`;
       const now = clock.now();
@@ -156,6 +170,7 @@ export class ApprovalFlow {
         });
         return { ok: false, denial: judged.denial, record: store.approvals.get(id) };
       }
+      if (!record) return { ok: true, record: current, vote: judged.vote };
       store.approvals.addVote(id, judged.vote);
       store.audit.append({
         actor: user,
@@ -176,8 +191,6 @@ export class ApprovalFlow {
       }
       return { ok: true, record: store.approvals.get(id)!, vote: judged.vote };
     });
-    if (result.ok && result.record.state === 'granted') await this.execute(result.record);
-    return result;
   }
 
   private async execute(record: ApprovalRecord): Promise<void> {

@@ -63,11 +63,10 @@ export class SlackStandin {
   private serial = 0;
   private waiters: (() => void)[] = [];
 
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-    options: StandinOptions,
-  ) {
+  private readonly server: Server;
+
+  private constructor(options: StandinOptions) {
+    this.server = createServer((req, res) => void this.handle(req, res));
     this.botToken = options.botToken ?? 'xoxb-standin-bot-token';
     this.appToken = options.appToken ?? 'xapp-standin-app-token';
     this.channels = options.channels ?? [
@@ -77,15 +76,17 @@ export class SlackStandin {
     ];
     this.usergroups = options.usergroups ?? [];
     this.users = new Set(options.users ?? []);
-    this.socket = new SocketModeStandin(server, this.appToken);
+    this.socket = new SocketModeStandin(this.server, this.appToken);
   }
 
   static async start(options: StandinOptions = {}): Promise<SlackStandin> {
-    let standin: SlackStandin | undefined;
-    const server = createServer((req, res) => void standin!.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    standin = new SlackStandin(server, (server.address() as AddressInfo).port, options);
+    const standin = new SlackStandin(options);
+    await new Promise<void>((resolve) => standin.server.listen(0, '127.0.0.1', resolve));
     return standin;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
   }
 
   /** What SLACK_API_URL should be. */

@@ -29,9 +29,10 @@ export function clip(text: string, max: number): string {
   return `${text.slice(0, Math.max(0, keep))}${note(text.length - Math.max(0, keep))}`;
 }
 
-/** A code block clipped so the fences survive. */
+/** A code block, its text escaped (Slack parses `<…>` even inside one) and clipped so the fences survive. */
 export function codeBlock(text: string, max: number): string {
-  return `\`\`\`${clip(text, max - 6)}\`\`\``;
+  const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return `\`\`\`${clip(escaped, max - 6)}\`\`\``;
 }
 
 function textLength(block: KnownBlock): number {

@@ -1,0 +1,130 @@
+import { App, HTTPReceiver, SocketModeReceiver, type webApi } from '@slack/bolt';
+import type { RequestListener } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import { ApprovalFlow, type ApprovalExecutors, type ApprovalStore } from '../../flows/approval.js';
+import type { Metrics } from '../../metrics.js';
+import type { Clock } from '../../ports.js';
+import { boltLogger } from './bolt-logger.js';
+import type { DeploymentStatus } from './deployment-status.js';
+import { RECEIVED_AT, type HistoryReader } from './handlers/deps.js';
+import { registerCommands } from './handlers/commands.js';
+import { registerInteractions } from './handlers/interactions.js';
+import { PostingQueue } from './posting-queue.js';
+import { UsergroupDirectory } from './usergroups.js';
+import { webClientOptions } from './web-client.js';
+
+export interface SlackCredentials {
+  botToken: string;
+  signingSecret: string;
+  /** Set: Socket Mode. Unset: HTTP mode on POST /slack/events. */
+  appToken?: string | undefined;
+  /** Where the Web API lives (SLACK_API_URL); Slack's own when unset. */
+  apiUrl?: string | undefined;
+}
+
+export interface SlackAppOptions {
+  credentials: SlackCredentials;
+  config: Config;
+  store: ApprovalStore;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  status?: DeploymentStatus | undefined;
+  history?: HistoryReader | undefined;
+  executors?: ApprovalExecutors;
+  /** Defaults suit Slack; tests shorten them. */
+  tuning?: { minPostIntervalMs?: number; usergroupTtlMs?: number; statusTimeoutMs?: number };
+}
+
+export interface SlackApp {
+  mode: 'http' | 'socket';
+  app: App;
+  client: webApi.WebClient;
+  flow: ApprovalFlow;
+  queue: PostingQueue;
+  /** HTTP mode: serves POST /slack/events (signature checked by Bolt). */
+  requestListener: RequestListener | undefined;
+  /** Socket Mode: connects. HTTP mode: nothing to do, the server carries the requests. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Marks when a request reached us, so ack latency counts the time Slack is waiting. */
+export function stampArrival(req: object): void {
+  (req as Record<string, unknown>)[RECEIVED_AT] = performance.now();
+}
+
+function arrival(source: unknown): Record<string, number> {
+  const stamped = (source as Record<string, unknown> | undefined)?.[RECEIVED_AT];
+  return { [RECEIVED_AT]: typeof stamped === 'number' ? stamped : performance.now() };
+}
+
+/** The Bolt app with our receiver, Web API client policy, posting queue, role directory and handlers. */
+export function createSlackApp(options: SlackAppOptions): SlackApp {
+  const { credentials, log } = options;
+  const logger = boltLogger(log);
+  const clientOptions = webClientOptions(credentials.apiUrl, logger);
+  const socket = credentials.appToken !== undefined && credentials.appToken !== '';
+  const receiver = socket
+    ? new SocketModeReceiver({
+        appToken: credentials.appToken!,
+        logger,
+        installerOptions: { clientOptions },
+        customPropertiesExtractor: () => arrival(undefined),
+      })
+    : new HTTPReceiver({
+        signingSecret: credentials.signingSecret,
+        endpoints: '/slack/events',
+        logger,
+        customPropertiesExtractor: (req) => arrival(req),
+      });
+  const app = new App({ token: credentials.botToken, receiver, logger, clientOptions });
+  const client = app.client;
+  const queue = new PostingQueue({
+    client,
+    audit: options.store.audit,
+    log,
+    metrics: options.metrics,
+    ...(options.tuning?.minPostIntervalMs !== undefined ? { minIntervalMs: options.tuning.minPostIntervalMs } : {}),
+  });
+  const directory = new UsergroupDirectory({
+    client,
+    roles: options.config.roles,
+    log,
+    ...(options.tuning?.usergroupTtlMs !== undefined ? { ttlMs: options.tuning.usergroupTtlMs } : {}),
+  });
+  const flow = new ApprovalFlow({ store: options.store, clock: options.clock, roles: directory, ...(options.executors ? { executors: options.executors } : {}) });
+  const deps = {
+    config: options.config,
+    flow,
+    queue,
+    status: options.status,
+    history: options.history,
+    audit: options.store.audit,
+    log,
+    metrics: options.metrics,
+    statusTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000,
+  };
+  registerCommands(app, deps);
+  registerInteractions(app, deps);
+  app.error(async (error) => {
+    log.error({ err: error }, 'a Slack handler failed');
+  });
+
+  return {
+    mode: socket ? 'socket' : 'http',
+    app,
+    client,
+    flow,
+    queue,
+    requestListener: socket ? undefined : (receiver as HTTPReceiver).requestListener,
+    start: async () => {
+      if (socket) await app.start();
+    },
+    stop: async () => {
+      if (socket) await app.stop();
+      await queue.drain();
+    },
+  };
+}

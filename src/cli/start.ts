@@ -1,0 +1,34 @@
+import { ConfigError } from '../config/load.js';
+import { StoreError } from '../adapters/sqlite/store.js';
+import { startLifeguard, StartupError } from '../main.js';
+import { EXIT, type CliCommand } from './command.js';
+
+export const start: CliCommand = {
+  path: ['start'],
+  usage: 'lifeguard start [--config F]',
+  summary: 'Run the bot: Slack (HTTP on PORT, or Socket Mode when SLACK_APP_TOKEN is set), /healthz, /readyz, /metrics.',
+  options: {},
+  positionals: [0, 0],
+  async run(args, io) {
+    let lifeguard;
+    try {
+      lifeguard = await startLifeguard({ env: io.env, configFile: args.values.config as string | undefined });
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        for (const line of error.errors) io.err(line);
+        return EXIT.usage;
+      }
+      if (error instanceof StartupError || error instanceof StoreError || (error instanceof Error && error.message.startsWith('invalid environment'))) {
+        io.err(`lifeguard start: ${error.message}`);
+        return error instanceof StoreError ? EXIT.failed : EXIT.usage;
+      }
+      throw error;
+    }
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await lifeguard.stop();
+    return EXIT.ok;
+  },
+};
