@@ -8,17 +8,15 @@ import type { DeploymentSnapshot, DeploymentStatus } from '../../../src/adapters
  * which is built separately, so that the Slack handlers really wait on a slow network dependency.
  */
 export class SlowCluster implements DeploymentStatus {
-  readonly requests: string[] = [];
-
   private constructor(
     private readonly server: Server,
-    private readonly delayMs: number,
+    readonly requests: string[],
   ) {}
 
   static async start(delayMs: number): Promise<SlowCluster> {
-    let cluster: SlowCluster | undefined;
+    const requests: string[] = [];
     const server = createServer((req, res) => {
-      cluster!.requests.push(req.url ?? '');
+      requests.push(req.url ?? '');
       const match = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)$/.exec(req.url ?? '');
       setTimeout(() => {
         if (!match) return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404 }));
@@ -33,12 +31,7 @@ export class SlowCluster implements DeploymentStatus {
       }, delayMs);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cluster = new SlowCluster(server, delayMs);
-    return cluster;
-  }
-
-  get delay(): number {
-    return this.delayMs;
+    return new SlowCluster(server, requests);
   }
 
   async describe(service: string, environment: string): Promise<DeploymentSnapshot> {
