@@ -11,7 +11,8 @@ import {
   type ReleaseCommand,
   type RollbackCommand,
 } from '../../../../commands/index.js';
-import { hotfixRollout, requirementFor, type ApprovalKind } from '../../../domain/approval.js';
+import { hotfixRollout, requirementFor } from '../../../domain/approval.js';
+import type { DeploymentSnapshot } from '../deployment-status.js';
 import type { RequestSummary } from '../blocks/request-card.js';
 import { requestCard } from '../blocks/request-card.js';
 import { errorReply, helpReply, note, usageError } from '../blocks/replies.js';
@@ -37,7 +38,7 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
         response_type: 'ephemeral',
         ...note(`:hourglass_flowing_sand: Preparing the release card for ${cmd.service} ${escape(cmd.version)} in ${cmd.env}…`),
       });
-      return guarded(deps, respond, () => openRequest(deps, respond, 'release', command.user_id, cmd));
+      return guarded(deps, respond, () => openRequest(deps, respond, command.user_id, { kind: 'release', command: cmd }));
     }
     if (cmd.action === 'status') {
       await timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...note(':mag: Looking it up…') });
@@ -60,7 +61,7 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
       response_type: 'ephemeral',
       ...note(`:hourglass_flowing_sand: Preparing the rollback plan for ${parsed.command.service} in ${parsed.command.env}…`),
     });
-    return guarded(deps, respond, () => openRequest(deps, respond, 'rollback', command.user_id, parsed.command));
+    return guarded(deps, respond, () => openRequest(deps, respond, command.user_id, { kind: 'rollback', command: parsed.command }));
   });
 
   app.command('/hotfix', async ({ command, ack, respond, context }) => {
@@ -70,7 +71,7 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
       response_type: 'ephemeral',
       ...note(`:hourglass_flowing_sand: Preparing the ${parsed.command.urgency} hotfix card for ${parsed.command.service} ${escape(parsed.command.version)}…`),
     });
-    return guarded(deps, respond, () => openRequest(deps, respond, 'hotfix', command.user_id, parsed.command));
+    return guarded(deps, respond, () => openRequest(deps, respond, command.user_id, { kind: 'hotfix', command: parsed.command }));
   });
 }
 
@@ -91,38 +92,36 @@ type Requested =
   | { kind: 'rollback'; command: RollbackCommand }
   | { kind: 'hotfix'; command: HotfixCommand };
 
-async function openRequest<K extends ApprovalKind>(
-  deps: HandlerDeps,
-  respond: RespondFn,
-  kind: K,
-  requester: string,
-  command: Extract<Requested, { kind: K }>['command'],
-): Promise<void> {
+/** What the plan card shows, from the command, the service's rollout plan and the deployment as it runs now. */
+function summarise(requested: Requested, plan: { steps: number[]; pauseForApprovalAt: number[] }, current: DeploymentSnapshot | null): RequestSummary {
+  switch (requested.kind) {
+    case 'hotfix':
+      return { kind: 'hotfix', command: requested.command, current, ...hotfixRollout(requested.command.urgency, plan) };
+    case 'rollback':
+      return { kind: 'rollback', command: requested.command, current };
+    case 'release': {
+      const { service, env, version, strategy } = requested.command;
+      const rolling = strategy === 'rolling';
+      return {
+        kind: 'release',
+        command: { service, env, version, strategy },
+        current,
+        steps: rolling ? [100] : plan.steps,
+        pauseForApprovalAt: rolling ? [] : plan.pauseForApprovalAt,
+      };
+    }
+  }
+}
+
+/** Opens an approval request for the command and posts its card in the service's channel. */
+async function openRequest(deps: HandlerDeps, respond: RespondFn, requester: string, requested: Requested): Promise<void> {
   const { config } = deps;
+  const { kind, command } = requested;
   const service = config.services[command.service]!;
-  const plan = service.environments[command.env]!;
   const lookup = await lookUp(deps, command.service, command.env);
   if (!lookup.ok) deps.log.warn({ service: command.service, env: command.env, why: lookup.why }, 'posting a plan without the running version');
-  const current = lookup.ok ? lookup.snapshot : null;
-
-  let summary: RequestSummary;
-  let urgency: HotfixCommand['urgency'] | undefined;
-  if (kind === 'hotfix') {
-    const hotfix = command as HotfixCommand;
-    urgency = hotfix.urgency;
-    summary = { kind: 'hotfix', command: hotfix, current, ...hotfixRollout(hotfix.urgency, plan) };
-  } else if (kind === 'rollback') {
-    summary = { kind: 'rollback', command: command as RollbackCommand, current };
-  } else {
-    const release = command as ReleaseAction<'start'>;
-    summary = {
-      kind: 'release',
-      command: { service: release.service, env: release.env, version: release.version, strategy: release.strategy },
-      current,
-      steps: release.strategy === 'rolling' ? [100] : plan.steps,
-      pauseForApprovalAt: release.strategy === 'rolling' ? [] : plan.pauseForApprovalAt,
-    };
-  }
+  const summary = summarise(requested, service.environments[command.env]!, lookup.ok ? lookup.snapshot : null);
+  const urgency = requested.kind === 'hotfix' ? requested.command.urgency : undefined;
 
   const record = deps.flow.open({
     kind,
