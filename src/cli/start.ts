@@ -5,14 +5,15 @@ import { EXIT, type CliCommand } from './command.js';
 
 export const start: CliCommand = {
   path: ['start'],
-  usage: 'lifeguard start [--config F]',
-  summary: 'Run the bot: Slack (HTTP on PORT, or Socket Mode when SLACK_APP_TOKEN is set), /healthz, /readyz, /metrics.',
-  options: {},
+  usage: 'lifeguard start [--config F] [--host H]',
+  summary: 'Run the bot: Slack (HTTP on PORT, or Socket Mode when SLACK_APP_TOKEN is set), /healthz, /readyz, /metrics. --host: the interface to listen on (default all).',
+  options: { host: { type: 'string' } },
   positionals: [0, 0],
   async run(args, io) {
     let lifeguard;
     try {
-      lifeguard = await startLifeguard({ env: io.env, configFile: args.values.config as string | undefined });
+      const host = args.values.host as string | undefined;
+      lifeguard = await startLifeguard({ env: io.env, configFile: args.values.config as string | undefined, ...(host ? { host } : {}) });
     } catch (error) {
       if (error instanceof ConfigError) {
         for (const line of error.errors) io.err(line);
