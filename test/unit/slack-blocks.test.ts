@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { releaseCard } from '../../src/adapters/slack/blocks/release-card.js';
 import { rollbackPlan } from '../../src/adapters/slack/blocks/rollback-plan.js';
 import { verdictPost, type MetricRow } from '../../src/adapters/slack/blocks/verdict.js';
-import { errorReply, helpReply, resultPost, usageError } from '../../src/adapters/slack/blocks/replies.js';
+import { errorReply, helpReply, resultPost, stepPost, usageError } from '../../src/adapters/slack/blocks/replies.js';
 import { requestCard } from '../../src/adapters/slack/blocks/request-card.js';
 import { fitMessage, type SlackMessage } from '../../src/adapters/slack/blocks/fit.js';
 import type { ApprovalView } from '../../src/adapters/slack/blocks/approvals.js';
@@ -115,6 +115,7 @@ describe('Block Kit builders', () => {
     expect(errorReply('Could not read checkout in production', 'the cluster did not answer in 30 s', 'Try again, or use lifeguard rollback from a terminal.')).toMatchSnapshot();
     expect(usageError('unknown service "chekout": did you mean checkout?', RELEASE_USAGE)).toMatchSnapshot();
     acceptedBySlack(helpReply([RELEASE_USAGE]));
+    expect(stepPost({ service: 'checkout', environment: 'production', index: 2, total: 4, weight: 25, detail: 'analysis every 30s for 5m' })).toMatchSnapshot();
   });
 });
 

@@ -150,7 +150,8 @@ export class SlackStandin {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
+    const raw = await readBody(req);
+    const body = raw.toString('utf8');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method === 'POST' && url.pathname.startsWith('/response/')) {
       const args = parseArgs(req.headers['content-type'], body);
@@ -162,10 +163,12 @@ export class SlackStandin {
     if (req.method === 'POST' && url.pathname.startsWith('/upload/')) {
       const upload = this.uploads.get(url.pathname.slice('/upload/'.length));
       if (!upload) return send(res, 404, { ok: false, error: 'unknown upload' });
-      upload.received = body.length;
-      this.record({ method: 'upload', args: { file: url.pathname, bytes: body.length }, token: undefined, response: { ok: true }, status: 200, at: Date.now() });
+      // Slack takes the bytes raw or as one multipart/form-data file part.
+      const bytes = uploadedBytes(req.headers['content-type'], raw);
+      upload.received = bytes;
+      this.record({ method: 'upload', args: { file: url.pathname, bytes }, token: undefined, response: { ok: true }, status: 200, at: Date.now() });
       res.writeHead(200, { 'content-type': 'text/plain' });
-      return void res.end(`OK - ${body.length}`);
+      return void res.end(`OK - ${bytes}`);
     }
     if (req.method !== 'POST' || !url.pathname.startsWith('/api/')) return send(res, 404, { ok: false, error: 'unknown_method' });
 
@@ -316,13 +319,23 @@ export class SlackStandin {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+function uploadedBytes(contentType: string | undefined, raw: Buffer): number {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType ?? '');
+  if (!contentType?.startsWith('multipart/form-data') || !boundary) return raw.length;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const start = raw.indexOf(delimiter);
+  const headersEnd = raw.indexOf('\r\n\r\n', start);
+  const end = raw.indexOf(Buffer.from(`\r\n--${boundary[1] ?? boundary[2]}`), headersEnd);
+  return start < 0 || headersEnd < 0 || end < 0 ? raw.length : end - (headersEnd + 4);
 }
 
 function parseArgs(contentType: string | undefined, body: string): Record<string, unknown> {

@@ -56,3 +56,26 @@ export function helpReply(usages: string[]): SlackMessage {
     ],
   });
 }
+
+export interface StepInput {
+  service: string;
+  environment: string;
+  /** 1-based. */
+  index: number;
+  total: number;
+  weight: number;
+  /** e.g. `analysis every 30s for 5m`. */
+  detail: string;
+}
+
+/** A rollout step starting, posted in the card's thread. */
+export function stepPost(input: StepInput): SlackMessage {
+  const text = `Step ${input.index}/${input.total}: canary at ${input.weight}%`;
+  return fitMessage({
+    text: `${input.service}/${input.environment} ${text}`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `:arrow_forward: *${text}*` } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: escape(input.detail) }] },
+    ],
+  });
+}
