@@ -33,6 +33,8 @@ export interface ApprovalRepository {
   /** Compare-and-set: moves the request from `from` to `to`; false when it was no longer in `from`. */
   transition(id: number, from: ApprovalState, to: ApprovalState, at: Date): boolean;
   attachMessage(id: number, channel: string, ts: string): void;
+  /** Ids of pending requests whose expiry is at or before `at`. */
+  pendingExpiredBy(at: Date): number[];
 }
 
 export interface ApprovalStore {
@@ -191,6 +193,25 @@ export class ApprovalFlow {
       }
       return { ok: true, record: store.approvals.get(id)!, vote: judged.vote };
     });
+  }
+
+  /** Marks every pending request past its expiry as expired (each with its audit row); returns them. */
+  expireDue(): ApprovalRecord[] {
+    const { store, clock } = this.deps;
+    const now = clock.now();
+    return store.transaction(() =>
+      store.approvals.pendingExpiredBy(now).flatMap((id) => {
+        if (!store.approvals.transition(id, 'pending', 'expired', now)) return [];
+        const record = store.approvals.get(id)!;
+        store.audit.append({
+          actor: 'lifeguard',
+          action: 'approval.expired',
+          subject: `${record.service}/${record.environment}`,
+          detail: { request: id, expiresAt: record.expiresAt.toISOString() },
+        });
+        return [record];
+      }),
+    );
   }
 
   private async execute(record: ApprovalRecord): Promise<void> {

@@ -1,5 +1,6 @@
 import { App, HTTPReceiver, SocketModeReceiver, type webApi } from '@slack/bolt';
 import type { RequestListener } from 'node:http';
+import { schedule, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import { ApprovalFlow, type ApprovalExecutors, type ApprovalStore } from '../../flows/approval.js';
@@ -8,6 +9,7 @@ import type { Clock } from '../../ports.js';
 import { boltLogger } from './bolt-logger.js';
 import type { DeploymentStatus } from './deployment-status.js';
 import { RECEIVED_AT, type HistoryReader } from './handlers/deps.js';
+import { sweepExpired } from './handlers/cards.js';
 import { registerCommands } from './handlers/commands.js';
 import { registerInteractions } from './handlers/interactions.js';
 import { PostingQueue } from './posting-queue.js';
@@ -45,7 +47,9 @@ export interface SlackApp {
   queue: PostingQueue;
   /** HTTP mode: serves POST /slack/events (signature checked by Bolt). */
   requestListener: RequestListener | undefined;
-  /** Socket Mode: connects. HTTP mode: nothing to do, the server carries the requests. */
+  /** Expires requests past their time and redraws their cards; runs every minute once started. */
+  sweepExpired(): Promise<number>;
+  /** Socket Mode: connects. Both modes: starts the expiry sweep. */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -112,6 +116,16 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     log.error({ err: error }, 'a Slack handler failed');
   });
 
+  const sweep = async () => {
+    try {
+      return await sweepExpired(deps);
+    } catch (error) {
+      log.error({ err: error }, 'the approval expiry sweep failed');
+      return 0;
+    }
+  };
+  let sweeper: ScheduledTask | undefined;
+
   return {
     mode: socket ? 'socket' : 'http',
     app,
@@ -119,10 +133,13 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     flow,
     queue,
     requestListener: socket ? undefined : (receiver as HTTPReceiver).requestListener,
+    sweepExpired: sweep,
     start: async () => {
       if (socket) await app.start();
+      sweeper = schedule('* * * * *', sweep, { name: 'approval-expiry', noOverlap: true });
     },
     stop: async () => {
+      await sweeper?.destroy();
       if (socket) await app.stop();
       await queue.drain();
     },

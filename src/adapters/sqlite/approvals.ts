@@ -41,6 +41,7 @@ export class SqliteApprovalRepository implements ApprovalRepository {
       addVote: db.prepare('INSERT INTO approval_votes (request_id, voter, decision, role, reason, at) VALUES (?, ?, ?, ?, ?, ?)'),
       transition: db.prepare("UPDATE approval_requests SET state = ?, decided_at = ? WHERE id = ? AND state = ?"),
       attach: db.prepare('UPDATE approval_requests SET channel = ?, message_ts = ? WHERE id = ?'),
+      due: db.prepare<[string], { id: number }>("SELECT id FROM approval_requests WHERE state = 'pending' AND expires_at <= ? ORDER BY id"),
     };
   }
 
@@ -97,5 +98,9 @@ export class SqliteApprovalRepository implements ApprovalRepository {
 
   attachMessage(id: number, channel: string, ts: string): void {
     this.statements.attach.run(channel, ts, id);
+  }
+
+  pendingExpiredBy(at: Date): number[] {
+    return this.statements.due.all(at.toISOString()).map((row) => row.id);
   }
 }

@@ -73,6 +73,7 @@ export const MIGRATIONS: Migration[] = [
         message_ts  TEXT
       );
       CREATE INDEX approval_requests_subject ON approval_requests (service, environment, state);
+      CREATE INDEX approval_requests_due ON approval_requests (state, expires_at);
       -- One vote per person per request, whatever reaches the database twice.
       CREATE TABLE approval_votes (
         request_id INTEGER NOT NULL REFERENCES approval_requests (id),

@@ -25,6 +25,8 @@ describe('approvals in Slack', () => {
     const sent = await harness.command(command, text);
     expect(sent.status).toBe(200);
     const post = await harness.standin.waitFor(() => harness.standin.okCalls('chat.postMessage')[before]);
+    // The requester is told once the card's ts is stored with the request.
+    await harness.standin.waitFor(() => responses(harness.standin, sent.responseUrl).find((r) => String(r.text).includes('is posted in')));
     const blocks = post.args.blocks as { type: string; elements?: { action_id?: string; value?: string }[] }[];
     const approve = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'approval.approve');
     return { id: approve!.value!, channel: String(post.response.channel), ts: String(post.response.ts) };
@@ -84,6 +86,17 @@ describe('approvals in Slack', () => {
     const update = await harness.standin.waitFor(() => updatesOf(card)[0]);
     expect(JSON.stringify(update.args.blocks)).toContain('Expired: nobody approved in time');
     expect(harness.audit().some((r) => r.action === 'approval.expired' && JSON.parse(r.detail).request === Number(card.id))).toBe(true);
+  });
+
+  it('the expiry sweep expires requests nobody clicked and takes the buttons off their cards', async () => {
+    const card = await request('/release', 'checkout 1.8.0');
+    clock.advance(4 * 60 * 60_000);
+    expect(await harness.lifeguard.slack.sweepExpired()).toBeGreaterThanOrEqual(1);
+    const update = await harness.standin.waitFor(() => updatesOf(card)[0]);
+    expect(JSON.stringify(update.args.blocks)).toContain('Expired: nobody approved in time');
+    expect(JSON.stringify(update.args.blocks)).not.toContain('approval.approve');
+    expect(await harness.lifeguard.slack.sweepExpired()).toBe(0);
+    expect(harness.audit().filter((r) => r.action === 'approval.expired' && JSON.parse(r.detail).request === Number(card.id))).toHaveLength(1);
   });
 
   it('Reject asks why in a modal, then refuses the rollback and shows who and why on the card', async () => {

@@ -1,10 +1,10 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import type { ApprovalRecord, VoteResult } from '../../../flows/approval.js';
+import type { VoteResult } from '../../../flows/approval.js';
 import { ACTIONS, REJECT_MODAL } from '../blocks/approvals.js';
 import { denialText } from '../blocks/denials.js';
-import { requestCard } from '../blocks/request-card.js';
 import { note } from '../blocks/replies.js';
 import { withRateLimit } from '../web-client.js';
+import { updateCard } from './cards.js';
 import { timedAck, type HandlerDeps } from './deps.js';
 
 interface ModalContext {
@@ -86,15 +86,4 @@ export function registerInteractions(app: App, deps: HandlerDeps): void {
 async function afterVote(deps: HandlerDeps, result: VoteResult, decision: 'approve' | 'reject', tell: (text: string) => Promise<unknown>): Promise<void> {
   if (result.record && (result.ok || result.record.state === 'expired')) await updateCard(deps, result.record);
   if (!result.ok) await tell(denialText(result.denial, result.record, decision));
-}
-
-async function updateCard(deps: HandlerDeps, record: ApprovalRecord): Promise<void> {
-  if (!record.channel || !record.messageTs) return;
-  await deps.queue.send({
-    kind: 'update',
-    channel: record.channel,
-    ts: record.messageTs,
-    message: requestCard(record, deps.flow.canExecute(record.kind)),
-    subject: `${record.service}/${record.environment}`,
-  });
 }
