@@ -6,7 +6,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { openStore } from './adapters/sqlite/store.js';
 import { SqliteApprovalRepository } from './adapters/sqlite/approvals.js';
 import { listHistory } from './adapters/sqlite/releases.js';
-import { createSlackApp, stampArrival, type SlackApp, type SlackAppOptions } from './adapters/slack/app.js';
+import { createSlackApp, SlackStartupError, stampArrival, type SlackApp, type SlackAppOptions } from './adapters/slack/app.js';
 import type { DeploymentStatus } from './adapters/slack/deployment-status.js';
 import { startServer } from './server.js';
 import { systemClock, type Clock } from './ports.js';
@@ -14,6 +14,14 @@ import { systemClock, type Clock } from './ports.js';
 /** Startup cannot go on: the message says what is missing and how to fix it. */
 export class StartupError extends Error {
   override name = 'StartupError';
+
+  /** `usage`: the operator must fix the environment or config; `failed`: a dependency refused or failed. */
+  constructor(
+    message: string,
+    readonly kind: 'usage' | 'failed' = 'failed',
+  ) {
+    super(message);
+  }
 }
 
 export interface StartOptions {
@@ -43,13 +51,18 @@ export interface Lifeguard {
  * /slack/events (HTTP mode), /healthz, /readyz and /metrics on PORT.
  */
 export async function startLifeguard(options: StartOptions = {}): Promise<Lifeguard> {
-  const env = readEnv(options.env ?? process.env);
+  let env;
+  try {
+    env = readEnv(options.env ?? process.env);
+  } catch (error) {
+    throw new StartupError((error as Error).message, 'usage');
+  }
   const log = options.log ?? createLogger({ level: env.LOG_LEVEL });
   const missing = [
     ...(env.SLACK_BOT_TOKEN ? [] : ['SLACK_BOT_TOKEN']),
     ...(env.SLACK_APP_TOKEN || env.SLACK_SIGNING_SECRET ? [] : ['SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)']),
   ];
-  if (missing.length) throw new StartupError(`missing environment: ${missing.join(', ')}; see .env.example`);
+  if (missing.length) throw new StartupError(`missing environment: ${missing.join(', ')}; see .env.example`, 'usage');
 
   const config = loadConfig(options.configFile ?? env.LIFEGUARD_CONFIG, options.env ?? process.env);
   const clock = options.clock ?? systemClock;
@@ -57,7 +70,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   const metrics = createMetrics();
   let slack: SlackApp;
   try {
-    slack = createSlackApp({
+    slack = await createSlackApp({
       credentials: { botToken: env.SLACK_BOT_TOKEN!, signingSecret: env.SLACK_SIGNING_SECRET ?? '', appToken: env.SLACK_APP_TOKEN, apiUrl: env.SLACK_API_URL },
       config,
       store: { transaction: store.transaction, audit: store.audit, approvals: new SqliteApprovalRepository(store.db) },
@@ -70,7 +83,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     });
   } catch (error) {
     store.close();
-    throw error;
+    throw error instanceof SlackStartupError ? new StartupError(error.message) : error;
   }
   const server = await startServer({
     port: env.PORT,

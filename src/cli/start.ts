@@ -19,9 +19,9 @@ export const start: CliCommand = {
         for (const line of error.errors) io.err(line);
         return EXIT.usage;
       }
-      if (error instanceof StartupError || error instanceof StoreError || (error instanceof Error && error.message.startsWith('invalid environment'))) {
+      if (error instanceof StartupError || error instanceof StoreError) {
         io.err(`lifeguard start: ${error.message}`);
-        return error instanceof StoreError ? EXIT.failed : EXIT.usage;
+        return error instanceof StartupError && error.kind === 'usage' ? EXIT.usage : EXIT.failed;
       }
       throw error;
     }

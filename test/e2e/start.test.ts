@@ -65,12 +65,22 @@ describe('lifeguard start', () => {
     expect(run.out() + run.err()).not.toContain(standin.botToken);
   });
 
-  it('exits 2 with one `path: message` line per problem for a bad config, and names missing environment', async () => {
+  it('exits 2 for a bad config or missing environment, 1 when Slack refuses the token', async () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'slack: { releaseChannel: releases }\n');
     const run = lifeguard(['start', '--config', bad], { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: SECRET, LIFEGUARD_DB: join(dir, 'x.db') });
     expect(await run.exit).toBe(2);
     expect(run.err()).toContain('slack.releaseChannel: must be a #channel-name');
+
+    const refused = lifeguard(['start', '--config', 'lifeguard.example.yaml', '--host', '127.0.0.1'], {
+      SLACK_BOT_TOKEN: 'xoxb-revoked',
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: standin.apiUrl,
+      PORT: '0',
+      LIFEGUARD_DB: join(dir, 'refused.db'),
+    });
+    expect(await refused.exit).toBe(1);
+    expect(refused.err()).toBe(`lifeguard start: cannot verify the bot token with Slack at ${standin.apiUrl}: Slack refused SLACK_BOT_TOKEN (invalid_auth)\n`);
 
     const bare = lifeguard(['start', '--config', 'lifeguard.example.yaml'], {});
     expect(await bare.exit).toBe(2);

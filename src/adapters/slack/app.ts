@@ -1,4 +1,4 @@
-import { App, HTTPReceiver, SocketModeReceiver, type webApi } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { RequestListener } from 'node:http';
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
@@ -64,11 +64,34 @@ function arrival(source: unknown): Record<string, number> {
   return { [RECEIVED_AT]: typeof stamped === 'number' ? stamped : performance.now() };
 }
 
+/** Slack refused the bot token or could not be reached when Lifeguard started. */
+export class SlackStartupError extends Error {
+  override name = 'SlackStartupError';
+}
+
+/**
+ * Checks the bot token once, with our bounded retry policy, and learns the bot's ids. Bolt would otherwise
+ * call auth.test itself at construction, where a failure is an unhandled rejection that kills the process.
+ */
+async function identify(credentials: SlackCredentials, clientOptions: webApi.WebClientOptions): Promise<{ botId: string; botUserId: string }> {
+  const where = credentials.apiUrl ?? 'https://slack.com/api/';
+  try {
+    const identity = await new webApi.WebClient(credentials.botToken, clientOptions).auth.test();
+    if (!identity.user_id || !identity.bot_id) throw new Error('auth.test did not name a bot user: is SLACK_BOT_TOKEN a bot token (xoxb-)?');
+    return { botId: identity.bot_id, botUserId: identity.user_id };
+  } catch (error) {
+    const code = (error as { data?: { error?: string } }).data?.error;
+    const why = code === 'invalid_auth' || code === 'not_authed' ? 'Slack refused SLACK_BOT_TOKEN (invalid_auth)' : code ?? (error as Error).message;
+    throw new SlackStartupError(`cannot verify the bot token with Slack at ${where}: ${why}`);
+  }
+}
+
 /** The Bolt app with our receiver, Web API client policy, posting queue, role directory and handlers. */
-export function createSlackApp(options: SlackAppOptions): SlackApp {
+export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp> {
   const { credentials, log } = options;
   const logger = boltLogger(log);
   const clientOptions = webClientOptions(credentials.apiUrl, logger);
+  const identity = await identify(credentials, clientOptions);
   const socket = credentials.appToken !== undefined && credentials.appToken !== '';
   const receiver = socket
     ? new SocketModeReceiver({
@@ -83,7 +106,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
         logger,
         customPropertiesExtractor: (req) => arrival(req),
       });
-  const app = new App({ token: credentials.botToken, receiver, logger, clientOptions });
+  const app = new App({ token: credentials.botToken, ...identity, tokenVerificationEnabled: false, receiver, logger, clientOptions });
   const client = app.client;
   const queue = new PostingQueue({
     client,
