@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PEOPLE, responses, startHarness, type Harness } from '../../support/slack-standin/harness.js';
-import { viewSubmission } from '../../support/slack-standin/payloads.js';
+import { PEOPLE, SIGNING_SECRET, responses, startHarness, type Harness } from '../../support/slack-standin/harness.js';
+import { buttonClick, viewSubmission } from '../../support/slack-standin/payloads.js';
+import { interactionBody, postSigned } from '../../support/slack-standin/sign.js';
 import type { RecordedCall } from '../../support/slack-standin/web-api.js';
 
 function manualClock(start: string) {
@@ -76,6 +77,21 @@ describe('approvals in Slack', () => {
     expect(updatesOf(card)).toHaveLength(1);
     const granted = harness.audit().filter((r) => r.action === 'approval.granted' && JSON.parse(r.detail).request === Number(card.id));
     expect(granted).toHaveLength(1);
+  });
+
+  it('a click Slack delivers again (x-slack-retry-num) counts once', async () => {
+    const card = await request('/rollback', 'checkout reason="latency regression"');
+    const body = interactionBody(
+      buttonClick({ user: PEOPLE.oscar, actionId: 'approval.approve', value: card.id, channel: card.channel, messageTs: card.ts, responseUrl: harness.standin.responseUrl(), triggerId: harness.standin.triggerId() }),
+    );
+    const first = await postSigned(`${harness.url}/slack/events`, SIGNING_SECRET, body);
+    const retried = await postSigned(`${harness.url}/slack/events`, SIGNING_SECRET, body, { headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' } });
+    expect([first.status, retried.status]).toEqual([200, 200]);
+    await harness.standin.waitFor(() => updatesOf(card)[0]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(updatesOf(card)).toHaveLength(1);
+    const votes = harness.audit().filter((r) => r.action === 'approval.approved' && JSON.parse(r.detail).request === Number(card.id));
+    expect(votes).toHaveLength(1);
   });
 
   it('an expired request refuses clicks and its card says so', async () => {

@@ -128,6 +128,10 @@ describe('Slack Web API client behaviour against the stand-in', () => {
     expect(await directory.rolesOf('U07NEW', ['release-manager'])).toEqual(['release-manager']);
     expect(standin.callsTo('usergroups.users.list')).toHaveLength(3);
 
+    const unknownGroup = new UsergroupDirectory({ client: client(), roles: { 'on-call': ['@nightwatch'] }, log: log() });
+    expect(await unknownGroup.rolesOf('U06OSCAR', ['on-call'])).toEqual([]);
+    expect(logLines.some((l) => l.includes('it grants no role until it can be read') && l.includes('nightwatch'))).toBe(true);
+
     standin.failNext('usergroups.list', { error: 'invalid_auth' });
     now += 60_000;
     expect(await directory.rolesOf('U05FRANK', ['release-manager'])).toEqual(['release-manager']);
