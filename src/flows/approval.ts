@@ -49,7 +49,10 @@ export interface RoleDirectory {
   rolesOf(user: string, among: readonly string[]): Promise<string[]>;
 }
 
-/** Runs what a granted request asked for. A kind without one is recorded as granted and not executed. */
+/**
+ * Runs what a granted request asked for. An executor starts the work and returns; it reports progress and
+ * failure itself. A kind without one is recorded as granted and not executed.
+ */
 export type ApprovalExecutors = Partial<Record<ApprovalKind, (request: ApprovalRecord) => Promise<void>>>;
 
 export type VoteDenial = Denial | { reason: 'not-found'; id: number };
@@ -147,7 +150,7 @@ export class ApprovalFlow {
     return this.judge(id, user, decision, undefined, false);
   }
 
-  private async judge(id: number, user: string, decision: 'approve' | 'reject', reason: string | undefined, record: boolean): Promise<VoteResult> {
+  private async judge(id: number, user: string, decision: 'approve' | 'reject', reason: string | undefined, recordVote: boolean): Promise<VoteResult> {
     const { store, clock, roles } = this.deps;
     const before = store.approvals.get(id);
     if (!before) {
@@ -172,7 +175,7 @@ export class ApprovalFlow {
         });
         return { ok: false, denial: judged.denial, record: store.approvals.get(id) };
       }
-      if (!record) return { ok: true, record: current, vote: judged.vote };
+      if (!recordVote) return { ok: true, record: current, vote: judged.vote };
       store.approvals.addVote(id, judged.vote);
       store.audit.append({
         actor: user,
@@ -214,8 +217,19 @@ export class ApprovalFlow {
     );
   }
 
+  /** A failing executor does not undo the grant: the failure is audited and the card still shows the decision. */
   private async execute(record: ApprovalRecord): Promise<void> {
     const executor = this.deps.executors?.[record.kind];
-    if (executor) await executor(record);
+    if (!executor) return;
+    try {
+      await executor(record);
+    } catch (error) {
+      this.deps.store.audit.append({
+        actor: 'lifeguard',
+        action: 'approval.execution_failed',
+        subject: `${record.service}/${record.environment}`,
+        detail: { request: record.id, kind: record.kind, error: error instanceof Error ? error.message : String(error) },
+      });
+    }
   }
 }

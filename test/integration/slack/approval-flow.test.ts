@@ -110,4 +110,17 @@ describe('approval flow on SQLite', () => {
     expect(ran).toEqual([rollback.id]);
     expect(flow.canExecute('release')).toBe(false);
   });
+
+  it('a failing executor leaves the grant recorded and audits the failure', async () => {
+    const flow = new ApprovalFlow({
+      store: { ...stores[0]!, approvals: new SqliteApprovalRepository(stores[0]!.db) },
+      clock,
+      roles,
+      executors: { release: async () => Promise.reject(new Error('cluster unreachable')) },
+    });
+    const opened = flow.open(request);
+    expect(await flow.vote(opened.id, 'U01ALICE', 'approve')).toMatchObject({ ok: true, record: { state: 'granted' } });
+    const failed = [...stores[0]!.audit.rows()].find((r) => r.action === 'approval.execution_failed');
+    expect(JSON.parse(failed!.detail)).toEqual({ request: opened.id, kind: 'release', error: 'cluster unreachable' });
+  });
 });
