@@ -13,7 +13,7 @@ export class SocketModeStandin {
   private connection: WebSocket | undefined;
   private connectedWaiters: (() => void)[] = [];
 
-  constructor(server: Server, _appToken: string) {
+  constructor(server: Server) {
     this.wss = new WebSocketServer({ noServer: true });
     server.on('upgrade', (req, socket, head) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');

@@ -76,7 +76,7 @@ export class SlackStandin {
     ];
     this.usergroups = options.usergroups ?? [];
     this.users = new Set(options.users ?? []);
-    this.socket = new SocketModeStandin(this.server, this.appToken);
+    this.socket = new SocketModeStandin(this.server);
   }
 
   static async start(options: StandinOptions = {}): Promise<SlackStandin> {

@@ -1,6 +1,5 @@
-import type { KnownBlock } from './fit.js';
 import { approvalButtons, approvalFooter, approvalSection, approvalStateLine, releaseControlButtons, type ApprovalView } from './approvals.js';
-import { fitMessage, type SlackMessage } from './fit.js';
+import { fitMessage, type KnownBlock, type SlackMessage } from './fit.js';
 import { escape, mention } from './format.js';
 
 export interface Step {

@@ -1,5 +1,4 @@
-import type { KnownBlock } from './fit.js';
-import { SLACK_LIMITS, clip, codeBlock, fitMessage, type SlackMessage } from './fit.js';
+import { SLACK_LIMITS, clip, codeBlock, fitMessage, type KnownBlock, type SlackMessage } from './fit.js';
 import { escape } from './format.js';
 
 /** An ephemeral answer to bad input: what exactly was wrong, then the usage. */

@@ -1,5 +1,4 @@
-import type { KnownBlock } from './fit.js';
-import { SLACK_LIMITS, codeBlock, fitMessage, type SlackMessage } from './fit.js';
+import { SLACK_LIMITS, codeBlock, fitMessage, type KnownBlock, type SlackMessage } from './fit.js';
 
 export interface MetricRow {
   name: string;
