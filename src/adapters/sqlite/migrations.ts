@@ -53,4 +53,37 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX releases_service ON releases (service, environment, created_at);
     `,
   },
+  {
+    version: 3,
+    name: 'approval requests and votes',
+    sql: `
+      CREATE TABLE approval_requests (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('release', 'rollback', 'hotfix')),
+        service     TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        requester   TEXT NOT NULL,
+        requirement TEXT NOT NULL,
+        summary     TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('pending', 'granted', 'refused', 'expired')),
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        decided_at  TEXT,
+        channel     TEXT,
+        message_ts  TEXT
+      );
+      CREATE INDEX approval_requests_subject ON approval_requests (service, environment, state);
+      CREATE INDEX approval_requests_due ON approval_requests (state, expires_at);
+      -- One vote per person per request, whatever reaches the database twice.
+      CREATE TABLE approval_votes (
+        request_id INTEGER NOT NULL REFERENCES approval_requests (id),
+        voter      TEXT NOT NULL,
+        decision   TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),
+        role       TEXT NOT NULL,
+        reason     TEXT,
+        at         TEXT NOT NULL,
+        PRIMARY KEY (request_id, voter)
+      );
+    `,
+  },
 ];

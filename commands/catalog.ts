@@ -1,0 +1,9 @@
+import type { Config } from '../src/config/schema.js';
+import type { Catalog } from './grammar.js';
+
+/** The services and environments a command may name, from the loaded config. */
+export function catalogFromConfig(config: Pick<Config, 'services'>): Catalog {
+  return {
+    services: Object.fromEntries(Object.entries(config.services).map(([name, service]) => [name, Object.keys(service.environments)])),
+  };
+}

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { describeIssue, resolveTarget, split, tokenize, unknownName, clip, type Catalog, type Parsed } from './grammar.js';
+import { releaseIdSchema, versionSchema } from './common.js';
+
+export const RELEASE_USAGE = [
+  '/release <service> <version> [env=<environment>] [strategy=canary|rolling]',
+  '/release status [service]',
+  '/release history <service> [env=<environment>]',
+  '/release promote|pause|resume|abort <release-id>',
+  '/release help',
+].join('\n');
+
+const STRATEGIES = ['canary', 'rolling'] as const;
+const CONTROLS = ['promote', 'pause', 'resume', 'abort'] as const;
+
+const startSchema = z.object({
+  action: z.literal('start'),
+  service: z.string(),
+  env: z.string(),
+  version: versionSchema,
+  strategy: z.enum(STRATEGIES, { error: 'must be canary or rolling' }).default('canary'),
+});
+const statusSchema = z.object({ action: z.literal('status'), service: z.string().optional() });
+const historySchema = z.object({ action: z.literal('history'), service: z.string(), env: z.string().optional() });
+const controlSchema = z.object({ action: z.enum(CONTROLS), releaseId: releaseIdSchema });
+const helpSchema = z.object({ action: z.literal('help') });
+
+export const releaseCommandSchema = z.discriminatedUnion('action', [startSchema, statusSchema, historySchema, controlSchema, helpSchema]);
+export type ReleaseCommand = z.infer<typeof releaseCommandSchema>;
+
+function fail(error: string): Parsed<ReleaseCommand> {
+  return { ok: false, error, usage: RELEASE_USAGE };
+}
+
+function validate(raw: Record<string, unknown>): Parsed<ReleaseCommand> {
+  const result = releaseCommandSchema.safeParse(raw);
+  return result.success ? { ok: true, command: result.data } : fail(describeIssue(result.error, raw));
+}
+
+function extra(words: string[], expected: number): string | undefined {
+  const surplus = words[expected];
+  return surplus === undefined ? undefined : `unexpected "${clip(surplus)}" after the command`;
+}
+
+/** Parses the text after `/release`. Never throws. */
+export function parseRelease(text: string, catalog: Catalog): Parsed<ReleaseCommand> {
+  const tokens = tokenize(text);
+  if (!tokens.ok) return fail(tokens.error);
+  const first = tokens.tokens[0];
+  if (first === undefined) return fail('say what to release, or ask for status, history or help');
+  const verb = first.kind === 'word' ? first.value.toLowerCase() : undefined;
+
+  if (verb === 'help') {
+    const parts = split(tokens.tokens.slice(1), []);
+    if (!parts.ok) return fail(parts.error);
+    return extra(parts.split.words, 0) ? fail(extra(parts.split.words, 0)!) : validate({ action: 'help' });
+  }
+  if (verb === 'status') {
+    const parts = split(tokens.tokens.slice(1), []);
+    if (!parts.ok) return fail(parts.error);
+    const [service] = parts.split.words;
+    const surplus = extra(parts.split.words, 1);
+    if (surplus) return fail(surplus);
+    if (service !== undefined && !Object.hasOwn(catalog.services, service)) return fail(unknownName('service', service, Object.keys(catalog.services)));
+    return validate({ action: 'status', service });
+  }
+  if (verb === 'history') {
+    const parts = split(tokens.tokens.slice(1), ['env']);
+    if (!parts.ok) return fail(parts.error);
+    const [service] = parts.split.words;
+    if (service === undefined) return fail('name the service: /release history <service>');
+    const surplus = extra(parts.split.words, 1);
+    if (surplus) return fail(surplus);
+    const env = parts.split.options.env;
+    if (!Object.hasOwn(catalog.services, service) || env !== undefined) {
+      const target = resolveTarget(catalog, service, env);
+      if (!target.ok) return fail(target.error);
+    }
+    return validate({ action: 'history', service, env });
+  }
+  if (verb !== undefined && (CONTROLS as readonly string[]).includes(verb)) {
+    const parts = split(tokens.tokens.slice(1), []);
+    if (!parts.ok) return fail(parts.error);
+    const [releaseId] = parts.split.words;
+    if (releaseId === undefined) return fail(`name the release: /release ${verb} <release-id>`);
+    const surplus = extra(parts.split.words, 1);
+    if (surplus) return fail(surplus);
+    return validate({ action: verb, releaseId });
+  }
+
+  const parts = split(tokens.tokens, ['env', 'strategy']);
+  if (!parts.ok) return fail(parts.error);
+  const [service, version] = parts.split.words;
+  if (service === undefined) return fail('name the service and version: /release <service> <version>');
+  if (version === undefined) {
+    if (!Object.hasOwn(catalog.services, service)) return fail(unknownName('service', service, Object.keys(catalog.services)));
+    return fail(`name the version to release: /release ${service} <version>`);
+  }
+  const surplus = extra(parts.split.words, 2);
+  if (surplus) return fail(surplus);
+  const target = resolveTarget(catalog, service, parts.split.options.env);
+  if (!target.ok) return fail(target.error);
+  return validate({ action: 'start', service, env: target.env, version, strategy: parts.split.options.strategy });
+}

@@ -1,0 +1,170 @@
+import { App, HTTPReceiver, SocketModeReceiver, webApi } from '@slack/bolt';
+import type { RequestListener } from 'node:http';
+import { schedule, type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import { ApprovalFlow, type ApprovalExecutors, type ApprovalStore } from '../../flows/approval.js';
+import type { Metrics } from '../../metrics.js';
+import type { Clock } from '../../ports.js';
+import { boltLogger } from './bolt-logger.js';
+import type { DeploymentStatus } from './deployment-status.js';
+import { RECEIVED_AT, type HistoryReader } from './handlers/deps.js';
+import { sweepExpired } from './handlers/cards.js';
+import { registerCommands } from './handlers/commands.js';
+import { registerInteractions } from './handlers/interactions.js';
+import { PostingQueue } from './posting-queue.js';
+import { UsergroupDirectory } from './usergroups.js';
+import { webClientOptions } from './web-client.js';
+
+export interface SlackCredentials {
+  botToken: string;
+  signingSecret: string;
+  /** Set: Socket Mode. Unset: HTTP mode on POST /slack/events. */
+  appToken?: string | undefined;
+  /** Where the Web API lives (SLACK_API_URL); Slack's own when unset. */
+  apiUrl?: string | undefined;
+}
+
+export interface SlackAppOptions {
+  credentials: SlackCredentials;
+  config: Config;
+  store: ApprovalStore;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  status?: DeploymentStatus | undefined;
+  history?: HistoryReader | undefined;
+  executors?: ApprovalExecutors;
+  /** Defaults suit Slack; tests shorten them. */
+  tuning?: { minPostIntervalMs?: number; usergroupTtlMs?: number; statusTimeoutMs?: number };
+}
+
+export interface SlackApp {
+  mode: 'http' | 'socket';
+  app: App;
+  client: webApi.WebClient;
+  flow: ApprovalFlow;
+  queue: PostingQueue;
+  /** HTTP mode: serves POST /slack/events (signature checked by Bolt). */
+  requestListener: RequestListener | undefined;
+  /** Expires requests past their time and redraws their cards; runs every minute once started. */
+  sweepExpired(): Promise<number>;
+  /** Socket Mode: connects. Both modes: starts the expiry sweep. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Marks when a request reached us, so ack latency counts the time Slack is waiting. */
+export function stampArrival(req: object): void {
+  (req as Record<string, unknown>)[RECEIVED_AT] = performance.now();
+}
+
+function arrival(source: unknown): Record<string, number> {
+  const stamped = (source as Record<string, unknown> | undefined)?.[RECEIVED_AT];
+  return { [RECEIVED_AT]: typeof stamped === 'number' ? stamped : performance.now() };
+}
+
+/** Slack refused the bot token or could not be reached when Lifeguard started. */
+export class SlackStartupError extends Error {
+  override name = 'SlackStartupError';
+}
+
+/**
+ * Checks the bot token once, with our bounded retry policy, and learns the bot's ids. Bolt would otherwise
+ * call auth.test itself at construction, where a failure is an unhandled rejection that kills the process.
+ */
+async function identify(credentials: SlackCredentials, clientOptions: webApi.WebClientOptions): Promise<{ botId: string; botUserId: string }> {
+  const where = credentials.apiUrl ?? 'https://slack.com/api/';
+  try {
+    const identity = await new webApi.WebClient(credentials.botToken, clientOptions).auth.test();
+    if (!identity.user_id || !identity.bot_id) throw new Error('auth.test did not name a bot user: is SLACK_BOT_TOKEN a bot token (xoxb-)?');
+    return { botId: identity.bot_id, botUserId: identity.user_id };
+  } catch (error) {
+    const code = (error as { data?: { error?: string } }).data?.error;
+    const why = code === 'invalid_auth' || code === 'not_authed' ? 'Slack refused SLACK_BOT_TOKEN (invalid_auth)' : code ?? (error as Error).message;
+    throw new SlackStartupError(`cannot verify the bot token with Slack at ${where}: ${why}`);
+  }
+}
+
+/** The Bolt app with our receiver, Web API client policy, posting queue, role directory and handlers. */
+export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp> {
+  const { credentials, log } = options;
+  const logger = boltLogger(log);
+  const clientOptions = webClientOptions(credentials.apiUrl, logger);
+  const identity = await identify(credentials, clientOptions);
+  const socket = credentials.appToken !== undefined && credentials.appToken !== '';
+  const receiver = socket
+    ? new SocketModeReceiver({
+        appToken: credentials.appToken!,
+        logger,
+        installerOptions: { clientOptions },
+        customPropertiesExtractor: () => arrival(undefined),
+      })
+    : new HTTPReceiver({
+        signingSecret: credentials.signingSecret,
+        endpoints: '/slack/events',
+        logger,
+        customPropertiesExtractor: (req) => arrival(req),
+      });
+  const app = new App({ token: credentials.botToken, ...identity, tokenVerificationEnabled: false, receiver, logger, clientOptions });
+  const client = app.client;
+  const queue = new PostingQueue({
+    client,
+    audit: options.store.audit,
+    log,
+    metrics: options.metrics,
+    ...(options.tuning?.minPostIntervalMs !== undefined ? { minIntervalMs: options.tuning.minPostIntervalMs } : {}),
+  });
+  const directory = new UsergroupDirectory({
+    client,
+    roles: options.config.roles,
+    log,
+    ...(options.tuning?.usergroupTtlMs !== undefined ? { ttlMs: options.tuning.usergroupTtlMs } : {}),
+  });
+  const flow = new ApprovalFlow({ store: options.store, clock: options.clock, roles: directory, ...(options.executors ? { executors: options.executors } : {}) });
+  const deps = {
+    config: options.config,
+    flow,
+    queue,
+    status: options.status,
+    history: options.history,
+    audit: options.store.audit,
+    log,
+    metrics: options.metrics,
+    statusTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000,
+  };
+  registerCommands(app, deps);
+  registerInteractions(app, deps);
+  app.error(async (error) => {
+    log.error({ err: error }, 'a Slack handler failed');
+  });
+
+  const sweep = async () => {
+    try {
+      return await sweepExpired(deps);
+    } catch (error) {
+      log.error({ err: error }, 'the approval expiry sweep failed');
+      return 0;
+    }
+  };
+  let sweeper: ScheduledTask | undefined;
+
+  return {
+    mode: socket ? 'socket' : 'http',
+    app,
+    client,
+    flow,
+    queue,
+    requestListener: socket ? undefined : (receiver as HTTPReceiver).requestListener,
+    sweepExpired: sweep,
+    start: async () => {
+      if (socket) await app.start();
+      sweeper = schedule('* * * * *', sweep, { name: 'approval-expiry', noOverlap: true });
+    },
+    stop: async () => {
+      await sweeper?.destroy();
+      if (socket) await app.stop();
+      await queue.drain();
+    },
+  };
+}

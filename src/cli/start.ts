@@ -1,0 +1,35 @@
+import { ConfigError } from '../config/load.js';
+import { StoreError } from '../adapters/sqlite/store.js';
+import { startLifeguard, StartupError } from '../main.js';
+import { EXIT, type CliCommand } from './command.js';
+
+export const start: CliCommand = {
+  path: ['start'],
+  usage: 'lifeguard start [--config F] [--host H]',
+  summary: 'Run the bot: Slack (HTTP on PORT, or Socket Mode when SLACK_APP_TOKEN is set), /healthz, /readyz, /metrics. --host: the interface to listen on (default all).',
+  options: { host: { type: 'string' } },
+  positionals: [0, 0],
+  async run(args, io) {
+    let lifeguard;
+    try {
+      const host = args.values.host as string | undefined;
+      lifeguard = await startLifeguard({ env: io.env, configFile: args.values.config as string | undefined, ...(host ? { host } : {}) });
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        for (const line of error.errors) io.err(line);
+        return EXIT.usage;
+      }
+      if (error instanceof StartupError || error instanceof StoreError) {
+        io.err(`lifeguard start: ${error.message}`);
+        return error instanceof StartupError && error.kind === 'usage' ? EXIT.usage : EXIT.failed;
+      }
+      throw error;
+    }
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await lifeguard.stop();
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,124 @@
+import type { Logger } from 'pino';
+import { loadConfig } from './config/load.js';
+import { readEnv } from './config/env.js';
+import { createLogger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { openStore } from './adapters/sqlite/store.js';
+import { SqliteApprovalRepository } from './adapters/sqlite/approvals.js';
+import { listHistory } from './adapters/sqlite/releases.js';
+import { createSlackApp, SlackStartupError, stampArrival, type SlackApp, type SlackAppOptions } from './adapters/slack/app.js';
+import type { DeploymentStatus } from './adapters/slack/deployment-status.js';
+import { startServer } from './server.js';
+import { systemClock, type Clock } from './ports.js';
+
+/** Startup cannot go on: the message says what is missing and how to fix it. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+
+  /** `usage`: the operator must fix the environment or config; `failed`: a dependency refused or failed. */
+  constructor(
+    message: string,
+    readonly kind: 'usage' | 'failed' = 'failed',
+  ) {
+    super(message);
+  }
+}
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  /** --config; else LIFEGUARD_CONFIG, else ./lifeguard.yaml. */
+  configFile?: string | undefined;
+  log?: Logger;
+  clock?: Clock;
+  /** The cluster reader for plans; until the Kubernetes adapter is wired, plans show the running version as unknown. */
+  status?: DeploymentStatus;
+  /** Interface to listen on; all by default. Tests use 127.0.0.1. */
+  host?: string;
+  /** Shorter waits for tests; defaults suit Slack. */
+  tuning?: SlackAppOptions['tuning'];
+}
+
+export interface Lifeguard {
+  port: number;
+  mode: SlackApp['mode'];
+  metrics: Metrics;
+  slack: SlackApp;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: reads the environment and config, opens the store, builds the Slack app and serves
+ * /slack/events (HTTP mode), /healthz, /readyz and /metrics on PORT.
+ */
+export async function startLifeguard(options: StartOptions = {}): Promise<Lifeguard> {
+  let env;
+  try {
+    env = readEnv(options.env ?? process.env);
+  } catch (error) {
+    throw new StartupError((error as Error).message, 'usage');
+  }
+  const log = options.log ?? createLogger({ level: env.LOG_LEVEL });
+  const missing = [
+    ...(env.SLACK_BOT_TOKEN ? [] : ['SLACK_BOT_TOKEN']),
+    ...(env.SLACK_APP_TOKEN || env.SLACK_SIGNING_SECRET ? [] : ['SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)']),
+  ];
+  if (missing.length) throw new StartupError(`missing environment: ${missing.join(', ')}; see .env.example`, 'usage');
+
+  const config = loadConfig(options.configFile ?? env.LIFEGUARD_CONFIG, options.env ?? process.env);
+  const clock = options.clock ?? systemClock;
+  const store = openStore(env.LIFEGUARD_DB, { clock });
+  const metrics = createMetrics();
+  let slack: SlackApp;
+  try {
+    slack = await createSlackApp({
+      credentials: { botToken: env.SLACK_BOT_TOKEN!, signingSecret: env.SLACK_SIGNING_SECRET ?? '', appToken: env.SLACK_APP_TOKEN, apiUrl: env.SLACK_API_URL },
+      config,
+      store: { transaction: store.transaction, audit: store.audit, approvals: new SqliteApprovalRepository(store.db) },
+      clock,
+      log,
+      metrics,
+      status: options.status,
+      history: (service, environment) => listHistory(store.db, service, environment),
+      ...(options.tuning ? { tuning: options.tuning } : {}),
+    });
+  } catch (error) {
+    store.close();
+    throw error instanceof SlackStartupError ? new StartupError(error.message) : error;
+  }
+  const server = await startServer({
+    port: env.PORT,
+    ...(options.host ? { host: options.host } : {}),
+    metrics,
+    log,
+    slack: slack.requestListener,
+    onSlackRequest: stampArrival,
+    readiness: () => {
+      const reasons = store.db.open ? [] : ['store not open'];
+      return { ready: reasons.length === 0, reasons };
+    },
+  }).catch((error: unknown) => {
+    store.close();
+    throw new StartupError(`cannot listen on port ${env.PORT}: ${(error as Error).message}`);
+  });
+  try {
+    await slack.start();
+  } catch (error) {
+    await server.close();
+    store.close();
+    throw new StartupError(`cannot connect to Slack in Socket Mode: ${(error as Error).message}`);
+  }
+  log.info({ port: server.port, mode: slack.mode, services: Object.keys(config.services) }, 'lifeguard started');
+
+  return {
+    port: server.port,
+    mode: slack.mode,
+    metrics,
+    slack,
+    stop: async () => {
+      await slack.stop();
+      await server.close();
+      store.close();
+      log.info('lifeguard stopped');
+    },
+  };
+}

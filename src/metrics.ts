@@ -1,0 +1,66 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Lifeguard's own metrics, served on GET /metrics in the Prometheus text format. One registry per process
+ * (tests make their own); every part registers its metrics here so the scrape is complete.
+ */
+export interface Metrics {
+  registry: Registry;
+  /** From Slack's request (or Socket Mode envelope) reaching us to our acknowledgement; Slack gives up at 3 s. */
+  slackAckSeconds: Histogram<'kind'>;
+  /** Posts and updates that still failed after the posting queue's retries. */
+  slackPostFailures: Counter<'method' | 'error'>;
+  analysisDurationSeconds: Histogram<'service' | 'environment'>;
+  verdicts: Counter<'service' | 'environment' | 'verdict'>;
+  /** `trigger`: `automatic` (a failed verdict) or `manual` (Slack or CLI). */
+  rollbacks: Counter<'service' | 'environment' | 'trigger'>;
+  rollbackDurationSeconds: Histogram<'service' | 'environment' | 'outcome'>;
+}
+
+export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'lifeguard_' });
+  const registers = [registry];
+  return {
+    registry,
+    slackAckSeconds: new Histogram({
+      name: 'lifeguard_slack_ack_seconds',
+      help: 'Time from a Slack request reaching Lifeguard to its acknowledgement, by kind (command, action, view).',
+      labelNames: ['kind'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
+      registers,
+    }),
+    slackPostFailures: new Counter({
+      name: 'lifeguard_slack_post_failures_total',
+      help: 'Slack posts and updates that failed after retries, by method and Slack error code.',
+      labelNames: ['method', 'error'],
+      registers,
+    }),
+    analysisDurationSeconds: new Histogram({
+      name: 'lifeguard_analysis_duration_seconds',
+      help: 'Time to judge one canary analysis (queries and judgement).',
+      labelNames: ['service', 'environment'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    verdicts: new Counter({
+      name: 'lifeguard_canary_verdicts_total',
+      help: 'Canary verdicts, by service, environment and verdict (pass, fail, inconclusive).',
+      labelNames: ['service', 'environment', 'verdict'],
+      registers,
+    }),
+    rollbacks: new Counter({
+      name: 'lifeguard_rollbacks_total',
+      help: 'Rollbacks started, by service, environment and trigger (automatic, manual).',
+      labelNames: ['service', 'environment', 'trigger'],
+      registers,
+    }),
+    rollbackDurationSeconds: new Histogram({
+      name: 'lifeguard_rollback_duration_seconds',
+      help: 'Time from a rollback starting to its verified end, by outcome.',
+      labelNames: ['service', 'environment', 'outcome'],
+      buckets: [5, 10, 30, 60, 120, 300, 600, 1200],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PEOPLE, responses, startHarness, type Harness } from '../../support/slack-standin/harness.js';
+
+describe('/release status, history, help and release controls', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness();
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  async function answer(responseUrl: string): Promise<string> {
+    const posted = await harness.standin.waitFor(() => responses(harness.standin, responseUrl).at(-1));
+    return String(posted.text);
+  }
+
+  it('status says plainly when no cluster is connected', async () => {
+    const sent = await harness.command('/release', 'status checkout');
+    expect(JSON.parse(sent.body)).toMatchObject({ text: ':mag: Looking it up…' });
+    const text = await answer(sent.responseUrl);
+    expect(text).toContain('*checkout/staging*: unknown (no cluster is connected to this Lifeguard)');
+    expect(text).toContain('*checkout/production*: unknown');
+  });
+
+  it('history answers from the store', async () => {
+    const sent = await harness.command('/release', 'history checkout env=staging');
+    expect(sent.body).toBe('');
+    expect(await answer(sent.responseUrl)).toBe('No releases or rollbacks of checkout/staging yet.');
+  });
+
+  it('help lists the three commands', async () => {
+    const sent = await harness.command('/release', 'help');
+    const reply = JSON.parse(sent.body) as { blocks: unknown[] };
+    const shown = JSON.stringify(reply.blocks);
+    for (const usage of ['/release &lt;service&gt; &lt;version&gt;', '/rollback &lt;service&gt;', '/hotfix &lt;service&gt; &lt;version&gt; urgency=']) expect(shown).toContain(usage);
+  });
+
+  it('promote, pause and abort say honestly that releases cannot run yet; the Abort button is audited', async () => {
+    const sent = await harness.command('/release', 'abort 42');
+    expect(JSON.parse(sent.body)).toMatchObject({ text: expect.stringContaining('there is no running release 42 to abort') });
+    const click = await harness.click({ user: PEOPLE.alice, actionId: 'release.abort', value: '42', channel: 'C0CHECKOUT', messageTs: '1763800000.000100' });
+    expect(click.status).toBe(200);
+    expect(await answer(click.responseUrl)).toContain('there is no running release 42 to abort');
+    expect(harness.audit().map((r) => [r.actor, r.action])).toContainEqual([PEOPLE.alice, 'release.control_unavailable']);
+  });
+});
