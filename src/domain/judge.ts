@@ -67,7 +67,7 @@ export function judgePrometheusMetric(name: string, template: PrometheusMetric, 
   const needsBaseline = relative || template.perTrafficShare;
 
   const problem = dataProblem(template, data, needsBaseline, context);
-  if (problem) return { ...evidence, classification: problem.classification, reason: problem.reason };
+  if (problem) return { ...evidence, rules: unjudged(template, problem.reason), classification: problem.classification, reason: problem.reason };
 
   const share = template.perTrafficShare ? (context.trafficShare as number) : undefined;
   const canary = toMap(data.canary, share === undefined ? 1 : 100 / share);
@@ -84,11 +84,13 @@ export function judgePrometheusMetric(name: string, template: PrometheusMetric, 
   };
   if (canaryNow === undefined || !Number.isFinite(canaryNow)) {
     const what = canaryNow === undefined ? 'no canary sample' : `the canary value is ${canaryNow}`;
-    return { ...shown, classification: 'nodata', reason: `${what} at ${range.end.toISOString()} (no traffic, or a 0/0 ratio)` };
+    const reason = `${what} at ${range.end.toISOString()} (no traffic, or a 0/0 ratio)`;
+    return { ...shown, rules: unjudged(template, reason), classification: 'nodata', reason };
   }
   if (needsBaseline && (baselineNow === undefined || !Number.isFinite(baselineNow))) {
     const what = baselineNow === undefined ? 'no baseline sample' : `the baseline value is ${baselineNow}`;
-    return { ...shown, classification: 'nodata', reason: `${what} at ${range.end.toISOString()}, needed for the bounds relative to it` };
+    const reason = `${what} at ${range.end.toISOString()}, needed for the bounds relative to it`;
+    return { ...shown, rules: unjudged(template, reason), classification: 'nodata', reason };
   }
 
   const forMs = template.for ?? 0;
@@ -135,6 +137,16 @@ export function judgePrometheusMetric(name: string, template: PrometheusMetric, 
   }
 
   return { ...shown, rules, comparison, ...classify(rules, forMs) };
+}
+
+/** The metric's rules, none judged: the thresholds stay in the evidence even when the data is missing. */
+function unjudged(template: PrometheusMetric, reason: string): RuleEvidence[] {
+  const rules: RuleEvidence[] = [];
+  for (const rule of ['max', 'min', 'maxRatioToBaseline', 'minRatioToBaseline'] as const) {
+    const threshold = template[rule];
+    if (threshold !== undefined) rules.push({ rule, threshold, outcome: 'nodata', breachingForMs: null, forMs: template.for ?? 0, detail: reason });
+  }
+  return rules;
 }
 
 function allOutcomes(data: PrometheusMetricData): SeriesOutcome[] {
