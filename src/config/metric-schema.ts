@@ -49,14 +49,20 @@ const prometheusMetricSchema = z
     for: durationSchema.optional(),
     /** Judge the value per unit of the traffic share each side is given (throughput). */
     perTrafficShare: z.boolean().default(false),
-    /** Resolution of the range queries: how often `for` is evaluated and how far apart compared samples are. */
-    step: durationSchema.prefault('5s'),
+    /**
+     * Resolution of the range queries: how often `for` is evaluated and how far apart compared samples are.
+     * The usual scrape interval: finer steps only repeat the same scrapes and cost Prometheus time.
+     */
+    step: durationSchema.prefault('15s'),
     /**
      * Event counts behind a ratio metric (errors out of requests over {{window}}). When given, a bound relative
      * to the baseline breaches only when a two-proportion test on these counts finds the difference significant.
      */
     counts: z.object({ events: promql, total: promql }).strict().optional(),
-    /** Fewer samples than this (points over the comparison, or requests for `counts`) leaves the comparison without data. */
+    /**
+     * Fewer samples than this leaves the comparison without data: steps compared by Mann-Whitney (the range is
+     * lengthened to hold this many), or requests on each side for `counts`.
+     */
     minSamples: z.number().int().min(2).default(50),
     /** A relative bound breaches only when the canary and baseline differ at this significance level. */
     significance: z.number().gt(0).lt(1).default(0.05),
@@ -68,7 +74,7 @@ const prometheusMetricSchema = z
   .refine((m) => [m.max, m.min, m.maxRatioToBaseline, m.minRatioToBaseline].some((bound) => bound !== undefined), {
     message: 'a metric needs at least one bound: max, min, maxRatioToBaseline or minRatioToBaseline',
   })
-  .refine((m) => m.for === undefined || m.for % m.step === 0, { message: 'for must be a whole number of steps (step defaults to 5s)', path: ['for'] });
+  .refine((m) => m.for === undefined || m.for % m.step === 0, { message: 'for must be a whole number of steps (step defaults to 15s)', path: ['for'] });
 
 /** A synthetic or dependency check: GET a URL, judge its status and latency (seconds, against `max`). */
 const httpMetricSchema = z

@@ -37,6 +37,14 @@ function toMap(outcome: SeriesOutcome, factor: number): Map<number, number> {
   return map;
 }
 
+// Counts are read at every step of `for`; each series is indexed by time once.
+const countMaps = new WeakMap<SeriesOutcome, Map<number, number>>();
+function countMap(outcome: SeriesOutcome): Map<number, number> {
+  let map = countMaps.get(outcome);
+  if (!map) countMaps.set(outcome, (map = toMap(outcome, 1)));
+  return map;
+}
+
 function base(name: string, template: PrometheusMetric | HttpMetric, data: { queries: { purpose: string; query: string }[] }) {
   return {
     metric: name,
@@ -206,7 +214,7 @@ function exceeds(canary: number | undefined, baseline: number | undefined, bound
 function countsAt(data: PrometheusMetricData, t: number) {
   const c = data.counts!;
   const at = (o: SeriesOutcome) => {
-    const v = toMap(o, 1).get(t);
+    const v = countMap(o).get(t);
     return v === undefined || !Number.isFinite(v) ? undefined : Math.round(v);
   };
   // An event counter with no series while requests flow means no events yet.

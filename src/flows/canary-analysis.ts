@@ -2,7 +2,7 @@ import type { Config, MetricTemplate } from '../config/schema.js';
 import type { HttpMetric, PrometheusMetric } from '../config/metric-schema.js';
 import type { Metrics, QueryRange } from '../ports.js';
 import { judgeHttpMetric, judgePrometheusMetric, type PrometheusMetricData, type ProbeOutcome } from '../domain/judge.js';
-import { singleSeries, type MatrixOutcome, type SeriesOutcome } from '../domain/query-outcome.js';
+import { singleSeries, type MatrixOutcome, type Series, type SeriesOutcome } from '../domain/query-outcome.js';
 import { grouping, renderGroupedQuery, renderQuery, VARIANTS, type Variant } from '../domain/promql-template.js';
 import { rollUp } from '../domain/rollup.js';
 import type { MetricEvidence, Verdict } from '../domain/verdict.js';
@@ -26,8 +26,13 @@ export type TrafficShareSource = (service: string, environment: string) => Promi
 export interface AnalysisOptions {
   /** Fetch a template shared by several canaries in one query grouped by service and side (default true). */
   grouped?: boolean;
-  /** Queries and probes in flight at once when not grouped (default 8). */
+  /** Queries and probes in flight at once (default 8). */
   concurrency?: number;
+  /**
+   * Most services in one grouped query (default 250). Prometheus evaluates one query on one core: several
+   * smaller groups in flight at once use every core and keep each query's text bounded.
+   */
+  groupSize?: number;
 }
 
 /** Builds the analysis target of `service` in `environment` from the config; throws a clear Error when unknown. */
@@ -46,10 +51,15 @@ export function canaryTarget(config: Config, service: string, environment: strin
   };
 }
 
-/** The range a Prometheus metric is fetched over at `at`: its `for` or window (whichever is longer), at its step. */
+/**
+ * The range a Prometheus metric is fetched over at `at`, at its step: its `for` or its window, whichever is
+ * longer, and for a Mann-Whitney comparison long enough to hold `minSamples` steps.
+ */
 export function metricRange(template: PrometheusMetric, at: Date): QueryRange {
   const stepMs = template.step;
-  const lookback = Math.ceil(Math.max(template.for ?? 0, template.window) / stepMs) * stepMs;
+  const relative = template.maxRatioToBaseline !== undefined || template.minRatioToBaseline !== undefined;
+  const comparison = relative && !template.counts ? (template.minSamples - 1) * stepMs : 0;
+  const lookback = Math.ceil(Math.max(template.for ?? 0, template.window, comparison) / stepMs) * stepMs;
   const end = Math.floor(at.getTime() / 1000) * 1000;
   return { start: new Date(end - lookback), end: new Date(end), stepMs };
 }
@@ -90,16 +100,24 @@ async function fetchQuery(
   const perService = new Map<string, Fetched>(services.map((s) => [s, new Map()]));
   const group = options.grouped && services.length > 1 ? grouping(query) : undefined;
   if (group) {
-    const outcome = await metrics.range(renderGroupedQuery(query, group, services, template.window), range);
-    for (const service of services) {
-      for (const variant of VARIANTS) {
-        const part: MatrixOutcome =
-          outcome.kind === 'matrix'
-            ? { ...outcome, series: outcome.series.filter((s) => s.labels[group.serviceLabel] === service && s.labels[group.variantLabel] === variant) }
-            : outcome;
-        perService.get(service)!.set(`${key}:${variant}`, singleSeries(part));
+    const chunks: string[][] = [];
+    for (let i = 0; i < services.length; i += options.groupSize) chunks.push(services.slice(i, i + options.groupSize));
+    await pool(chunks, options.concurrency, async (chunk) => {
+      const outcome = await metrics.range(renderGroupedQuery(query, group, chunk, template.window), range);
+      const bySide = new Map<string, Series[]>();
+      if (outcome.kind === 'matrix') {
+        for (const series of outcome.series) {
+          const side = `${series.labels[group.serviceLabel]}\n${series.labels[group.variantLabel]}`;
+          bySide.set(side, [...(bySide.get(side) ?? []), series]);
+        }
       }
-    }
+      for (const service of chunk) {
+        for (const variant of VARIANTS) {
+          const part: MatrixOutcome = outcome.kind === 'matrix' ? { ...outcome, series: bySide.get(`${service}\n${variant}`) ?? [] } : outcome;
+          perService.get(service)!.set(`${key}:${variant}`, singleSeries(part));
+        }
+      }
+    });
     return perService;
   }
   const jobs = services.flatMap((service) => VARIANTS.map((variant) => ({ service, variant })));
@@ -130,7 +148,7 @@ export async function analyzeCanaries(
   at: Date,
   options: AnalysisOptions = {},
 ): Promise<Verdict[]> {
-  const opts: Required<AnalysisOptions> = { grouped: options.grouped ?? true, concurrency: options.concurrency ?? 8 };
+  const opts: Required<AnalysisOptions> = { grouped: options.grouped ?? true, concurrency: options.concurrency ?? 8, groupSize: options.groupSize ?? 250 };
   const evidence = canaries.map(() => new Map<string, MetricEvidence>());
 
   const byMetric = new Map<string, { template: PrometheusMetric; indexes: number[] }>();

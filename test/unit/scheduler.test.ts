@@ -53,7 +53,9 @@ describe('startAnalysisScheduler', () => {
         delivered.push(...verdicts.map((v) => `${v.service}/${v.environment}@${at.toISOString()}`));
       },
     });
-    await new Promise((resolve) => setTimeout(resolve, 3_600));
+    // Until the tick after the slow one has run (node-cron fires on whole seconds, so timing varies by up to 1 s).
+    const deadline = Date.now() + 8_000;
+    while (judged.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     await scheduler.stop();
 
     const production = scheduler.stats().find((s) => s.job === 'production every 1s')!;
