@@ -50,6 +50,8 @@ function threshold(rule: RuleEvidence): string {
       return `≤ ${rule.threshold}× base`;
     case 'minRatioToBaseline':
       return `≥ ${rule.threshold}× base`;
+    case 'maxSpreadRatioToBaseline':
+      return `spread ≤ ${rule.threshold}× base`;
     case 'status':
       return `status ${rule.threshold}`;
   }

@@ -46,6 +46,12 @@ const prometheusMetricSchema = z
     ...bounds,
     maxRatioToBaseline: z.number().positive().optional(),
     minRatioToBaseline: z.number().positive().optional(),
+    /**
+     * Fails a canary whose samples spread more than this many times as wide as the baseline's (median absolute
+     * deviation, significant by a rank test), even when its median did not move. A canary on a small traffic
+     * share is naturally noisier: leave room for that.
+     */
+    maxSpreadRatioToBaseline: z.number().gt(1).optional(),
     for: durationSchema.optional(),
     /** Judge the value per unit of the traffic share each side is given (throughput). */
     perTrafficShare: z.boolean().default(false),
@@ -71,8 +77,12 @@ const prometheusMetricSchema = z
   })
   .strict()
   .refine((m) => m.max === undefined || m.min === undefined || m.min <= m.max, { message: 'min must not be above max', path: ['min'] })
-  .refine((m) => [m.max, m.min, m.maxRatioToBaseline, m.minRatioToBaseline].some((bound) => bound !== undefined), {
-    message: 'a metric needs at least one bound: max, min, maxRatioToBaseline or minRatioToBaseline',
+  .refine((m) => [m.max, m.min, m.maxRatioToBaseline, m.minRatioToBaseline, m.maxSpreadRatioToBaseline].some((bound) => bound !== undefined), {
+    message: 'a metric needs at least one bound: max, min, maxRatioToBaseline, minRatioToBaseline or maxSpreadRatioToBaseline',
+  })
+  .refine((m) => m.maxSpreadRatioToBaseline === undefined || m.counts === undefined, {
+    message: 'maxSpreadRatioToBaseline compares samples; it does not apply to a metric judged on counts',
+    path: ['maxSpreadRatioToBaseline'],
   })
   .refine((m) => m.for === undefined || m.for % m.step === 0, { message: 'for must be a whole number of steps (step defaults to 15s)', path: ['for'] });
 

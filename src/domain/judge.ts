@@ -1,7 +1,7 @@
 import type { HttpMetric, PrometheusMetric } from '../config/metric-schema.js';
 import { formatDuration } from '../config/duration.js';
 import { isFailure, type QueryFailure, type SeriesOutcome } from './query-outcome.js';
-import { hodgesLehmann, mannWhitneyU, sampleMedian, twoProportions } from './stats.js';
+import { hodgesLehmann, mannWhitneyU, sampleMedian, spreadTest, twoProportions } from './stats.js';
 import type { Classification, Comparison, MetricEvidence, RuleEvidence } from './verdict.js';
 
 /** What was fetched for one Prometheus metric of one canary, every series over the same range. */
@@ -71,7 +71,7 @@ export function judgePrometheusMetric(name: string, template: PrometheusMetric, 
     range: { start: range.start.toISOString(), end: range.end.toISOString(), stepSeconds: range.stepMs / 1000 },
     warnings: [...new Set(allOutcomes(data).flatMap((o) => o.warnings))],
   };
-  const relative = template.maxRatioToBaseline !== undefined || template.minRatioToBaseline !== undefined;
+  const relative = [template.maxRatioToBaseline, template.minRatioToBaseline, template.maxSpreadRatioToBaseline].some((b) => b !== undefined);
   const needsBaseline = relative || template.perTrafficShare;
 
   const problem = dataProblem(template, data, needsBaseline, context);
@@ -144,13 +144,31 @@ export function judgePrometheusMetric(name: string, template: PrometheusMetric, 
     rule('minRatioToBaseline', bound, under, ratioDetail(bound, 'low'), gateAt(template, data, end, 'low', comparison));
   }
 
+  const spreadBound = template.maxSpreadRatioToBaseline;
+  if (spreadBound !== undefined && comparison?.test === 'mann-whitney') {
+    const spread = comparison.spread;
+    const wider = spread !== null && spread.canary !== null && (spread.ratio === null ? spread.canary > 0 : spread.ratio > spreadBound);
+    const breach = wider && spread.pValue !== null && spread.pValue < template.significance && (spread.z ?? 0) > 0;
+    rules.push({
+      rule: 'maxSpreadRatioToBaseline',
+      threshold: spreadBound,
+      outcome: breach ? 'breach' : spread === null ? 'nodata' : 'pass',
+      breachingForMs: breach ? end - range.start.getTime() : null,
+      forMs,
+      detail:
+        spread === null
+          ? `too few samples to compare spread (${comparison.canarySamples} and ${comparison.baselineSamples}, need ${template.minSamples})`
+          : `canary spread ${show(spread.canary ?? NaN)} is ${spread.ratio === null ? 'above a baseline without spread' : `${show(spread.ratio)}× the baseline's (${show(spread.baseline ?? NaN)})`}, max ${spreadBound}×; p = ${show(spread.pValue ?? NaN)}`,
+    });
+  }
+
   return { ...shown, rules, comparison, ...classify(rules, forMs) };
 }
 
 /** The metric's rules, none judged: the thresholds stay in the evidence even when the data is missing. */
 function unjudged(template: PrometheusMetric, reason: string): RuleEvidence[] {
   const rules: RuleEvidence[] = [];
-  for (const rule of ['max', 'min', 'maxRatioToBaseline', 'minRatioToBaseline'] as const) {
+  for (const rule of ['max', 'min', 'maxRatioToBaseline', 'minRatioToBaseline', 'maxSpreadRatioToBaseline'] as const) {
     const threshold = template[rule];
     if (threshold !== undefined) rules.push({ rule, threshold, outcome: 'nodata', breachingForMs: null, forMs: template.for ?? 0, detail: reason });
   }
@@ -290,13 +308,25 @@ function compare(template: PrometheusMetric, data: PrometheusMetricData, canary:
     canaryMedian: finiteOrNull(sampleMedian(a)),
     baselineMedian: finiteOrNull(baselineMedian),
     tolerance,
+    spread: template.maxSpreadRatioToBaseline === undefined || !enough ? null : spreadEvidence(a, b),
+  };
+}
+
+function spreadEvidence(a: number[], b: number[]) {
+  const result = spreadTest(a, b);
+  return {
+    canary: finiteOrNull(result.spreadA),
+    baseline: finiteOrNull(result.spreadB),
+    ratio: result.spreadB > 0 ? round(result.spreadA / result.spreadB) : null,
+    z: round(result.z),
+    pValue: round(result.pValue),
   };
 }
 
 function classify(rules: RuleEvidence[], forMs: number): { classification: Classification; reason: string } {
   const breached = rules.find((r) => r.outcome === 'breach');
   if (breached) {
-    const classification = breached.rule === 'max' || breached.rule === 'maxRatioToBaseline' ? 'high' : 'low';
+    const classification = breached.rule === 'min' || breached.rule === 'minRatioToBaseline' ? 'low' : 'high';
     const held = forMs > 0 ? ` for ${formatDuration(breached.breachingForMs ?? 0)} (for: ${formatDuration(forMs)})` : '';
     return { classification, reason: `${breached.rule} breached${held}: ${breached.detail}` };
   }

@@ -126,3 +126,27 @@ export function twoProportions(x1: number, n1: number, x2: number, n2: number): 
   const z = (p1 - p2) / se;
   return { p1, p2, z, pValue: twoSidedP(z) };
 }
+
+export interface SpreadResult {
+  /** Median absolute deviation of each sample from its own median. */
+  spreadA: number;
+  spreadB: number;
+  /** Mann-Whitney U on those absolute deviations (Brown-Forsythe style): positive z when `a` spreads wider. */
+  z: number;
+  pValue: number;
+}
+
+/**
+ * Compares how widely two samples spread, whatever their medians: a rank test on each value's distance from
+ * its own sample's median. Catches a canary whose variance blew up while its median stayed put.
+ */
+export function spreadTest(a: readonly number[], b: readonly number[]): SpreadResult {
+  const deviations = (values: readonly number[]) => {
+    const middle = sampleMedian(values);
+    return values.map((v) => Math.abs(v - middle));
+  };
+  const da = deviations(a);
+  const db = deviations(b);
+  const { z, pValue } = mannWhitneyU(da, db);
+  return { spreadA: sampleMedian(da), spreadB: sampleMedian(db), z, pValue };
+}

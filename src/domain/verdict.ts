@@ -11,7 +11,7 @@ export const classificationSchema = z.enum(CLASSIFICATIONS);
 export type Classification = z.infer<typeof classificationSchema>;
 
 export const ruleEvidenceSchema = z.object({
-  rule: z.enum(['max', 'min', 'maxRatioToBaseline', 'minRatioToBaseline', 'status']),
+  rule: z.enum(['max', 'min', 'maxRatioToBaseline', 'minRatioToBaseline', 'maxSpreadRatioToBaseline', 'status']),
   threshold: z.union([z.number(), z.string()]),
   outcome: z.enum(['pass', 'breach', 'nodata']),
   /** How long the condition has held without a break up to the evaluation time (0: only now; null: not now). */
@@ -40,6 +40,17 @@ export const comparisonSchema = z.discriminatedUnion('test', [
     baselineMedian: z.number().nullable(),
     /** Shifts within tolerance × |baseline median| are no difference. */
     tolerance: z.number(),
+    /** Spread comparison, when the metric has maxSpreadRatioToBaseline. */
+    spread: z
+      .object({
+        canary: z.number().nullable(),
+        baseline: z.number().nullable(),
+        /** canary / baseline spread; null when the baseline does not spread at all. */
+        ratio: z.number().nullable(),
+        z: z.number().nullable(),
+        pValue: z.number().nullable(),
+      })
+      .nullable(),
   }),
   z.object({
     test: z.literal('two-proportions'),

@@ -57,8 +57,8 @@ export function canaryTarget(config: Config, service: string, environment: strin
  */
 export function metricRange(template: PrometheusMetric, at: Date): QueryRange {
   const stepMs = template.step;
-  const relative = template.maxRatioToBaseline !== undefined || template.minRatioToBaseline !== undefined;
-  const comparison = relative && !template.counts ? (template.minSamples - 1) * stepMs : 0;
+  const sampled = [template.maxRatioToBaseline, template.minRatioToBaseline, template.maxSpreadRatioToBaseline].some((b) => b !== undefined);
+  const comparison = sampled && !template.counts ? (template.minSamples - 1) * stepMs : 0;
   const lookback = Math.ceil(Math.max(template.for ?? 0, template.window, comparison) / stepMs) * stepMs;
   const end = Math.floor(at.getTime() / 1000) * 1000;
   return { start: new Date(end - lookback), end: new Date(end), stepMs };

@@ -118,6 +118,25 @@ describe('judgePrometheusMetric: bounds relative to the baseline', () => {
   });
 });
 
+describe('judgePrometheusMetric: spread', () => {
+  const spread = template({ maxSpreadRatioToBaseline: 3, for: '5m' });
+
+  it('fails a canary whose variance blew up while its median stayed put', () => {
+    const random = seeded(11);
+    const wild = judgePrometheusMetric('l', spread, data(series(50, (i) => 0.4 + (i % 2 ? 1 : -1) * random() * 0.3), series(50, () => 0.4 + (random() - 0.5) * 0.02), 50), share);
+    expect(wild.classification).toBe('high');
+    expect(wild.rules[0]).toMatchObject({ rule: 'maxSpreadRatioToBaseline', outcome: 'breach' });
+    expect(wild.comparison).toMatchObject({ test: 'mann-whitney', outcome: 'not-significant' });
+    expect(wild.comparison?.test === 'mann-whitney' && wild.comparison.spread?.ratio).toBeGreaterThan(3);
+  });
+
+  it('passes a canary spread like its baseline', () => {
+    const random = seeded(12);
+    const calm = judgePrometheusMetric('l', spread, data(series(50, () => 0.4 + (random() - 0.5) * 0.1), series(50, () => 0.4 + (random() - 0.5) * 0.1), 50), share);
+    expect(calm.classification).toBe('pass');
+  });
+});
+
 describe('judgePrometheusMetric: data problems', () => {
   const any = template({ max: 1, maxRatioToBaseline: 2 });
 
