@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PrometheusClient } from '../../src/adapters/prometheus/client.js';
+import { IncrementalRangeCache } from '../../src/adapters/prometheus/range-cache.js';
 import { httpProbe } from '../../src/adapters/http/probe.js';
 import { parseConfig } from '../../src/config/load.js';
 import { singleSeries, singleValue } from '../../src/domain/query-outcome.js';
@@ -114,6 +115,58 @@ describe('PrometheusClient against a real Prometheus', () => {
     const proxy = await startFaultyProxy(prometheus.url, () => ({ kind: 'rewrite', edit: (body) => ({ ...body, warnings: ['remote read of eu-1 failed'] }) }));
     try {
       expect(singleValue(await client(proxy.url).instant(canaryRate, at))).toMatchObject({ kind: 'value', warnings: ['remote read of eu-1 failed'] });
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('IncrementalRangeCache against a real Prometheus', () => {
+  it('answers consecutive ticks exactly as full queries do, asking only for the newest steps', async () => {
+    const direct = client(prometheus.url);
+    const asked: number[] = [];
+    const counting = {
+      instant: direct.instant.bind(direct),
+      range: (q: string, r: { start: Date; end: Date; stepMs: number }) => {
+        asked.push((r.end.getTime() - r.start.getTime()) / r.stepMs + 1);
+        return direct.range(q, r);
+      },
+    };
+    const cache = new IncrementalRangeCache(counting, { refreshMs: 30_000 });
+    const query = 'sum by (version, status) (rate(http_requests_total{app="checkout"}[5m]))';
+    const sorted = (o: Awaited<ReturnType<typeof direct.range>>) => (o.kind === 'matrix' ? [...o.series].sort((a, b) => JSON.stringify(a.labels).localeCompare(JSON.stringify(b.labels))) : o);
+    for (let tick = 4; tick >= 0; tick--) {
+      const end = new Date((END - tick * 30) * 1000);
+      const range = { start: new Date(end.getTime() - 600_000), end, stepMs: 15_000 };
+      expect(sorted(await cache.range(query, range))).toEqual(sorted(await direct.range(query, range)));
+    }
+    // The first tick asks for all 41 steps; each later one for the 2 new steps and the 2 refreshed.
+    expect(asked).toEqual([41, 5, 5, 5, 5]);
+  });
+
+  it('forgets a query that failed and asks for the whole range again', async () => {
+    let failing = false;
+    const proxy = await startFaultyProxy(prometheus.url, () =>
+      failing ? { kind: 'answer', status: 422, body: { status: 'error', errorType: 'execution', error: 'query processing would load too many samples' } } : { kind: 'forward' },
+    );
+    try {
+      const real = client(proxy.url);
+      const asked: number[] = [];
+      const counting: Metrics = {
+        instant: (q, at) => real.instant(q, at),
+        range: (q, r) => {
+          asked.push((r.end.getTime() - r.start.getTime()) / r.stepMs + 1);
+          return real.range(q, r);
+        },
+      };
+      const cache = new IncrementalRangeCache(counting);
+      const range = (ago: number) => ({ start: new Date((END - ago - 300) * 1000), end: new Date((END - ago) * 1000), stepMs: 15_000 });
+      await cache.range(canaryRate, range(60));
+      failing = true;
+      expect(await cache.range(canaryRate, range(30))).toMatchObject({ kind: 'error', errorType: 'execution' });
+      failing = false;
+      expect((await cache.range(canaryRate, range(0))).kind).toBe('matrix');
+      expect(asked).toEqual([21, 7, 21]);
     } finally {
       await proxy.close();
     }
