@@ -19,8 +19,8 @@ export interface AnalysisSchedulerDeps {
   judge(targets: CanaryTarget[], at: Date): Promise<Verdict[]>;
   /** Receives each tick's verdicts (rollback, Slack, audit). */
   onVerdicts(verdicts: Verdict[], at: Date): Promise<void> | void;
-  /** A tick that threw; the next tick still runs. */
-  onError?(error: unknown, job: string): void;
+  /** A tick that threw (e.g. the store could not list canaries); the next tick still runs. */
+  onError(error: unknown, job: string): void;
   logger?: Logger;
 }
 
@@ -85,7 +85,7 @@ export function startAnalysisScheduler(deps: AnalysisSchedulerDeps): AnalysisSch
           .map((c) => canaryTarget(deps.config, c.service, environment, c.trafficShare));
         if (targets.length > 0) await deps.onVerdicts(await deps.judge(targets, at), at);
       } catch (error) {
-        deps.onError?.(error, job);
+        deps.onError(error, job);
       } finally {
         stats.running = false;
       }

@@ -31,9 +31,28 @@ describe('intervalToCron', () => {
 });
 
 describe('startAnalysisScheduler', () => {
+  it('reports a tick that throws and keeps its job', async () => {
+    const errors: string[] = [];
+    const scheduler = startAnalysisScheduler({
+      config: configWithInterval('30s'),
+      logger: silent,
+      activeCanaries: async () => {
+        throw new Error('store closed');
+      },
+      judge: async () => [],
+      onVerdicts: () => {},
+      onError: (error, job) => errors.push(`${job}: ${(error as Error).message}`),
+    });
+    await scheduler.tick('production every 30s', new Date());
+    await scheduler.stop();
+    expect(errors).toEqual(['production every 30s: store closed']);
+    expect(scheduler.stats().find((s) => s.job === 'production every 30s')).toMatchObject({ ticks: 1, running: false });
+  });
+
   it('skips and counts a tick due while the last still runs, never stacking, judging at each tick time', async () => {
     const judged: { at: Date; targets: CanaryTarget[] }[] = [];
     const delivered: string[] = [];
+    const errors: unknown[] = [];
     let running = 0;
     let mostAtOnce = 0;
     const scheduler = startAnalysisScheduler({
@@ -49,6 +68,7 @@ describe('startAnalysisScheduler', () => {
         running--;
         return targets.map((t) => rollUp({ service: t.service, environment: t.environment, evaluatedAt: at, metrics: [], score: t.score, trafficShare: t.trafficShare }));
       },
+      onError: (error) => errors.push(error),
       onVerdicts: (verdicts, at) => {
         delivered.push(...verdicts.map((v) => `${v.service}/${v.environment}@${at.toISOString()}`));
       },
@@ -59,6 +79,7 @@ describe('startAnalysisScheduler', () => {
     await scheduler.stop();
 
     const production = scheduler.stats().find((s) => s.job === 'production every 1s')!;
+    expect(errors).toEqual([]);
     expect(production.skipped).toBeGreaterThanOrEqual(1);
     expect(mostAtOnce).toBe(1);
     expect(judged.length).toBe(production.ticks);
@@ -72,6 +93,7 @@ describe('startAnalysisScheduler', () => {
 
   it('replays a tick as of a given time', async () => {
     const seen: Date[] = [];
+    const errors: unknown[] = [];
     const scheduler = startAnalysisScheduler({
       config: configWithInterval('30s'),
       logger: silent,
@@ -81,11 +103,13 @@ describe('startAnalysisScheduler', () => {
         return [];
       },
       onVerdicts: () => {},
+      onError: (error) => errors.push(error),
     });
     const at = new Date('2023-11-14T22:33:20Z');
     await scheduler.tick('production every 30s', at);
     await scheduler.stop();
     expect(seen).toEqual([at]);
+    expect(errors).toEqual([]);
     await expect(scheduler.tick('qa every 30s', at)).rejects.toThrow('no analysis job "qa every 30s" (jobs: staging every 30s, production every 30s)');
   });
 });
