@@ -95,7 +95,7 @@ async function fetchQuery(
   services: string[],
   range: QueryRange,
   options: Required<AnalysisOptions>,
-): Promise<Map<string, Fetched>> {
+): Promise<{ perService: Map<string, Fetched>; grouped: boolean }> {
   const query = queryOf(template, key);
   const perService = new Map<string, Fetched>(services.map((s) => [s, new Map()]));
   const group = options.grouped && services.length > 1 ? grouping(query) : undefined;
@@ -118,14 +118,14 @@ async function fetchQuery(
         }
       }
     });
-    return perService;
+    return { perService, grouped: true };
   }
   const jobs = services.flatMap((service) => VARIANTS.map((variant) => ({ service, variant })));
   await pool(jobs, options.concurrency, async ({ service, variant }) => {
     const outcome = await metrics.range(renderQuery(query, { service, variant, windowMs: template.window }), range);
     perService.get(service)!.set(`${key}:${variant}`, singleSeries(outcome));
   });
-  return perService;
+  return { perService, grouped: false };
 }
 
 function describedQueries(template: PrometheusMetric, service: string, grouped: Set<QueryKey>, count: number) {
@@ -169,11 +169,11 @@ export async function analyzeCanaries(
     const services = [...new Set(indexes.map((i) => canaries[i]!.service))];
     const keys: QueryKey[] = template.counts ? ['value', 'events', 'total'] : ['value'];
     const results = await Promise.all(keys.map((key) => fetchQuery(deps.metrics, template, key, services, range, opts)));
-    const grouped = new Set(keys.filter((key) => opts.grouped && services.length > 1 && grouping(queryOf(template, key)) !== undefined));
+    const grouped = new Set(keys.filter((_, i) => results[i]!.grouped));
     for (const index of indexes) {
       const canary = canaries[index]!;
       const fetched = new Map<string, SeriesOutcome>();
-      for (const result of results) for (const [k, v] of result.get(canary.service)!) fetched.set(k, v);
+      for (const result of results) for (const [k, v] of result.perService.get(canary.service)!) fetched.set(k, v);
       const get = (k: string) => fetched.get(k)!;
       const data: PrometheusMetricData = {
         range,
