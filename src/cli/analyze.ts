@@ -128,7 +128,7 @@ export function createAnalyzeCommand(deps: AnalyzeDeps = {}): CliCommand {
         io.err(`lifeguard analyze: ${(error as Error).message} in ${file}`);
         return EXIT.usage;
       }
-      const share = weight ?? (await readShare(deps.trafficShare, service, env, io.err));
+      const share = weight ?? (await readShare(deps.trafficShare, service, env, config, io.err));
       const metrics = deps.metrics?.(config) ?? new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout });
       const [verdict] = await analyzeCanaries({ metrics, probe: deps.probe ?? httpProbe }, [{ ...target, trafficShare: share }], at);
       io.out(args.values.json ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict!));
@@ -138,10 +138,16 @@ export function createAnalyzeCommand(deps: AnalyzeDeps = {}): CliCommand {
 }
 
 /** The share from the injected source; unreachable or unknown leaves it undefined (per-share metrics: nodata). */
-async function readShare(source: TrafficShareSource | undefined, service: string, env: string, warn: (text: string) => void): Promise<number | undefined> {
+async function readShare(
+  source: TrafficShareSource | undefined,
+  service: string,
+  env: string,
+  config: Config,
+  warn: (text: string) => void,
+): Promise<number | undefined> {
   if (!source) return undefined;
   try {
-    return await source(service, env);
+    return await source(service, env, config);
   } catch (error) {
     warn(`lifeguard analyze: could not read the traffic share of ${service}/${env} (${(error as Error).message}); metrics judged per share will have no data`);
     return undefined;

@@ -20,8 +20,11 @@ export interface CanaryTarget {
 /** GETs a URL for an `http` check; never throws. */
 export type Probe = (url: string, timeoutMs: number) => Promise<ProbeOutcome>;
 
-/** Where the canary's traffic share comes from when not given: (service, environment) → percent, or undefined. */
-export type TrafficShareSource = (service: string, environment: string) => Promise<number | undefined>;
+/**
+ * Where the canary's traffic share comes from when not given: (service, environment) → percent, or undefined
+ * when unknown. The loaded config is passed along for readers that need the service's traffic settings.
+ */
+export type TrafficShareSource = (service: string, environment: string, config: Config) => Promise<number | undefined>;
 
 export interface AnalysisOptions {
   /** Fetch a template shared by several canaries in one query grouped by service and side (default true). */

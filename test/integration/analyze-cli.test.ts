@@ -93,6 +93,19 @@ describe('lifeguard analyze against a real Prometheus', () => {
     expect(result.code).toBe(0);
   });
 
+  it('warns and judges without the share when the injected source fails', async () => {
+    const analyze = createAnalyzeCommand({
+      trafficShare: async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:6443');
+      },
+    });
+    const result = await lifeguard(['analyze', 'checkout', '--env', 'production', '--at', String(HEALTHY_AT)], [analyze]);
+    expect(result.code).toBe(3);
+    expect(result.err).toBe(
+      'lifeguard analyze: could not read the traffic share of checkout/production (connect ECONNREFUSED 127.0.0.1:6443); metrics judged per share will have no data',
+    );
+  });
+
   it('exits 2 with a clear message on usage and config errors', async () => {
     const missingEnv = await lifeguard(['analyze', 'checkout']);
     expect(missingEnv).toMatchObject({ code: 2, err: expect.stringContaining('--env is required') });
