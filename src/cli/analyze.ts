@@ -130,9 +130,16 @@ export function createAnalyzeCommand(deps: AnalyzeDeps = {}): CliCommand {
       }
       const share = weight ?? (await readShare(deps.trafficShare, service, env, config, io.err));
       const metrics = deps.metrics?.(config) ?? new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout });
-      const [verdict] = await analyzeCanaries({ metrics, probe: deps.probe ?? httpProbe }, [{ ...target, trafficShare: share }], at);
-      io.out(args.values.json ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict!));
-      return verdict!.verdict === 'pass' ? EXIT.ok : verdict!.verdict === 'fail' ? EXIT.failed : EXIT_INCONCLUSIVE;
+      let verdict: Verdict;
+      try {
+        [verdict] = (await analyzeCanaries({ metrics, probe: deps.probe ?? httpProbe }, [{ ...target, trafficShare: share }], at)) as [Verdict];
+      } catch (error) {
+        // Exit 1 means "the canary failed" to scripts that roll back on it: an analysis that broke is no verdict.
+        io.err(`lifeguard analyze: the analysis of ${service}/${env} could not run: ${(error as Error).message}`);
+        return EXIT_INCONCLUSIVE;
+      }
+      io.out(args.values.json ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict));
+      return verdict.verdict === 'pass' ? EXIT.ok : verdict.verdict === 'fail' ? EXIT.failed : EXIT_INCONCLUSIVE;
     },
   };
 }

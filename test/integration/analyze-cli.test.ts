@@ -106,6 +106,13 @@ describe('lifeguard analyze against a real Prometheus', () => {
     );
   });
 
+  it('exits 3, never 1, when the analysis itself breaks', async () => {
+    const broken = new Error('metrics backend misconfigured');
+    const analyze = createAnalyzeCommand({ metrics: () => ({ instant: () => Promise.reject(broken), range: () => Promise.reject(broken) }) });
+    const result = await lifeguard(['analyze', 'checkout', '--env', 'production', '--at', String(HEALTHY_AT), '--weight', '25'], [analyze]);
+    expect(result).toMatchObject({ code: 3, out: '', err: 'lifeguard analyze: the analysis of checkout/production could not run: metrics backend misconfigured' });
+  });
+
   it('exits 2 with a clear message on usage and config errors', async () => {
     const missingEnv = await lifeguard(['analyze', 'checkout']);
     expect(missingEnv).toMatchObject({ code: 2, err: expect.stringContaining('--env is required') });
