@@ -1,4 +1,4 @@
-import type { MetricEvidence, Verdict } from './verdict.js';
+import { verdictSchema, type MetricEvidence, type Verdict } from './verdict.js';
 
 export interface RollUpInput {
   service: string;
@@ -22,17 +22,20 @@ const summary = (m: MetricEvidence): string => {
  */
 export function rollUp(input: RollUpInput): Verdict {
   const { metrics } = input;
-  const verdict = (verdict: Verdict['verdict'], reasons: string[], score: number | null): Verdict => ({
-    service: input.service,
-    environment: input.environment,
-    evaluatedAt: input.evaluatedAt.toISOString(),
-    verdict,
-    reasons,
-    score,
-    scoreThresholds: input.score,
-    trafficShare: input.trafficShare ?? null,
-    metrics,
-  });
+  // Parsing checks the verdict against its contract and puts every key in the schema's order, so the JSON
+  // reads classification and reason first wherever it is shown.
+  const verdict = (verdict: Verdict['verdict'], reasons: string[], score: number | null): Verdict =>
+    verdictSchema.parse({
+      service: input.service,
+      environment: input.environment,
+      evaluatedAt: input.evaluatedAt.toISOString(),
+      verdict,
+      reasons,
+      score,
+      scoreThresholds: input.score,
+      trafficShare: input.trafficShare ?? null,
+      metrics,
+    });
   const outOfBounds = (m: MetricEvidence) => m.classification === 'high' || m.classification === 'low';
 
   const criticalFailures = metrics.filter((m) => m.critical && outOfBounds(m));
