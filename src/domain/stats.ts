@@ -97,8 +97,41 @@ export function hodgesLehmann(a: readonly number[], b: readonly number[]): numbe
   const differences = new Float64Array(a.length * b.length);
   let k = 0;
   for (const x of a) for (const y of b) differences[k++] = x - y;
-  differences.sort();
-  return median(Array.from(differences));
+  const n = differences.length;
+  const upper = select(differences, Math.floor(n / 2));
+  if (n % 2) return upper;
+  // After selecting the upper middle, every value left of it is no larger: the lower middle is their maximum.
+  let lower = -Infinity;
+  for (let i = 0; i < Math.floor(n / 2); i++) lower = Math.max(lower, differences[i]!);
+  return (lower + upper) / 2;
+}
+
+/**
+ * The k-th smallest value (0-based), found by quickselect in linear expected time; reorders `values` so
+ * that everything before index k is no larger. Hodges-Lehmann on a tick's thousands of canaries needs this:
+ * sorting every pairwise difference would dominate the tick.
+ */
+function select(values: Float64Array, k: number): number {
+  let left = 0;
+  let right = values.length - 1;
+  while (left < right) {
+    const pivot = values[(left + right) >> 1]!;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (values[i]! < pivot) i++;
+      while (values[j]! > pivot) j--;
+      if (i <= j) {
+        const swap = values[i]!;
+        values[i++] = values[j]!;
+        values[j--] = swap;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return values[k]!;
+  }
+  return values[k]!;
 }
 
 export interface TwoProportionResult {

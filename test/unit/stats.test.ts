@@ -73,3 +73,18 @@ describe('twoProportions', () => {
     expect(twoProportions(0, 100, 0, 100).pValue).toBe(1);
   });
 });
+
+describe('hodgesLehmann against a sort of every difference', () => {
+  it('agrees on odd and even counts, ties and negative shifts (seeded samples)', () => {
+    let state = 42;
+    const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let round = 0; round < 200; round++) {
+      const a = Array.from({ length: 1 + (round % 13) }, () => Math.round(random() * 20) / 4);
+      const b = Array.from({ length: 1 + (round % 7) }, () => Math.round(random() * 20) / 4 - 1);
+      const differences = a.flatMap((x) => b.map((y) => x - y)).sort((p, q) => p - q);
+      const mid = Math.floor(differences.length / 2);
+      const expected = differences.length % 2 ? differences[mid]! : (differences[mid - 1]! + differences[mid]!) / 2;
+      expect(hodgesLehmann(a, b)).toBe(expected);
+    }
+  });
+});
