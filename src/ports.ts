@@ -1,6 +1,7 @@
 /**
  * What the flows need from the world. Adapters implement these; the domain never sees them.
  */
+import type { MatrixOutcome, VectorOutcome } from './domain/query-outcome.js';
 
 /** Time, injectable so that ticks, expiries and cooldowns are deterministic in tests. */
 export interface Clock {
@@ -29,4 +30,23 @@ export interface AuditRecord extends AuditEntry {
   at: string;
   prevHash: string;
   hash: string;
+}
+
+/** The time span and resolution of a range query. */
+export interface QueryRange {
+  start: Date;
+  end: Date;
+  /** Milliseconds between evaluation steps. */
+  stepMs: number;
+}
+
+/**
+ * PromQL queries against the metrics backend. Never throws for a failed query: every answer, including an
+ * unreachable server or a timeout, comes back as an outcome the judge can classify.
+ */
+export interface Metrics {
+  /** Instant query evaluated at `at`. */
+  instant(query: string, at: Date): Promise<VectorOutcome>;
+  /** Range query from `range.start` to `range.end` every `range.stepMs`. */
+  range(query: string, range: QueryRange): Promise<MatrixOutcome>;
 }

@@ -9,7 +9,7 @@ interface Parsed {
   roles: Record<string, unknown>;
   environments: Record<string, { cluster: string; approvals: Record<string, { roles: string[] }> }>;
   hotfix: { approvers: Record<string, string[]> };
-  metrics: Record<string, { for?: number | undefined }>;
+  metrics: Record<string, { kind: string; for?: number | undefined }>;
   services: Record<
     string,
     {

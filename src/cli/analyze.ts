@@ -1,0 +1,164 @@
+import { PrometheusClient } from '../adapters/prometheus/client.js';
+import { httpProbe } from '../adapters/http/probe.js';
+import { formatDuration } from '../config/duration.js';
+import { ConfigError, configPath, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { analyzeCanaries, canaryTarget, type Probe, type TrafficShareSource } from '../flows/canary-analysis.js';
+import type { MetricEvidence, RuleEvidence, Verdict } from '../domain/verdict.js';
+import type { Metrics } from '../ports.js';
+import { EXIT, UsageError, type CliCommand } from './command.js';
+
+/** `lifeguard analyze` exits 3 when the verdict is inconclusive (DESIGN §3). */
+export const EXIT_INCONCLUSIVE = 3;
+
+export interface AnalyzeDeps {
+  /** The canary's traffic share when --weight is omitted (e.g. read from the cluster); none: unknown. */
+  trafficShare?: TrafficShareSource;
+  metrics?: (config: Config) => Metrics;
+  probe?: Probe;
+  now?: () => Date;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** `--at`: RFC 3339 or unix seconds. */
+export function parseAt(text: string): Date {
+  const date = /^\d+(\.\d+)?$/.test(text) ? new Date(Number(text) * 1000) : RFC3339.test(text) ? new Date(text) : undefined;
+  if (!date || Number.isNaN(date.getTime())) {
+    throw new UsageError(`--at: "${text}" is neither an RFC 3339 time (2024-05-01T12:00:00Z) nor unix seconds (1714564800)`);
+  }
+  return date;
+}
+
+function parseWeight(text: string): number {
+  const weight = Number(text);
+  if (text.trim() === '' || !Number.isFinite(weight) || weight < 0 || weight > 100) {
+    throw new UsageError(`--weight: "${text}" is not a percentage between 0 and 100`);
+  }
+  return weight;
+}
+
+const shown = (value: number | null): string => (value === null ? '-' : String(Number(value.toPrecision(4))));
+
+function threshold(rule: RuleEvidence): string {
+  switch (rule.rule) {
+    case 'max':
+      return `≤ ${rule.threshold}`;
+    case 'min':
+      return `≥ ${rule.threshold}`;
+    case 'maxRatioToBaseline':
+      return `≤ ${rule.threshold}× base`;
+    case 'minRatioToBaseline':
+      return `≥ ${rule.threshold}× base`;
+    case 'maxSpreadRatioToBaseline':
+      return `spread ≤ ${rule.threshold}× base`;
+    case 'status':
+      return `status ${rule.threshold}`;
+  }
+}
+
+/** A breach as long as the range fetched may have started earlier than the range shows. */
+const lookback = (metric: MetricEvidence): number => (metric.range ? Date.parse(metric.range.end) - Date.parse(metric.range.start) : Infinity);
+
+function row(metric: MetricEvidence): string[] {
+  const forMs = metric.rules[0]?.forMs ?? 0;
+  const held = metric.rules.map((r) => r.breachingForMs).filter((ms): ms is number => ms !== null);
+  return [
+    `${metric.metric}${metric.critical ? ' *' : ''}`,
+    metric.classification,
+    shown(metric.canary),
+    shown(metric.baseline),
+    shown(metric.ratio),
+    `${metric.rules.map(threshold).join(', ')}${forMs ? ` for ${formatDuration(forMs)}` : ''}`,
+    held.length ? `${Math.max(...held) >= lookback(metric) ? '≥ ' : ''}${formatDuration(Math.max(...held))}` : '-',
+  ];
+}
+
+/** The verdict as a small table for a terminal. */
+export function formatVerdict(verdict: Verdict): string {
+  const header = ['metric', 'result', 'canary', 'baseline', 'ratio', 'thresholds', 'breaching'];
+  const rows = [header, ...verdict.metrics.map(row)];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const table = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+  const share = verdict.trafficShare === null ? 'traffic share unknown' : `traffic share ${verdict.trafficShare}%`;
+  const score = verdict.score === null ? '' : `, score ${verdict.score} (pass ≥ ${verdict.scoreThresholds.pass}, marginal ≥ ${verdict.scoreThresholds.marginal})`;
+  return [
+    `${verdict.service}/${verdict.environment}: ${verdict.verdict.toUpperCase()} as of ${verdict.evaluatedAt} (${share}${score})`,
+    '',
+    ...table,
+    '',
+    '* critical: fails the canary alone',
+    ...verdict.reasons.map((reason) => `- ${reason}`),
+  ].join('\n');
+}
+
+export function createAnalyzeCommand(deps: AnalyzeDeps = {}): CliCommand {
+  return {
+    path: ['analyze'],
+    usage: 'lifeguard analyze <service> --env <env> [--at <RFC3339 or unix seconds>] [--weight <percent>] [--json] [--config F]',
+    summary:
+      'Judge the canary of <service> in <env> now (or as of --at) against Prometheus; --weight is its traffic share in percent. Exit 0 pass, 1 fail, 3 inconclusive, 2 usage or config error.',
+    options: {
+      env: { type: 'string' },
+      at: { type: 'string' },
+      weight: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    positionals: [1, 1],
+    async run(args, io) {
+      const [service] = args.positionals as [string];
+      const env = args.values.env as string | undefined;
+      if (!env) throw new UsageError('--env is required');
+      const at = args.values.at === undefined ? (deps.now ?? (() => new Date()))() : parseAt(args.values.at as string);
+      const weight = args.values.weight === undefined ? undefined : parseWeight(args.values.weight as string);
+
+      const file = configPath(args.values.config as string | undefined, io.env);
+      let config: Config;
+      try {
+        config = loadConfig(file, io.env);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        for (const line of error.errors) io.err(line);
+        return EXIT.usage;
+      }
+      let target;
+      try {
+        target = canaryTarget(config, service, env, undefined);
+      } catch (error) {
+        io.err(`lifeguard analyze: ${(error as Error).message} in ${file}`);
+        return EXIT.usage;
+      }
+      const share = weight ?? (await readShare(deps.trafficShare, service, env, config, io.err));
+      const metrics = deps.metrics?.(config) ?? new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout });
+      let verdict: Verdict;
+      try {
+        [verdict] = (await analyzeCanaries({ metrics, probe: deps.probe ?? httpProbe }, [{ ...target, trafficShare: share }], at)) as [Verdict];
+      } catch (error) {
+        // Exit 1 means "the canary failed" to scripts that roll back on it: an analysis that broke is no verdict.
+        io.err(`lifeguard analyze: the analysis of ${service}/${env} could not run: ${(error as Error).message}`);
+        return EXIT_INCONCLUSIVE;
+      }
+      io.out(args.values.json ? JSON.stringify(verdict, null, 2) : formatVerdict(verdict));
+      return verdict.verdict === 'pass' ? EXIT.ok : verdict.verdict === 'fail' ? EXIT.failed : EXIT_INCONCLUSIVE;
+    },
+  };
+}
+
+/** The share from the injected source; unreachable or unknown leaves it undefined (per-share metrics: nodata). */
+async function readShare(
+  source: TrafficShareSource | undefined,
+  service: string,
+  env: string,
+  config: Config,
+  warn: (text: string) => void,
+): Promise<number | undefined> {
+  if (!source) return undefined;
+  try {
+    return await source(service, env, config);
+  } catch (error) {
+    warn(`lifeguard analyze: could not read the traffic share of ${service}/${env} (${(error as Error).message}); metrics judged per share will have no data`);
+    return undefined;
+  }
+}
+
+export const analyze = createAnalyzeCommand();

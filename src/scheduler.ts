@@ -1,0 +1,115 @@
+import cron, { type Logger, type ScheduledTask } from 'node-cron';
+import { formatDuration } from './config/duration.js';
+import type { Config } from './config/schema.js';
+import { canaryTarget, type CanaryTarget } from './flows/canary-analysis.js';
+import type { Verdict } from './domain/verdict.js';
+
+/** A canary being released right now, as the store (or the cluster) knows it. */
+export interface ActiveCanary {
+  service: string;
+  /** Percent of traffic it receives; undefined when unknown. */
+  trafficShare: number | undefined;
+}
+
+export interface AnalysisSchedulerDeps {
+  config: Config;
+  /** The canaries active in an environment at the time of the tick. */
+  activeCanaries(environment: string, at: Date): Promise<ActiveCanary[]>;
+  /** Judges the canaries as of `at` (analyzeCanaries bound to the Metrics port and a probe). */
+  judge(targets: CanaryTarget[], at: Date): Promise<Verdict[]>;
+  /** Receives each tick's verdicts (rollback, Slack, audit). */
+  onVerdicts(verdicts: Verdict[], at: Date): Promise<void> | void;
+  /** A tick that threw (e.g. the store could not list canaries); the next tick still runs. */
+  onError(error: unknown, job: string): void;
+  logger?: Logger;
+}
+
+export interface JobStats {
+  /** `<environment> every <interval>`. */
+  job: string;
+  ticks: number;
+  /** Ticks that came due while the previous one was still running, and were dropped. */
+  skipped: number;
+  running: boolean;
+}
+
+export interface AnalysisScheduler {
+  stats(): JobStats[];
+  /** Runs the tick of a job as of `at` now, outside the schedule (replays, tests). */
+  tick(job: string, at: Date): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The six-field cron expression that fires every `intervalMs`, aligned on the clock so every replica and
+ * every replay ticks at the same instants. Only intervals that divide a minute, an hour or a day evenly.
+ */
+export function intervalToCron(intervalMs: number): string {
+  const seconds = intervalMs / 1000;
+  if (Number.isInteger(seconds)) {
+    if (seconds < 60 && 60 % seconds === 0) return `*/${seconds} * * * * *`;
+    const minutes = seconds / 60;
+    if (Number.isInteger(minutes) && minutes < 60 && 60 % minutes === 0) return `0 */${minutes} * * * *`;
+    const hours = seconds / 3600;
+    if (Number.isInteger(hours) && hours <= 24 && 24 % hours === 0) return hours === 24 ? '0 0 0 * * *' : `0 0 */${hours} * * *`;
+  }
+  throw new Error(
+    `analysis.interval ${formatDuration(intervalMs)} cannot be scheduled on the clock: use one that divides a minute (e.g. 10s, 30s), an hour (1m, 5m, 15m) or a day (1h, 6h)`,
+  );
+}
+
+/**
+ * Starts one node-cron job per environment and analysis interval. Each tick judges every active canary of
+ * that environment whose plan has that interval, as of the tick's scheduled time (whole seconds), so a replay
+ * with the same time judges the same. A tick due while the last one still runs is skipped and counted.
+ */
+export function startAnalysisScheduler(deps: AnalysisSchedulerDeps): AnalysisScheduler {
+  const intervals = new Map<string, { environment: string; intervalMs: number }>();
+  for (const service of Object.values(deps.config.services)) {
+    for (const [environment, plan] of Object.entries(service.environments)) {
+      intervals.set(`${environment} every ${formatDuration(plan.analysis.interval)}`, { environment, intervalMs: plan.analysis.interval });
+    }
+  }
+
+  const jobs = new Map<string, { stats: JobStats; run: (at: Date) => Promise<void>; task: ScheduledTask }>();
+  for (const [job, { environment, intervalMs }] of intervals) {
+    const expression = intervalToCron(intervalMs);
+    const stats: JobStats = { job, ticks: 0, skipped: 0, running: false };
+    const run = async (at: Date) => {
+      stats.ticks++;
+      stats.running = true;
+      try {
+        const active = await deps.activeCanaries(environment, at);
+        const targets = active
+          .filter((c) => deps.config.services[c.service]?.environments[environment]?.analysis.interval === intervalMs)
+          .map((c) => canaryTarget(deps.config, c.service, environment, c.trafficShare));
+        if (targets.length > 0) await deps.onVerdicts(await deps.judge(targets, at), at);
+      } catch (error) {
+        deps.onError(error, job);
+      } finally {
+        stats.running = false;
+      }
+    };
+    const task = cron.schedule(expression, (context) => run(new Date(Math.floor(context.date.getTime() / 1000) * 1000)), {
+      name: `analysis ${job}`,
+      noOverlap: true,
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    });
+    task.on('execution:overlap', () => {
+      stats.skipped++;
+    });
+    jobs.set(job, { stats, run, task });
+  }
+
+  return {
+    stats: () => [...jobs.values()].map((j) => ({ ...j.stats })),
+    tick: async (job, at) => {
+      const entry = jobs.get(job);
+      if (!entry) throw new Error(`no analysis job "${job}" (jobs: ${[...jobs.keys()].join(', ') || 'none'})`);
+      await entry.run(at);
+    },
+    stop: async () => {
+      await Promise.all([...jobs.values()].map((j) => j.task.destroy()));
+    },
+  };
+}
