@@ -32,7 +32,7 @@ describe('config', () => {
     expect(production.stepDuration).toBe(300_000);
     expect(production.analysis.interval).toBe(30_000);
     expect(config.environments.production!.freezes[0]!.duration).toBe(60 * 3_600_000);
-    expect(config.metrics['error-rate']!.for).toBe(300_000);
+    expect(config.metrics['error-rate']).toMatchObject({ kind: 'prometheus', for: 300_000 });
     expect(Object.keys(config.metrics)).toEqual(['error-rate', 'latency-p99', 'success-rate', 'throughput']);
   });
 
@@ -65,7 +65,7 @@ describe('config', () => {
     ['a bad Prometheus URL', (d) => (d.prometheus.url = 'prometheus:9090'), 'prometheus.url: must be an http(s) URL (got "prometheus:9090")'],
     ['a bad role member', (d) => (d.roles['team-lead'] = ['carol']), 'roles.team-lead.0: must be a Slack user id (U…) or an @usergroup handle (got "carol")'],
     ['an approval count with no roles', (d) => (d.environments.staging.approvals.release = { count: 1 }), 'environments.staging.approvals.release.roles: an approval count above 0 needs at least one role that may approve'],
-    ['a metric with no bound', (d) => (d.metrics.throughput = { query: d.metrics.throughput.query, window: '1m' }), 'metrics.throughput: a metric needs at least one bound: max, min, maxRatioToBaseline or minRatioToBaseline'],
+    ['a metric with no bound', (d) => (d.metrics.throughput = { query: d.metrics.throughput.query, window: '1m' }), 'metrics.throughput: a metric needs at least one bound: max, min, maxRatioToBaseline, minRatioToBaseline or maxSpreadRatioToBaseline'],
     ['a query that cannot tell the sides apart', (d) => (d.metrics['error-rate'].query = 'sum(rate(http_requests_total{app="{{service}}"}[5m]))'), 'metrics.error-rate.query: the query must select the side with {{variant}} so canary and baseline can be compared'],
     ['an unknown placeholder', (d) => (d.metrics['error-rate'].query += ' + {{namespace}}'), 'metrics.error-rate.query: unknown placeholder {{namespace}} (known: {{service}}, {{variant}}, {{window}})'],
     ['a service in an undefined environment', (d) => (d.services.checkout.environments.qa = d.services.checkout.environments.staging), 'services.checkout.environments.qa: unknown environment "qa" (known: staging, production)'],
