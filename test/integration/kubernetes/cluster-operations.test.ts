@@ -173,6 +173,8 @@ describe('gathering evidence', () => {
       expect(log.lines).toHaveLength(2);
       expect(log.lines[1]).toContain('readiness /readyz answering 503');
     }
+    const sidecar = evidence.logs.find((l) => l.container === 'metrics-sidecar')!;
+    expect(sidecar.lines.join('\n')).not.toContain('503');
     expect(evidence.events.some((e) => e.object === 'Deployment/checkout-canary' && e.reason === 'ScalingReplicaSet')).toBe(true);
     expect(evidence.events.some((e) => e.object.startsWith('Pod/checkout-canary-') && e.type === 'Warning' && e.reason === 'Unhealthy')).toBe(true);
     expect(evidence.events.every((e) => !e.object.startsWith('ReplicaSet/'))).toBe(true);

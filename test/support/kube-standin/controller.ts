@@ -278,7 +278,7 @@ export class DeploymentController {
       this.logs.set(DeploymentController.logKey(namespace, name, c.name), [
         `${now} INFO starting ${c.name} image=${c.image}`,
         `${now} INFO listening on :8080`,
-        ...(broken ? [`${now} ERROR dependency check failed: upstream unavailable`, `${now} WARN readiness /readyz answering 503`] : []),
+        ...(this.opts.brokenImages.has(c.image) ? [`${now} ERROR dependency check failed: upstream unavailable`, `${now} WARN readiness /readyz answering 503`] : []),
       ]);
     }
     this.later(this.opts.readyDelayMs, () => this.startPod(namespace, name, !broken));
@@ -299,7 +299,7 @@ export class DeploymentController {
         { type: 'ContainersReady', status: ready ? 'True' : 'False', lastTransitionTime: now },
         { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now, ...(ready ? {} : { reason: 'ContainersNotReady', message: 'containers with unready status' }) },
       ],
-      containerStatuses: (pod.status.containerStatuses as { name: string; image: string }[]).map((c) => ({ ...c, ready, started: true, state: { running: { startedAt: now } } })),
+      containerStatuses: (pod.status.containerStatuses as { name: string; image: string }[]).map((c) => ({ ...c, ready: !this.opts.brokenImages.has(c.image), started: true, state: { running: { startedAt: now } } })),
     };
     this.store.update(PODS, { ...pod, status }, { subresource: 'status' });
     if (!ready) this.event(pod, 'Warning', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', 'kubelet');

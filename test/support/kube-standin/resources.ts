@@ -62,6 +62,7 @@ export function groupList(): unknown {
 export function resourceList(group: string, version: string): unknown | undefined {
   const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
   if (types.length === 0) return undefined;
+  const namespaces = group === '' ? [{ name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['get', 'list'], shortNames: ['ns'] }] : [];
   const resources = types.flatMap((t) => [
     { name: t.plural, singularName: t.singular, namespaced: true, kind: t.kind, verbs: VERBS, ...(t.shortNames ? { shortNames: t.shortNames } : {}) },
     ...t.subresources.map((sub) => ({
@@ -73,5 +74,5 @@ export function resourceList(group: string, version: string): unknown | undefine
       verbs: sub === 'log' ? ['get'] : ['get', 'patch', 'update'],
     })),
   ]);
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources: [...namespaces, ...resources] };
 }

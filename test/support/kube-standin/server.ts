@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DeploymentController } from './controller.js';
 import { defaultDeployment, validateDeployment } from './defaults.js';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch.js';
-import { discoveryRoot, findType, groupList, qualifiedName, resourceList, typeOfKind, type ResourceType } from './resources.js';
+import { discoveryRoot, findType, groupList, qualifiedName, resourceList, RESOURCE_TYPES, typeOfKind, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
 import { ApiError, notFound, ObjectStore, typeKey, type KubeObject, type WatchEvent } from './store.js';
 import { toTable } from './tables.js';
@@ -241,6 +241,8 @@ export class KubeStandin {
       const list = parts[0] === 'api' ? resourceList('', parts[1] ?? '') : resourceList(parts[1] ?? '', parts[2] ?? '');
       if (list) return this.sendJson(res, 200, list);
     }
+    const namespacePath = /^\/api\/v1\/namespaces(?:\/([^/]+))?$/.exec(url.pathname);
+    if (namespacePath && method === 'GET') return this.namespaces(res, namespacePath[1]);
     if (!route || route === 'discovery') {
       return this.sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
     }
@@ -259,6 +261,15 @@ export class KubeStandin {
       this.record(method, url, route, error instanceof ApiError ? error.code : 500);
       throw error;
     }
+  }
+
+  /** Namespaces exist while something lives in them; kubectl looks one up to word a NotFound. */
+  private namespaces(res: ServerResponse, name: string | undefined) {
+    const names = [...new Set(RESOURCE_TYPES.flatMap((t) => this.store.list(t).map((o) => o.metadata.namespace)))].sort();
+    const asObject = (n: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+    if (!name) return this.sendJson(res, 200, { apiVersion: 'v1', kind: 'NamespaceList', metadata: { resourceVersion: String(this.store.currentRevision) }, items: names.map(asObject) });
+    if (!names.includes(name)) return this.sendStatus(res, 404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' });
+    return this.sendJson(res, 200, asObject(name));
   }
 
   private record(method: string, url: URL, route: Route | 'discovery' | undefined, status: number) {
@@ -408,6 +419,8 @@ export class KubeStandin {
     const key = typeKey(route.type);
     const matches = (e: WatchEvent) => e.typeKey === key && (!route.namespace || e.object.metadata.namespace === route.namespace) && this.filter([e.object], url).length > 0;
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    // Clients treat the watch as established once headers arrive, before any event.
+    res.flushHeaders();
     const send = (e: WatchEvent) => res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
     const since = Number(url.searchParams.get('resourceVersion') ?? '0');
     if (since > 0) for (const e of this.store.history) if (e.resourceVersion > since && matches(e)) send(e);
