@@ -37,3 +37,11 @@ export function kubeConfigFor(config: Pick<Config, 'clusters'>, clusterName: str
   kc.setCurrentContext(cluster.context);
   return kc;
 }
+
+/** The cluster Lifeguard itself runs on (for its leader-election Lease): in-cluster, else the kubeconfig's current context. */
+export function homeKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  const kc = new KubeConfig();
+  if (env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return kc;
+}

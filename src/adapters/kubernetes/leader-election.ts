@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import type { Leadership } from '../../ports.js';
 import { DEFAULT_RETRY, KubeApi, type RetryPolicy } from './api.js';
@@ -165,4 +166,14 @@ export class LeaseLeaderElection implements Leadership {
     await this.api.call('updateLease', this.subject, () => this.api.coordination.replaceNamespacedLease({ name: this.opts.name, namespace: this.opts.namespace, body: next }, this.api.options()));
     return true;
   }
+}
+
+/** Lease settings for a replica running in Kubernetes: identity and namespace from the downward API (manifests/deployment.yaml). */
+export function leaseOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): LeaseOptions {
+  return {
+    namespace: env.POD_NAMESPACE ?? 'lifeguard',
+    name: 'lifeguard-leader',
+    identity: env.POD_NAME ?? hostname(),
+    ...DEFAULT_LEASE_TIMING,
+  };
 }

@@ -16,6 +16,9 @@ export interface RbacRule {
   apiGroups: string[];
   resources: string[];
   verbs: string[];
+  resourceNames?: string[];
+  /** Namespaces where the rule is bound (RoleBindings); everywhere when omitted. */
+  namespaces?: string[];
 }
 
 /** A fault to inject on requests whose path matches. */
@@ -289,7 +292,14 @@ export class KubeStandin {
   private authorize(verb: string, route: Route, resource: string): ApiError | undefined {
     if (!this.opts.rbac) return undefined;
     const group = route.type.group;
-    const allowed = this.opts.rbac.some((r) => (r.apiGroups.includes(group) || r.apiGroups.includes('*')) && (r.resources.includes(resource) || r.resources.includes('*')) && (r.verbs.includes(verb) || r.verbs.includes('*')));
+    const allowed = this.opts.rbac.some(
+      (r) =>
+        (r.apiGroups.includes(group) || r.apiGroups.includes('*')) &&
+        (r.resources.includes(resource) || r.resources.includes('*')) &&
+        (r.verbs.includes(verb) || r.verbs.includes('*')) &&
+        (!r.resourceNames?.length || (route.name !== undefined && r.resourceNames.includes(route.name))) &&
+        (!r.namespaces || (route.namespace !== undefined && r.namespaces.includes(route.namespace))),
+    );
     if (allowed) return undefined;
     const user = this.opts.user ?? 'system:serviceaccount:lifeguard:lifeguard';
     const subject = route.name ? `${qualifiedName(route.type)} "${route.name}"` : qualifiedName(route.type);
