@@ -1,6 +1,6 @@
 /**
  * Runs the API-server stand-in on its own, seeded with the example config's `checkout` service:
- *   npm run kube-standin -- --port 6443 [--ready-delay 2000] [--kubeconfig FILE]
+ *   npm run kube-standin -- --port 6443 [--ready-delay 2000] [--kubeconfig FILE] [--broken-image IMAGE ...]
  */
 import { parseArgs } from 'node:util';
 import { tmpdir } from 'node:os';
@@ -14,12 +14,14 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     'ready-delay': { type: 'string', default: '2000' },
     kubeconfig: { type: 'string' },
+    'broken-image': { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
-  console.log('usage: npm run kube-standin -- [--port N] [--ready-delay MS] [--kubeconfig FILE]');
+  console.log('usage: npm run kube-standin -- [--port N] [--ready-delay MS] [--kubeconfig FILE] [--broken-image IMAGE ...]');
+  console.log('  --broken-image: pods running IMAGE start but never become ready (a release that fails its rollout)');
   process.exit(0);
 }
 
@@ -40,6 +42,7 @@ const dir = join(tmpdir(), 'lifeguard-kube-standin');
 mkdirSync(dir, { recursive: true });
 const kubeconfig = standin.writeKubeconfig('lifeguard-standin', values.kubeconfig ?? join(dir, `kubeconfig-${standin.url.split(':').pop()}`));
 standin.setReadyDelay(readyDelayMs);
+for (const image of values['broken-image']) standin.breakImage(image);
 console.log(`kube-standin listening on ${standin.url}`);
 console.log(`kubeconfig: ${kubeconfig}`);
 console.log(`try: KUBECONFIG=${kubeconfig} kubectl -n shop rollout history deployment/checkout`);
