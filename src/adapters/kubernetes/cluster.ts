@@ -28,6 +28,7 @@ export interface KubernetesClusterOptions {
   kubeConfig?: (clusterName: string) => KubeConfig;
 }
 
+const APPS = { group: 'apps', version: 'v1' };
 const ISTIO = { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices' };
 const GATEWAY = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' };
 const MAX_EVENTS = 200;
@@ -38,8 +39,19 @@ const selectorString = (labels: Record<string, string> | undefined) =>
   Object.entries(labels ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value)) as unknown;
 const timestamp = (value: unknown) => (value instanceof Date ? value.toISOString() : value ? String(value) : '');
+
+/**
+ * JSON patch operations that give the Deployment the change-cause of the ReplicaSet it rolls back
+ * to, as `kubectl rollout undo` does, so `kubectl rollout history` reads the same afterwards
+ * whichever of the two rolled back.
+ */
+function changeCauseOps(annotations: Record<string, string> | undefined, causeThen: string | undefined): object[] {
+  const path = `/metadata/annotations/${pointerKey(CHANGE_CAUSE_ANNOTATION)}`;
+  if (causeThen === undefined) return annotations?.[CHANGE_CAUSE_ANNOTATION] === undefined ? [] : [{ op: 'remove', path }];
+  if (!annotations) return [{ op: 'add', path: '/metadata/annotations', value: { [CHANGE_CAUSE_ANNOTATION]: causeThen } }];
+  return [{ op: 'add', path, value: causeThen }];
+}
 
 /** The Cluster port on real clusters through @kubernetes/client-node; one client per cluster of lifeguard.yaml. */
 export class KubernetesCluster implements Cluster {
@@ -74,18 +86,24 @@ export class KubernetesCluster implements Cluster {
     return { kind: 'Deployment', namespace, name: target.settings[track], configPath: `services.${target.service}.environments.${target.environment}.${track}` };
   }
 
+  /*
+   * Deployments and ReplicaSets are read as the API server's JSON (through the custom-objects client,
+   * same path, same RBAC) rather than client-node's typed models, which drop fields they do not know:
+   * a rollback must copy a pod template exactly, including fields newer than this library.
+   */
   private async readDeployment(target: ServiceTarget, track: Track): Promise<V1Deployment> {
     const api = this.api(target);
     const subject = this.subject(target, track);
-    return api.call('readDeployment', subject, () => api.apps.readNamespacedDeployment({ name: subject.name!, namespace: subject.namespace }, api.options()));
+    const raw = await api.call('readDeployment', subject, () => api.custom.getNamespacedCustomObject({ ...APPS, plural: 'deployments', namespace: subject.namespace, name: subject.name! }, api.options()));
+    return raw as V1Deployment;
   }
 
   private async listReplicaSets(target: ServiceTarget, deployment: V1Deployment): Promise<V1ReplicaSet[]> {
     const api = this.api(target);
     const namespace = target.settings.namespace;
-    const list = await api.call('listReplicaSets', { kind: 'ReplicaSet', namespace }, () =>
-      api.apps.listNamespacedReplicaSet({ namespace, labelSelector: selectorString(deployment.spec?.selector?.matchLabels) }, api.options()),
-    );
+    const list = (await api.call('listReplicaSets', { kind: 'ReplicaSet', namespace }, () =>
+      api.custom.listNamespacedCustomObject({ ...APPS, plural: 'replicasets', namespace, labelSelector: selectorString(deployment.spec?.selector?.matchLabels) }, api.options()),
+    )) as { items: V1ReplicaSet[] };
     const uid = deployment.metadata?.uid;
     return list.items.filter((rs) => rs.metadata?.ownerReferences?.some((ref) => ref.controller && ref.uid === uid));
   }
@@ -278,13 +296,8 @@ export class KubernetesCluster implements Cluster {
       if (plan.kind === 'unknown') throw new ClusterError('state', plan.message);
       if (plan.kind === 'no-op') return { outcome: 'no-op', deployment: deploymentName, revision: plan.revision, message: plan.message };
       const template = templateWithoutHash(plan.replicaSet.spec?.template);
-      const causeThen = plan.replicaSet.metadata?.annotations?.[CHANGE_CAUSE_ANNOTATION];
-      const causeNow = d.metadata?.annotations?.[CHANGE_CAUSE_ANNOTATION];
-      const causePath = `/metadata/annotations/${pointerKey(CHANGE_CAUSE_ANNOTATION)}`;
-      // As `kubectl rollout undo`: the Deployment takes the ReplicaSet's change-cause with its template,
-      // so `kubectl rollout history` reads the same afterwards whichever of the two rolled back.
-      const causeOps = causeThen !== undefined ? (d.metadata?.annotations ? [{ op: 'add', path: causePath, value: causeThen }] : [{ op: 'add', path: '/metadata/annotations', value: { [CHANGE_CAUSE_ANNOTATION]: causeThen } }]) : causeNow !== undefined ? [{ op: 'remove', path: causePath }] : [];
-      const body = [{ op: 'replace', path: '/metadata/resourceVersion', value: d.metadata?.resourceVersion }, { op: 'replace', path: '/spec/template', value: plain(template) }, ...causeOps];
+      const causeOps = changeCauseOps(d.metadata?.annotations, plan.replicaSet.metadata?.annotations?.[CHANGE_CAUSE_ANNOTATION]);
+      const body = [{ op: 'replace', path: '/metadata/resourceVersion', value: d.metadata?.resourceVersion }, { op: 'replace', path: '/spec/template', value: template }, ...causeOps];
       await api.call('patchDeployment', subject, () => api.apps.patchNamespacedDeployment({ name: subject.name!, namespace: subject.namespace, body }, api.options(PatchStrategy.JsonPatch)));
       const image = template.spec?.containers?.find((c) => c.name === target.settings.container)?.image ?? '';
       return {
@@ -384,6 +397,6 @@ export class KubernetesCluster implements Cluster {
       .sort((a, b) => a.at.localeCompare(b.at))
       .slice(-MAX_EVENTS);
 
-    return { collectedAt: new Date().toISOString(), deployments: { stable: plain(stable), canary: plain(canary) }, logs, events: clusterEvents };
+    return { collectedAt: new Date().toISOString(), deployments: { stable, canary }, logs, events: clusterEvents };
   }
 }

@@ -59,6 +59,22 @@ describe('rollback', () => {
     await expect(f.cluster.rollback(f.production, { toRevision: 9 })).rejects.toThrow('Deployment shop/checkout has no revision 9; the revisions it has are 1, 2, 3 (current: 3)');
   });
 
+  test('copies the pod template exactly, even fields newer than the client library knows', async () => {
+    const base = checkoutDeployment({ namespace: 'future', name: 'checkout', track: 'stable', image: `${CHECKOUT_IMAGE}:1.4.0`, replicas: 1 });
+    (base.spec.template.spec as Record<string, unknown>).workloadRef = { name: 'checkout', podGroup: 'web' };
+    await deployWithHistory(f.standin, base, [
+      { image: `${CHECKOUT_IMAGE}:1.4.0`, changeCause: 'release 1.4.0' },
+      { image: `${CHECKOUT_IMAGE}:1.4.1`, changeCause: 'release 1.4.1' },
+    ]);
+    const target = { ...f.production, settings: { ...f.production.settings, namespace: 'future' } };
+    expect(await f.cluster.rollback(target)).toMatchObject({ outcome: 'rolled-back', toRevision: 1 });
+    await settled(f.standin, 'future', 'checkout');
+    const d = f.standin.store.mustGet(typeOfKind('Deployment'), 'future', 'checkout');
+    expect((d.spec as { template: { spec: Record<string, unknown> } }).template.spec.workloadRef).toEqual({ name: 'checkout', podGroup: 'web' });
+    const revisions = f.standin.store.list(typeOfKind('ReplicaSet'), 'future').map((rs) => rs.metadata.annotations?.['deployment.kubernetes.io/revision']);
+    expect(revisions.sort()).toEqual(['2', '3']);
+  });
+
   test('refuses a paused Deployment, as kubectl does', async () => {
     const type = typeOfKind('Deployment');
     const d = f.standin.store.mustGet(type, 'shop', 'checkout');
