@@ -4,7 +4,12 @@ export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
 const HASH_LABEL = 'pod-template-hash';
 
+export const REVISION_HISTORY_ANNOTATION = 'deployment.kubernetes.io/revision-history';
+
 export const revisionOf = (o: { metadata?: { annotations?: Record<string, string> } }) => Number(o.metadata?.annotations?.[REVISION_ANNOTATION] ?? 0);
+
+/** Revisions a ReplicaSet used to have before a rollback gave it a new one. */
+const formerRevisions = (rs: V1ReplicaSet) => (rs.metadata?.annotations?.[REVISION_HISTORY_ANNOTATION] ?? '').split(',').filter(Boolean).map(Number);
 
 /** A pod template without the `pod-template-hash` label the controller adds to a ReplicaSet's copy. */
 export function templateWithoutHash(template: V1PodTemplateSpec | undefined): V1PodTemplateSpec {
@@ -40,14 +45,17 @@ export function planRollback(deployment: V1Deployment, replicaSets: V1ReplicaSet
     if (previous === undefined) return { kind: 'unknown', message: `Deployment ${name} has no previous revision to roll back to (revisions: ${revisions.join(', ') || 'none'})` };
     target = replicaSets.find((rs) => revisionOf(rs) === previous);
   } else {
-    target = replicaSets.find((rs) => revisionOf(rs) === toRevision);
+    // A rolled-back-to ReplicaSet takes the next revision number and remembers its old one, so a
+    // repeated "roll back to 2" finds revision 2 under its new number and becomes a no-op.
+    target = replicaSets.find((rs) => revisionOf(rs) === toRevision) ?? replicaSets.find((rs) => formerRevisions(rs).includes(toRevision));
     if (!target) {
       return { kind: 'unknown', message: `Deployment ${name} has no revision ${toRevision}; the revisions it has are ${revisions.join(', ') || 'none'} (current: ${current})` };
     }
   }
   const to = revisionOf(target!);
   if (sameTemplate(target!.spec?.template, deployment.spec?.template)) {
-    return { kind: 'no-op', revision: to, message: `Deployment ${name} already runs revision ${to}'s template (current revision ${current}); nothing to roll back` };
+    const renumbered = toRevision && toRevision !== to ? `revision ${toRevision}, now revision ${to}` : `revision ${to}`;
+    return { kind: 'no-op', revision: to, message: `Deployment ${name} already runs ${renumbered}'s template (current revision ${current}); nothing to roll back` };
   }
   return { kind: 'rollback', from: current, to, replicaSet: target! };
 }

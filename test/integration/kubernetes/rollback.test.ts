@@ -55,6 +55,18 @@ describe('rollback', () => {
     expect(patches()).toBe(0);
   });
 
+  test('repeating a rollback to a given revision is a no-op, though that revision has been renumbered', async () => {
+    expect(await f.cluster.rollback(f.production, { toRevision: 2 })).toMatchObject({ outcome: 'rolled-back', toRevision: 2 });
+    await settled(f.standin, 'shop', 'checkout');
+    expect(await f.cluster.rollback(f.production, { toRevision: 2 })).toEqual({
+      outcome: 'no-op',
+      deployment: 'shop/checkout',
+      revision: 4,
+      message: "Deployment shop/checkout already runs revision 2, now revision 4's template (current revision 4); nothing to roll back",
+    });
+    expect(f.standin.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+  });
+
   test('to an unknown revision lists the revisions that exist', async () => {
     await expect(f.cluster.rollback(f.production, { toRevision: 9 })).rejects.toThrow('Deployment shop/checkout has no revision 9; the revisions it has are 1, 2, 3 (current: 3)');
   });
