@@ -9,18 +9,28 @@ import { mkdirSync } from 'node:fs';
 import { KubeStandin } from './server.js';
 import { seedCheckout } from './seed.js';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '0' },
-    'ready-delay': { type: 'string', default: '2000' },
-    kubeconfig: { type: 'string' },
-    'broken-image': { type: 'string', multiple: true, default: [] },
-    help: { type: 'boolean', default: false },
-  },
-});
+const USAGE = 'usage: npm run kube-standin -- [--port N] [--ready-delay MS] [--kubeconfig FILE] [--broken-image IMAGE ...]';
+
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: 'string', default: '0' },
+        'ready-delay': { type: 'string', default: '2000' },
+        kubeconfig: { type: 'string' },
+        'broken-image': { type: 'string', multiple: true, default: [] },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const { values } = parse();
 
 if (values.help) {
-  console.log('usage: npm run kube-standin -- [--port N] [--ready-delay MS] [--kubeconfig FILE] [--broken-image IMAGE ...]');
+  console.log(USAGE);
   console.log('  --broken-image: pods running IMAGE start but never become ready (a release that fails its rollout)');
   process.exit(0);
 }
@@ -36,7 +46,10 @@ if (!Number.isFinite(readyDelayMs) || readyDelayMs < 0) {
   process.exit(2);
 }
 
-const standin = await KubeStandin.start({ port, readyDelayMs: 0 });
+const standin = await KubeStandin.start({ port, readyDelayMs: 0 }).catch((error: NodeJS.ErrnoException) => {
+  console.error(error.code === 'EADDRINUSE' ? `--port: ${port} is already in use on 127.0.0.1; pick another or 0 for any free port` : `cannot start: ${error.message}`);
+  process.exit(1);
+});
 await seedCheckout(standin);
 const dir = join(tmpdir(), 'lifeguard-kube-standin');
 mkdirSync(dir, { recursive: true });

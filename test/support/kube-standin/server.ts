@@ -134,7 +134,13 @@ export class KubeStandin {
 
   static async start(opts: StandinOptions = {}): Promise<KubeStandin> {
     const standin = new KubeStandin(opts);
-    await new Promise<void>((resolve) => standin.server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      standin.server.once('error', reject);
+      standin.server.listen(opts.port ?? 0, '127.0.0.1', () => {
+        standin.server.off('error', reject);
+        resolve();
+      });
+    });
     standin.url = `http://127.0.0.1:${(standin.server.address() as AddressInfo).port}`;
     return standin;
   }
