@@ -31,6 +31,7 @@ export interface KubernetesClusterOptions {
 const APPS = { group: 'apps', version: 'v1' };
 const ISTIO = { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices' };
 const GATEWAY = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' };
+/** Evidence keeps the latest events only: a busy namespace holds thousands. */
 const MAX_EVENTS = 200;
 
 /** `~1` escapes `/` in a JSON pointer. */
