@@ -1,6 +1,16 @@
 /**
  * What the flows need from the world. Adapters implement these; the domain never sees them.
  */
+import type {
+  Evidence,
+  RollbackResult,
+  RolloutProgress,
+  RolloutResult,
+  ServiceState,
+  ServiceTarget,
+  Track,
+  TrafficWeights,
+} from './domain/cluster-state.js';
 import type { MatrixOutcome, VectorOutcome } from './domain/query-outcome.js';
 
 /** Time, injectable so that ticks, expiries and cooldowns are deterministic in tests. */
@@ -49,4 +59,46 @@ export interface Metrics {
   instant(query: string, at: Date): Promise<VectorOutcome>;
   /** Range query from `range.start` to `range.end` every `range.stepMs`. */
   range(query: string, range: QueryRange): Promise<MatrixOutcome>;
+}
+
+export type { Evidence, RollbackResult, RolloutProgress, RolloutResult, ServiceState, ServiceTarget, Track, TrafficWeights };
+
+/**
+ * Everything Lifeguard does to a cluster. Each write is what an SRE would do with kubectl, touches
+ * only the fields it must, is safe to repeat, and fails with a message that says what to fix.
+ */
+export interface Cluster {
+  /** Stable and canary Deployments, the stable's revision history, and the current traffic weights. */
+  readState(target: ServiceTarget): Promise<ServiceState>;
+  /** The canary's and the stable's current share of traffic (VirtualService, HTTPRoute or replica ratio). */
+  readTrafficWeights(target: ServiceTarget): Promise<TrafficWeights>;
+  /** Sets the image of the configured container on the canary Deployment. */
+  setCanaryImage(target: ServiceTarget, image: string, opts?: { changeCause?: string }): Promise<{ changed: boolean }>;
+  scaleCanary(target: ServiceTarget, replicas: number): Promise<void>;
+  /** The stable Deployment gets the canary's image. */
+  promote(target: ServiceTarget, opts?: { changeCause?: string }): Promise<{ image: string; changed: boolean }>;
+  /** Sends `canaryPercent` of traffic to the canary and the rest to the stable; returns the weights now in force. */
+  setTrafficWeights(target: ServiceTarget, canaryPercent: number): Promise<TrafficWeights>;
+  /** Rolls the stable Deployment back as `kubectl rollout undo [--to-revision]` does. */
+  rollback(target: ServiceTarget, opts?: { toRevision?: number }): Promise<RollbackResult>;
+  /** Waits until the Deployment's rollout completes, fails (ProgressDeadlineExceeded), times out or is aborted. */
+  waitForRollout(
+    target: ServiceTarget,
+    track: Track,
+    opts: { timeoutMs: number; pollMs?: number; onProgress?: (progress: RolloutProgress) => void; signal?: AbortSignal },
+  ): Promise<RolloutResult>;
+  /** Canary pod logs (last `logLines` per container), Events of both Deployments and their pods, and the Deployments as they are. */
+  gatherEvidence(target: ServiceTarget, opts?: { logLines?: number }): Promise<Evidence>;
+}
+
+/** Leader election among Lifeguard replicas: only the leader runs the scheduler and executes. */
+export interface Leadership {
+  isLeader(): boolean;
+  /** Aborted the moment this replica stops being leader; pass it to work that must stop then. */
+  readonly signal: AbortSignal;
+  /** Called with true on becoming leader and false on losing the lease. */
+  onChange(listener: (leader: boolean) => void): void;
+  start(): void;
+  /** Stops renewing; releases the lease when `release` is true (a clean shutdown). */
+  stop(opts?: { release?: boolean }): Promise<void>;
 }

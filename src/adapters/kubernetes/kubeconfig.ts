@@ -1,0 +1,47 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Config } from '../../config/schema.js';
+import { ClusterError } from './errors.js';
+
+/**
+ * The KubeConfig for a named cluster of lifeguard.yaml: its kubeconfig context (from KUBECONFIG or
+ * ~/.kube/config), or the in-cluster ServiceAccount when it names no context.
+ */
+export function kubeConfigFor(config: Pick<Config, 'clusters'>, clusterName: string, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  const cluster = config.clusters[clusterName];
+  if (!cluster) {
+    throw new ClusterError('config', `unknown cluster "${clusterName}": lifeguard.yaml defines ${Object.keys(config.clusters).join(', ') || 'no clusters'}`);
+  }
+  const kc = new KubeConfig();
+  if (!cluster.context) {
+    if (!env.KUBERNETES_SERVICE_HOST) {
+      throw new ClusterError(
+        'config',
+        `clusters.${clusterName} names no context, so Lifeguard uses its in-cluster ServiceAccount, but it is not running in a cluster (KUBERNETES_SERVICE_HOST is not set): run it in the cluster or set clusters.${clusterName}.context`,
+      );
+    }
+    kc.loadFromCluster();
+    return kc;
+  }
+  try {
+    kc.loadFromDefault();
+  } catch (error) {
+    throw new ClusterError('config', `cannot read the kubeconfig for clusters.${clusterName} (KUBECONFIG=${env.KUBECONFIG ?? '~/.kube/config'}): ${(error as Error).message}`);
+  }
+  const names = kc.getContexts().map((c) => c.name);
+  if (!names.includes(cluster.context)) {
+    throw new ClusterError(
+      'config',
+      `clusters.${clusterName}.context: context "${cluster.context}" is not in the kubeconfig (KUBECONFIG=${env.KUBECONFIG ?? '~/.kube/config'}); it has ${names.length ? names.join(', ') : 'no contexts'}`,
+    );
+  }
+  kc.setCurrentContext(cluster.context);
+  return kc;
+}
+
+/** The cluster Lifeguard itself runs on (for its leader-election Lease): in-cluster, else the kubeconfig's current context. */
+export function homeKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  const kc = new KubeConfig();
+  if (env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  return kc;
+}
