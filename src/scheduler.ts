@@ -1,5 +1,6 @@
 import cron, { type Logger, type ScheduledTask } from 'node-cron';
 import { formatDuration } from './config/duration.js';
+import { intervalToCron } from './domain/schedule.js';
 import type { Config } from './config/schema.js';
 import { canaryTarget, type CanaryTarget } from './flows/canary-analysis.js';
 import type { Verdict } from './domain/verdict.js';
@@ -38,24 +39,6 @@ export interface AnalysisScheduler {
   /** Runs the tick of a job as of `at` now, outside the schedule (replays, tests). */
   tick(job: string, at: Date): Promise<void>;
   stop(): Promise<void>;
-}
-
-/**
- * The six-field cron expression that fires every `intervalMs`, aligned on the clock so every replica and
- * every replay ticks at the same instants. Only intervals that divide a minute, an hour or a day evenly.
- */
-export function intervalToCron(intervalMs: number): string {
-  const seconds = intervalMs / 1000;
-  if (Number.isInteger(seconds)) {
-    if (seconds < 60 && 60 % seconds === 0) return `*/${seconds} * * * * *`;
-    const minutes = seconds / 60;
-    if (Number.isInteger(minutes) && minutes < 60 && 60 % minutes === 0) return `0 */${minutes} * * * *`;
-    const hours = seconds / 3600;
-    if (Number.isInteger(hours) && hours <= 24 && 24 % hours === 0) return hours === 24 ? '0 0 0 * * *' : `0 0 */${hours} * * *`;
-  }
-  throw new Error(
-    `analysis.interval ${formatDuration(intervalMs)} cannot be scheduled on the clock: use one that divides a minute (e.g. 10s, 30s), an hour (1m, 5m, 15m) or a day (1h, 6h)`,
-  );
 }
 
 /**

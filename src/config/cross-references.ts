@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import { formatDuration } from './duration.js';
+import { cronForInterval, SCHEDULABLE_INTERVALS } from '../domain/schedule.js';
 
 /**
  * The parts of the config that the cross-reference check reads. Kept structural so this module does not
@@ -66,6 +68,9 @@ export function checkCrossReferences(config: Parsed, ctx: z.RefinementCtx): void
           issue([...path, 'pauseForApprovalAt', i], `${weight} is not one of the steps [${plan.steps.join(', ')}]`);
         }
       });
+      if (cronForInterval(plan.analysis.interval) === undefined) {
+        issue([...path, 'analysis', 'interval'], `${formatDuration(plan.analysis.interval)} cannot be scheduled on the clock: ${SCHEDULABLE_INTERVALS}`);
+      }
       plan.analysis.metrics.forEach((metricName, i) => {
         const metric = config.metrics[metricName];
         if (!metric) {

@@ -70,6 +70,7 @@ describe('config', () => {
     ['an unknown placeholder', (d) => (d.metrics['error-rate'].query += ' + {{namespace}}'), 'metrics.error-rate.query: unknown placeholder {{namespace}} (known: {{service}}, {{variant}}, {{window}})'],
     ['a service in an undefined environment', (d) => (d.services.checkout.environments.qa = d.services.checkout.environments.staging), 'services.checkout.environments.qa: unknown environment "qa" (known: staging, production)'],
     ['a channel without #', (d) => (d.services.checkout.channel = 'checkout-releases'), 'services.checkout.channel: must be a #channel-name or a channel id such as C0123ABCD (got "checkout-releases")'],
+    ['an interval the clock cannot tick evenly', (d) => (d.services.checkout.environments.production.analysis.interval = '45s'), 'services.checkout.environments.production.analysis.interval: 45s cannot be scheduled on the clock: use one that divides a minute (e.g. 10s, 30s), an hour (1m, 5m, 15m) or a day (1h, 6h)'],
     ['an unknown traffic router', (d) => (d.services.checkout.environments.production.traffic = { linkerd: {} }), 'services.checkout.environments.production.traffic: must be one of { istio: { virtualService } }, { gatewayApi: { httpRoute } } or { replicas: {} }'],
   ];
 

@@ -4,7 +4,8 @@ import { parse } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { rollUp } from '../../src/domain/rollup.js';
 import type { CanaryTarget } from '../../src/flows/canary-analysis.js';
-import { intervalToCron, startAnalysisScheduler } from '../../src/scheduler.js';
+import { intervalToCron } from '../../src/domain/schedule.js';
+import { startAnalysisScheduler } from '../../src/scheduler.js';
 
 const silent = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
 
