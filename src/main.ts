@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { loadConfig } from './config/load.js';
-import { readEnv } from './config/env.js';
+import { readEnv, type Env } from './config/env.js';
 import { createLogger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { openStore } from './adapters/sqlite/store.js';
@@ -9,7 +9,12 @@ import { listHistory } from './adapters/sqlite/releases.js';
 import { createSlackApp, SlackStartupError, stampArrival, type SlackApp, type SlackAppOptions } from './adapters/slack/app.js';
 import type { DeploymentStatus } from './adapters/slack/deployment-status.js';
 import { startServer } from './server.js';
-import { systemClock, type Clock } from './ports.js';
+import { systemClock, type Clock, type Cluster, type Leadership } from './ports.js';
+import { KubernetesCluster } from './adapters/kubernetes/cluster.js';
+import { homeKubeConfig } from './adapters/kubernetes/kubeconfig.js';
+import { LeaseLeaderElection, leaseOptionsFromEnv } from './adapters/kubernetes/leader-election.js';
+import { clusterDeploymentStatus } from './flows/cluster-readers.js';
+import { startAnalysisLoop, type AnalysisLoop } from './analysis-loop.js';
 
 /** Startup cannot go on: the message says what is missing and how to fix it. */
 export class StartupError extends Error {
@@ -30,7 +35,9 @@ export interface StartOptions {
   configFile?: string | undefined;
   log?: Logger;
   clock?: Clock;
-  /** The cluster reader for plans; until the Kubernetes adapter is wired, plans show the running version as unknown. */
+  /** The clusters of lifeguard.yaml; by default reached through client-node with KUBECONFIG or in-cluster config. */
+  cluster?: Cluster;
+  /** The cluster reader for plans; by default read from `cluster`. */
   status?: DeploymentStatus;
   /** Interface to listen on; all by default. Tests use 127.0.0.1. */
   host?: string;
@@ -43,6 +50,7 @@ export interface Lifeguard {
   mode: SlackApp['mode'];
   metrics: Metrics;
   slack: SlackApp;
+  analysis: AnalysisLoop;
   stop(): Promise<void>;
 }
 
@@ -68,6 +76,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   const clock = options.clock ?? systemClock;
   const store = openStore(env.LIFEGUARD_DB, { clock });
   const metrics = createMetrics();
+  const cluster = options.cluster ?? new KubernetesCluster(config);
   let slack: SlackApp;
   try {
     slack = await createSlackApp({
@@ -77,7 +86,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
       clock,
       log,
       metrics,
-      status: options.status,
+      status: options.status ?? clusterDeploymentStatus(cluster, config),
       history: (service, environment) => listHistory(store.db, service, environment),
       ...(options.tuning ? { tuning: options.tuning } : {}),
     });
@@ -107,6 +116,8 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     store.close();
     throw new StartupError(`cannot connect to Slack in Socket Mode: ${(error as Error).message}`);
   }
+  const leadership = electLeader(env, log);
+  const analysis = startAnalysisLoop({ config, cluster, audit: store.audit, metrics, log, ...(leadership ? { leadership } : {}) });
   log.info({ port: server.port, mode: slack.mode, services: Object.keys(config.services) }, 'lifeguard started');
 
   return {
@@ -114,11 +125,29 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     mode: slack.mode,
     metrics,
     slack,
+    analysis,
     stop: async () => {
+      await analysis.stop();
+      await leadership?.stop({ release: true });
       await slack.stop();
       await server.close();
       store.close();
       log.info('lifeguard stopped');
     },
   };
+}
+
+/**
+ * Replicas in Kubernetes (the manifest sets POD_NAMESPACE from the downward API) compete for a Lease so that
+ * only one judges and executes; a process outside a cluster is the only instance and leads alone.
+ */
+function electLeader(env: Env, log: Logger): Leadership | undefined {
+  if (!env.POD_NAMESPACE) {
+    log.info('POD_NAMESPACE is not set: running as the only instance, without leader election');
+    return undefined;
+  }
+  const election = new LeaseLeaderElection(homeKubeConfig(), leaseOptionsFromEnv({ POD_NAMESPACE: env.POD_NAMESPACE, POD_NAME: env.POD_NAME }));
+  election.onChange((leader) => log.info({ leader, lease: `${env.POD_NAMESPACE}/lifeguard-leader` }, leader ? 'became leader' : 'lost leadership'));
+  election.start();
+  return election;
 }

@@ -161,4 +161,3 @@ async function readShare(
   }
 }
 
-export const analyze = createAnalyzeCommand();

@@ -12,6 +12,9 @@ export const envSchema = z.object({
   LIFEGUARD_OPERATOR: z.string().optional(),
   PROMETHEUS_URL: z.url().optional(),
   KUBECONFIG: z.string().optional(),
+  /** Set by the Deployment from the downward API; enables leader election on a Lease in this namespace. */
+  POD_NAMESPACE: z.string().optional(),
+  POD_NAME: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type Env = z.infer<typeof envSchema>;

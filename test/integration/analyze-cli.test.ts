@@ -10,6 +10,7 @@ import { createAnalyzeCommand } from '../../src/cli/analyze.js';
 import { verdictSchema } from '../../src/domain/verdict.js';
 import { httpHistory, steady } from '../support/http-history.js';
 import { startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
+import { startFixture } from './kubernetes/fixture.js';
 
 const run = promisify(execFile);
 
@@ -59,6 +60,22 @@ describe('lifeguard analyze against a real Prometheus', () => {
     expect(errors.baseline).toBeCloseTo(0.01, 3);
     expect(errors.queries.map((q) => q.query).join('\n')).toContain('app="checkout",version="canary"');
     expect(errors.rules.find((r) => r.rule === 'maxRatioToBaseline')).toMatchObject({ outcome: 'breach', threshold: 1.5, forMs: 300_000 });
+  });
+
+  it('reads the traffic share from the cluster when --weight is omitted (the real binary, the Kubernetes stand-in)', async () => {
+    const kube = await startFixture();
+    try {
+      await kube.cluster.scaleCanary(kube.production, 1);
+      await kube.cluster.setTrafficWeights(kube.production, 25);
+      const result = await run('node_modules/.bin/tsx', ['src/cli.ts', 'analyze', 'checkout', '--env', 'production', '--at', String(HEALTHY_AT), '--json'], {
+        env: { ...process.env, PROMETHEUS_URL: prometheus.url, LIFEGUARD_CONFIG: 'lifeguard.example.yaml', KUBECONFIG: kube.kubeconfig },
+      });
+      const verdict = verdictSchema.parse(JSON.parse(result.stdout));
+      expect(verdict).toMatchObject({ verdict: 'pass', trafficShare: 25 });
+      expect(verdict.metrics.find((m) => m.metric === 'throughput')).toMatchObject({ classification: 'pass' });
+    } finally {
+      await kube.standin.stop();
+    }
   });
 
   it('exits 0 and prints a readable table for a healthy canary, as of an RFC 3339 time', async () => {

@@ -16,11 +16,11 @@ describe('/release status, history, help and release controls', () => {
     return String(posted.text);
   }
 
-  it('status says plainly when no cluster is connected', async () => {
+  it('status says plainly when the cluster cannot be reached, and why', async () => {
     const sent = await harness.command('/release', 'status checkout');
     expect(JSON.parse(sent.body)).toMatchObject({ text: ':mag: Looking it up…' });
     const text = await answer(sent.responseUrl);
-    expect(text).toContain('*checkout/staging*: unknown (no cluster is connected to this Lifeguard)');
+    expect(text).toContain('*checkout/staging*: unknown (cannot reach cluster "prod" to get deployments for Deployment shop-staging/checkout');
     expect(text).toContain('*checkout/production*: unknown');
   });
 

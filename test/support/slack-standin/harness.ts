@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../../src/log.js';
+import { loadConfig } from '../../../src/config/load.js';
 import { startLifeguard, type Lifeguard, type StartOptions } from '../../../src/main.js';
-import type { Clock } from '../../../src/ports.js';
+import type { Clock, Cluster } from '../../../src/ports.js';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubernetesCluster } from '../../../src/adapters/kubernetes/cluster.js';
 import { SlackStandin } from './web-api.js';
 import { interactionBody, postSigned, slashCommandBody } from './sign.js';
 import { buttonClick, type ClickInput } from './payloads.js';
@@ -33,8 +36,30 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * A cluster nobody listens for (a closed loopback port): what Lifeguard meets when its cluster is away. Tests
+ * about the cluster pass a KubernetesCluster talking to the Kubernetes stand-in instead.
+ */
+export function unreachableCluster(config: ConstructorParameters<typeof KubernetesCluster>[0]): Cluster {
+  return new KubernetesCluster(config, {
+    retry: { attempts: 1, requestTimeoutMs: 1_000 },
+    kubeConfig: () => {
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: 'away', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+        users: [{ name: 'lifeguard' }],
+        contexts: [{ name: 'away', cluster: 'away', user: 'lifeguard' }],
+        currentContext: 'away',
+      });
+      return kc;
+    },
+  });
+}
+
 /** Lifeguard on a free loopback port with the example config, a temp database and the Slack stand-in. */
-export async function startHarness(options: { clock?: Clock; status?: StartOptions['status']; socketMode?: boolean; statusTimeoutMs?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { clock?: Clock; status?: StartOptions['status']; cluster?: Cluster; socketMode?: boolean; statusTimeoutMs?: number } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeguard-slack-'));
   const standin = await SlackStandin.start({
     usergroups: [
@@ -64,6 +89,7 @@ export async function startHarness(options: { clock?: Clock; status?: StartOptio
     log: createLogger({ level: 'info', destination }),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.status ? { status: options.status } : {}),
+    cluster: options.cluster ?? unreachableCluster(loadConfig('lifeguard.example.yaml', {})),
     tuning: { minPostIntervalMs: 50, statusTimeoutMs: options.statusTimeoutMs ?? 30_000 },
   });
   const url = `http://127.0.0.1:${lifeguard.port}`;

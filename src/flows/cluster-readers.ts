@@ -1,0 +1,66 @@
+import type { Config } from '../config/schema.js';
+import { serviceTarget } from '../domain/cluster-state.js';
+import type { Cluster } from '../ports.js';
+import type { DeploymentSnapshot, DeploymentStatus } from '../adapters/slack/deployment-status.js';
+import type { ActiveCanary } from '../scheduler.js';
+import type { TrafficShareSource } from './canary-analysis.js';
+
+/** The version a person reads in an image reference: its tag, else its digest, else the whole reference. */
+export function imageVersion(image: string): string {
+  const at = image.lastIndexOf('@');
+  if (at >= 0) return image.slice(at + 1);
+  const colon = image.lastIndexOf(':');
+  return colon > image.lastIndexOf('/') ? image.slice(colon + 1) : image;
+}
+
+/** What the Slack surface shows of a service: read from the cluster through the Cluster port. */
+export function clusterDeploymentStatus(cluster: Cluster, config: Pick<Config, 'services'>): DeploymentStatus {
+  return {
+    async describe(service, environment): Promise<DeploymentSnapshot> {
+      const target = serviceTarget(config, service, environment);
+      const state = await cluster.readState(target);
+      return {
+        version: imageVersion(state.stable.image),
+        image: state.stable.image,
+        revision: state.stable.revision,
+        history: state.history
+          .filter((r) => r.revision !== state.stable.revision)
+          .map((r) => ({ revision: r.revision, image: r.images[target.settings.container] ?? Object.values(r.images)[0] ?? '' })),
+        canaryWeight: state.traffic.canary,
+      };
+    },
+  };
+}
+
+/** `lifeguard analyze` without --weight: the canary's current share of traffic, from the cluster. */
+export function clusterTrafficShare(cluster: Cluster): TrafficShareSource {
+  return async (service, environment, config) => (await cluster.readTrafficWeights(serviceTarget(config, service, environment))).canary;
+}
+
+/**
+ * The canaries serving traffic in an environment right now: a canary Deployment that wants pods and gets a
+ * share of the traffic. A service whose state cannot be read is reported and left out, so one broken
+ * service does not stop the analysis of the others.
+ */
+export function liveCanaries(
+  cluster: Cluster,
+  config: Pick<Config, 'services'>,
+  onUnreadable: (service: string, environment: string, error: unknown) => void,
+): (environment: string) => Promise<ActiveCanary[]> {
+  return async (environment) => {
+    const services = Object.entries(config.services).filter(([, svc]) => environment in svc.environments);
+    const found = await Promise.all(
+      services.map(async ([service]): Promise<ActiveCanary | undefined> => {
+        try {
+          const state = await cluster.readState(serviceTarget(config, service, environment));
+          const serving = state.canary.replicas.desired > 0 && state.traffic.canary > 0;
+          return serving ? { service, trafficShare: state.traffic.canary } : undefined;
+        } catch (error) {
+          onUnreadable(service, environment, error);
+          return undefined;
+        }
+      }),
+    );
+    return found.filter((canary): canary is ActiveCanary => canary !== undefined);
+  };
+}

@@ -1,0 +1,21 @@
+import type { Verdict } from '../domain/verdict.js';
+import type { Metrics } from '../metrics.js';
+import type { AuditRecord } from '../ports.js';
+import type { SqliteAuditLog } from '../adapters/sqlite/store.js';
+
+/**
+ * Writes each verdict of a tick to the audit log with its whole evidence (group-committed: one fsync for the
+ * tick) and counts it on /metrics. Acting on a failed verdict is the release flow's job, not this one's.
+ */
+export async function recordVerdicts(
+  audit: Pick<SqliteAuditLog, 'appendDurable'>,
+  metrics: Pick<Metrics, 'verdicts'>,
+  verdicts: Verdict[],
+): Promise<AuditRecord[]> {
+  for (const v of verdicts) metrics.verdicts.inc({ service: v.service, environment: v.environment, verdict: v.verdict });
+  return Promise.all(
+    verdicts.map((v) =>
+      audit.appendDurable({ actor: 'lifeguard', action: 'analysis.verdict', subject: `${v.service}/${v.environment}`, detail: v as unknown as Record<string, unknown> }),
+    ),
+  );
+}
