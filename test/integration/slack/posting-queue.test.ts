@@ -74,15 +74,16 @@ describe('Slack Web API client behaviour against the stand-in', () => {
   });
 
   it('spaces posts to one channel but not across channels', async () => {
-    const posts = queue(300);
+    const posts = queue(1_000);
     await Promise.all([
       posts.send({ kind: 'post', channel: 'C0CHECKOUT', message: note('a1') }),
       posts.send({ kind: 'post', channel: 'C0CHECKOUT', message: note('a2') }),
       posts.send({ kind: 'post', channel: 'C0RELEASES', message: note('b1') }),
     ]);
     const at = (text: string) => standin.calls.find((c) => c.args.text === text)!.at;
-    expect(at('a2') - at('a1')).toBeGreaterThanOrEqual(290);
-    expect(Math.abs(at('b1') - at('a1'))).toBeLessThan(290);
+    expect(at('a2') - at('a1')).toBeGreaterThanOrEqual(990);
+    // The other channel's post does not queue behind the first channel's spacing.
+    expect(at('b1')).toBeLessThan(at('a2'));
   });
 
   it('a post that still fails is logged and audited, and the queue goes on', async () => {
