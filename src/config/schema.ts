@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { z } from 'zod';
 import { durationSchema } from './duration.js';
 import { metricTemplateSchema } from './metric-schema.js';
@@ -21,9 +22,15 @@ const approvalRuleSchema = z
   });
 export type ApprovalRule = z.infer<typeof approvalRuleSchema>;
 
+const cronExpression = z.string().superRefine((text, ctx) => {
+  if (!cron.validate(text)) {
+    ctx.addIssue({ code: 'custom', message: `not a cron expression: "${text}" (five fields: minute hour day-of-month month day-of-week, e.g. "0 18 * * 5")` });
+  }
+});
+
 const freezeSchema = z
   .object({
-    cron: z.string().min(1),
+    cron: cronExpression,
     duration: durationSchema,
     reason: z.string().min(1),
   })
@@ -99,7 +106,7 @@ export const configSchema = z
         releaseChannel: channel,
         incidentChannel: channel,
         approvalTtl: durationSchema.prefault('4h'),
-        healthSummaryCron: z.string().default('0 9 * * 1-5'),
+        healthSummaryCron: cronExpression.default('0 9 * * 1-5'),
       })
       .strict(),
     prometheus: z

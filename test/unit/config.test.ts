@@ -71,6 +71,7 @@ describe('config', () => {
     ['a service in an undefined environment', (d) => (d.services.checkout.environments.qa = d.services.checkout.environments.staging), 'services.checkout.environments.qa: unknown environment "qa" (known: staging, production)'],
     ['a channel without #', (d) => (d.services.checkout.channel = 'checkout-releases'), 'services.checkout.channel: must be a #channel-name or a channel id such as C0123ABCD (got "checkout-releases")'],
     ['an interval the clock cannot tick evenly', (d) => (d.services.checkout.environments.production.analysis.interval = '45s'), 'services.checkout.environments.production.analysis.interval: 45s cannot be scheduled on the clock: use one that divides a minute (e.g. 10s, 30s), an hour (1m, 5m, 15m) or a day (1h, 6h)'],
+    ['a freeze whose cron is not one', (d) => (d.environments.production.freezes[0].cron = 'every friday'), 'environments.production.freezes.0.cron: not a cron expression: "every friday" (five fields: minute hour day-of-month month day-of-week, e.g. "0 18 * * 5")'],
     ['an unknown traffic router', (d) => (d.services.checkout.environments.production.traffic = { linkerd: {} }), 'services.checkout.environments.production.traffic: must be one of { istio: { virtualService } }, { gatewayApi: { httpRoute } } or { replicas: {} }'],
   ];
 
