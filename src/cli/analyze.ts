@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import { analyzeCanaries, canaryTarget, type Probe, type TrafficShareSource } from '../flows/canary-analysis.js';
 import type { MetricEvidence, RuleEvidence, Verdict } from '../domain/verdict.js';
 import type { Metrics } from '../ports.js';
+import { parseTimeArg } from './time-arg.js';
 import { EXIT, UsageError, type CliCommand } from './command.js';
 
 /** `lifeguard analyze` exits 3 when the verdict is inconclusive (DESIGN §3). */
@@ -17,17 +18,6 @@ export interface AnalyzeDeps {
   metrics?: (config: Config) => Metrics;
   probe?: Probe;
   now?: () => Date;
-}
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-/** `--at`: RFC 3339 or unix seconds. */
-export function parseAt(text: string): Date {
-  const date = /^\d+(\.\d+)?$/.test(text) ? new Date(Number(text) * 1000) : RFC3339.test(text) ? new Date(text) : undefined;
-  if (!date || Number.isNaN(date.getTime())) {
-    throw new UsageError(`--at: "${text}" is neither an RFC 3339 time (2024-05-01T12:00:00Z) nor unix seconds (1714564800)`);
-  }
-  return date;
 }
 
 function parseWeight(text: string): number {
@@ -97,7 +87,7 @@ export function createAnalyzeCommand(deps: AnalyzeDeps = {}): CliCommand {
     path: ['analyze'],
     usage: 'lifeguard analyze <service> --env <env> [--at <RFC3339 or unix seconds>] [--weight <percent>] [--json] [--config F]',
     summary:
-      'Judge the canary of <service> in <env> now (or as of --at) against Prometheus; --weight is its traffic share in percent. Exit 0 pass, 1 fail, 3 inconclusive, 2 usage or config error.',
+      'Judge the canary of <service> in <env> now (or as of --at: RFC 3339, unix seconds or a duration ago) against Prometheus; --weight is its traffic share in percent. Exit 0 pass, 1 fail, 3 inconclusive, 2 usage or config error.',
     options: {
       env: { type: 'string' },
       at: { type: 'string' },
@@ -109,7 +99,8 @@ export function createAnalyzeCommand(deps: AnalyzeDeps = {}): CliCommand {
       const [service] = args.positionals as [string];
       const env = args.values.env as string | undefined;
       if (!env) throw new UsageError('--env is required');
-      const at = args.values.at === undefined ? (deps.now ?? (() => new Date()))() : parseAt(args.values.at as string);
+      const now = (deps.now ?? (() => new Date()))();
+      const at = args.values.at === undefined ? now : parseTimeArg(args.values.at as string, '--at', now);
       const weight = args.values.weight === undefined ? undefined : parseWeight(args.values.weight as string);
 
       const file = configPath(args.values.config as string | undefined, io.env);

@@ -1,26 +1,10 @@
-import { openStore, StoreError, type Store } from '../adapters/sqlite/store.js';
 import type { AuditRow } from '../adapters/sqlite/audit-chain.js';
-import { EXIT, UsageError, type CliCommand, type CliIo } from './command.js';
+import { EXIT, UsageError, type CliCommand } from './command.js';
 import { dbPath, operatorActor } from './operator.js';
 import { parseTimeArg } from './time-arg.js';
+import { withStore } from './with-store.js';
 
 const dbOption = { db: { type: 'string' } } as const;
-
-function withStore(file: string, readonly: boolean, io: CliIo, fn: (store: Store) => number): number {
-  let store: Store;
-  try {
-    store = openStore(file, { readonly });
-  } catch (error) {
-    if (!(error instanceof StoreError)) throw error;
-    io.err(`lifeguard: ${error.message}`);
-    return EXIT.usage;
-  }
-  try {
-    return fn(store);
-  } finally {
-    store.close();
-  }
-}
 
 export const auditVerify: CliCommand = {
   path: ['audit', 'verify'],

@@ -36,6 +36,11 @@ export async function dispatch(commands: CliCommand[], argv: string[], io: CliIo
     return argv.length === 0 ? EXIT.usage : EXIT.ok;
   }
   const command = select(commands, argv);
+  const family = commands.filter((c) => c.path.length > 1 && c.path[0] === argv[0]);
+  if (!command && family.length > 0) {
+    io.err(`lifeguard ${argv[0]}: name one of: ${family.map((c) => c.path.slice(1).join(' ')).join(', ')}\n\n${family.map((c) => `usage: ${c.usage}`).join('\n')}`);
+    return EXIT.usage;
+  }
   if (!command) {
     io.err(`lifeguard: unknown command "${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}"\n\n${overview(commands)}`);
     return EXIT.usage;

@@ -1,7 +1,7 @@
-import { openStore, StoreError } from '../adapters/sqlite/store.js';
 import { listHistory, type ReleaseRow } from '../adapters/sqlite/releases.js';
 import { EXIT, type CliCommand } from './command.js';
 import { dbPath } from './operator.js';
+import { withStore } from './with-store.js';
 
 function duration(row: ReleaseRow): string {
   if (!row.finished_at) return 'running';
@@ -23,15 +23,7 @@ export const history: CliCommand = {
   async run(args, io) {
     const service = args.positionals[0]!;
     const env = args.values.env as string | undefined;
-    let store;
-    try {
-      store = openStore(dbPath(args.values.db, io.env));
-    } catch (error) {
-      if (!(error instanceof StoreError)) throw error;
-      io.err(`lifeguard: ${error.message}`);
-      return EXIT.usage;
-    }
-    try {
+    return withStore(dbPath(args.values.db, io.env), true, io, (store) => {
       const rows = listHistory(store.db, service, env);
       if (args.values.json) {
         io.out(JSON.stringify(rows.map((r) => ({ ...r, duration: duration(r) })), null, 2));
@@ -46,8 +38,6 @@ export const history: CliCommand = {
         );
       }
       return EXIT.ok;
-    } finally {
-      store.close();
-    }
+    });
   },
 };

@@ -21,7 +21,8 @@ export const start: CliCommand = {
       }
       if (error instanceof StartupError || error instanceof StoreError) {
         io.err(`lifeguard start: ${error.message}`);
-        return error instanceof StartupError && error.kind === 'usage' ? EXIT.usage : EXIT.failed;
+        // A database path that cannot be used is the operator's setting to fix, like a bad config.
+        return error instanceof StoreError || error.kind === 'usage' ? EXIT.usage : EXIT.failed;
       }
       throw error;
     }

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/adapters/sqlite/store.js';
 import { runCli } from '../support/cli.js';
 import { useTempDirs } from '../support/tmp.js';
 
@@ -139,7 +140,7 @@ describe('lifeguard CLI', () => {
   });
 
   it('prints help for every command', async () => {
-    for (const words of [['config', 'check'], ['history'], ['audit', 'verify'], ['audit', 'export'], ['audit', 'note']]) {
+    for (const words of [['start'], ['config', 'check'], ['analyze'], ['history'], ['audit', 'verify'], ['audit', 'export'], ['audit', 'note']]) {
       const result = await runCli([...words, '--help']);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^usage: lifeguard ${words.join(' ')}`));
@@ -156,7 +157,39 @@ describe('lifeguard CLI', () => {
 
   it('prints an empty history until releases exist', async () => {
     const db = join(tempDir(), 'lifeguard.db');
+    openStore(db).close();
     const result = await runCli(['history', 'checkout', '--env', 'production', '--db', db]);
     expect(result).toMatchObject({ code: 0, stdout: 'no releases or rollbacks recorded for checkout in production\n' });
+  });
+
+  it('never creates a database to read from, and names a file that is not a Lifeguard database', async () => {
+    const dir = tempDir();
+    const missing = join(dir, 'typo.db');
+    const history = await runCli(['history', 'checkout', '--db', missing]);
+    expect(history.code).toBe(2);
+    expect(history.stderr).toContain(`database ${missing} does not exist`);
+    expect(existsSync(missing)).toBe(false);
+
+    const text = join(dir, 'notes.txt');
+    writeFileSync(text, 'root:x:0:0:root:/root:/bin/bash\n'.repeat(100));
+    const notDb = await runCli(['audit', 'verify', '--db', text]);
+    expect(notDb.code).toBe(2);
+    expect(notDb.stderr).toContain(`cannot open database ${text}: file is not a database`);
+
+    const other = join(dir, 'other.db');
+    execFileSync('sqlite3', [other, 'CREATE TABLE t (x);']);
+    const foreign = await runCli(['audit', 'export', '--db', other]);
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toContain(`${other} is not a Lifeguard database`);
+
+    const directory = await runCli(['audit', 'verify', '--db', dir]);
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toContain(`database ${dir} is not a file`);
+  });
+
+  it('lists the sub-commands of a command family named alone', async () => {
+    const result = await runCli(['audit']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('lifeguard audit: name one of: verify, export, note');
   });
 });

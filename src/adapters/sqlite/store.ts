@@ -38,11 +38,13 @@ function checkDirectory(file: string, readonly: boolean): void {
   }
   if (!stats.isDirectory()) throw new StoreError(`database directory ${dir} is not a directory`);
   if (readonly) {
+    let fileStats;
     try {
-      statSync(file);
+      fileStats = statSync(file);
     } catch {
-      throw new StoreError(`database ${file} does not exist`);
+      throw new StoreError(`database ${file} does not exist: start Lifeguard once to create it, or point LIFEGUARD_DB (or --db) at the right file`);
     }
+    if (!fileStats.isFile()) throw new StoreError(`database ${file} is not a file`);
     return;
   }
   try {
@@ -74,6 +76,10 @@ export function openStore(file: string, options: OpenOptions = {}): Store {
   try {
     db = new Database(file, { readonly, fileMustExist: readonly });
     db.pragma('busy_timeout = 10000');
+    if (readonly && (db.pragma('user_version', { simple: true }) as number) === 0) {
+      db.close();
+      throw new StoreError(`${file} is not a Lifeguard database (it has no schema version): check LIFEGUARD_DB or --db`);
+    }
     if (!readonly) {
       db.pragma('journal_mode = WAL');
       // FULL: every commit is fsynced before it returns, so an acknowledged audit row survives a power cut.

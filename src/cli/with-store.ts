@@ -1,0 +1,22 @@
+import { openStore, StoreError, type Store } from '../adapters/sqlite/store.js';
+import { EXIT, type CliIo } from './command.js';
+
+/**
+ * Opens the database for one command and closes it after; a database that is missing, unreadable or not
+ * Lifeguard's is reported by path with exit 2. Read-only commands never create a database.
+ */
+export function withStore(file: string, readonly: boolean, io: CliIo, fn: (store: Store) => number): number {
+  let store: Store;
+  try {
+    store = openStore(file, { readonly });
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    io.err(`lifeguard: ${error.message}`);
+    return EXIT.usage;
+  }
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
