@@ -1,7 +1,7 @@
 import type { Bench, Figure } from './harness.js';
 import { median } from './harness.js';
 import { startHarness } from '../support/slack-standin/harness.js';
-import { SlowCluster } from '../support/slack-standin/slow-cluster.js';
+import { startFixture } from '../integration/kubernetes/fixture.js';
 import { parseRelease } from '../../commands/index.js';
 
 function percentile(values: number[], p: number): number {
@@ -11,13 +11,15 @@ function percentile(values: number[], p: number): number {
 
 /**
  * How fast Lifeguard acknowledges signed slash commands over HTTP (Slack gives up at 3 s), measured at the
- * client as Slack would see it, while every command's follow-up work waits on a cluster answering after 2 s.
+ * client as Slack would see it, while every command's follow-up work waits on the Kubernetes stand-in answering
+ * Deployment reads after 2 s.
  */
 export const bench: Bench = {
   name: 'slack-ack',
   async run() {
-    const cluster = await SlowCluster.start(2_000);
-    const harness = await startHarness({ status: cluster });
+    const kube = await startFixture({ retry: { requestTimeoutMs: 15_000 } });
+    kube.standin.inject({ path: /\/apis\/apps\/v1\/namespaces\/[^/]+\/deployments\//, latencyMs: 2_000 });
+    const harness = await startHarness({ cluster: kube.cluster });
     const figures: Figure[] = [];
     try {
       const sequential: number[] = [];
@@ -32,7 +34,7 @@ export const bench: Bench = {
       await harness.lifeguard.slack.queue.drain();
     } finally {
       await harness.close();
-      await cluster.close();
+      await kube.standin.stop();
     }
 
     const texts = ['checkout 1.5.0 env=production strategy=canary', 'history checkout env=staging', 'chekout 1.5.0', 'checkout reason="a long quoted reason with spaces"'];

@@ -1,19 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postSigned, signedHeaders, slashCommandBody } from '../../support/slack-standin/sign.js';
 import { PEOPLE, SIGNING_SECRET, responses, startHarness, type Harness } from '../../support/slack-standin/harness.js';
-import { SlowCluster } from '../../support/slack-standin/slow-cluster.js';
+import { startFixture, type Fixture } from '../kubernetes/fixture.js';
 
 describe('Slack over HTTP', () => {
   let harness: Harness;
-  let cluster: SlowCluster;
+  let kube: Fixture;
+  const clusterReads = () => kube.standin.requests.map((r) => `${r.method} ${r.path}`);
 
   beforeAll(async () => {
-    cluster = await SlowCluster.start(10_000);
-    harness = await startHarness({ status: cluster });
+    // The Kubernetes stand-in, reached through the real client, answers every read of the stable Deployment after 10 s.
+    kube = await startFixture({ retry: { requestTimeoutMs: 15_000 } });
+    kube.standin.inject({ path: '/apis/apps/v1/namespaces/shop/deployments/checkout', latencyMs: 10_000 });
+    kube.standin.requests.length = 0;
+    harness = await startHarness({ cluster: kube.cluster });
   });
   afterAll(async () => {
     await harness.close();
-    await cluster.close();
+    await kube.standin.stop();
   });
 
   it('refuses a bad signature, a missing header and a stale timestamp with 401, changing nothing', async () => {
@@ -26,7 +30,7 @@ describe('Slack over HTTP', () => {
     expect([wrong.status, missing.status, stale.status]).toEqual([401, 401, 401]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(harness.standin.calls.slice(callsBefore)).toEqual([]);
-    expect(cluster.requests).toEqual([]);
+    expect(clusterReads()).toEqual([]);
     expect(harness.audit()).toEqual([]);
     const security = harness.logLines.filter((line) => line.includes('"security":true'));
     expect(security).toHaveLength(3);
@@ -45,7 +49,7 @@ describe('Slack over HTTP', () => {
     const cardText = JSON.stringify(card.args.blocks);
     expect(cardText).toContain('`1.4.2` → `1.5.0`');
     expect(cardText).toContain('Still needed: 1 approval from *release-manager*');
-    expect(cluster.requests).toEqual(['/apis/apps/v1/namespaces/shop/deployments/checkout']);
+    expect(clusterReads()).toContain('GET /apis/apps/v1/namespaces/shop/deployments/checkout');
     const told = await harness.standin.waitFor(() => responses(harness.standin, sent.responseUrl)[0]);
     expect(told.text).toContain('Request #1 is posted in <#C0CHECKOUT>');
 
