@@ -148,6 +148,7 @@ function electLeader(env: Env, log: Logger): Leadership | undefined {
   }
   const election = new LeaseLeaderElection(homeKubeConfig(), leaseOptionsFromEnv({ POD_NAMESPACE: env.POD_NAMESPACE, POD_NAME: env.POD_NAME }));
   election.onChange((leader) => log.info({ leader, lease: `${env.POD_NAMESPACE}/lifeguard-leader` }, leader ? 'became leader' : 'lost leadership'));
+  election.onProblem((error) => log.error({ err: error, lease: `${env.POD_NAMESPACE}/lifeguard-leader` }, 'leader election cannot use its Lease; this replica judges and executes nothing until it can'));
   election.start();
   return election;
 }

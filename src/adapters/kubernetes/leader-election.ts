@@ -36,6 +36,9 @@ export class LeaseLeaderElection implements Leadership {
   private leader = false;
   private controller = new AbortController();
   private readonly listeners: ((leader: boolean) => void)[] = [];
+  private readonly problemListeners: ((error: unknown) => void)[] = [];
+  /** The last failure reported, so a failure that repeats every retry period is reported once. */
+  private lastProblem: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private lastRenewMs = 0;
@@ -66,6 +69,21 @@ export class LeaseLeaderElection implements Leadership {
     this.listeners.push(listener);
   }
 
+  /**
+   * Called when reading or writing the Lease fails (e.g. a 403 because the Role is missing), once per distinct
+   * failure: a replica that can never lead must say why.
+   */
+  onProblem(listener: (error: unknown) => void): void {
+    this.problemListeners.push(listener);
+  }
+
+  private report(error: unknown) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message === this.lastProblem) return;
+    this.lastProblem = message;
+    for (const listener of this.problemListeners) listener(error);
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -77,7 +95,9 @@ export class LeaseLeaderElection implements Leadership {
     clearTimeout(this.timer);
     await this.loop;
     if (opts.release && this.leader) {
-      await this.write((lease) => ({ ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(Date.now()) as unknown as Date } })).catch(() => undefined);
+      await this.write((lease) => ({ ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(Date.now()) as unknown as Date } })).catch(
+        (error: unknown) => this.report(error),
+      );
     }
     this.setLeader(false, 'stopped');
   }
@@ -95,7 +115,9 @@ export class LeaseLeaderElection implements Leadership {
     let acquired: boolean;
     try {
       acquired = await this.tryAcquireOrRenew(now);
-    } catch {
+      this.lastProblem = undefined;
+    } catch (error) {
+      this.report(error);
       acquired = false;
     }
     if (!this.running) return;

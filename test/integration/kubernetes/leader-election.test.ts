@@ -85,3 +85,16 @@ test('a clean stop releases the lease so the next replica leads without waiting 
   const handover = await until('b to lead', () => b.isLeader());
   expect(handover).toBeLessThan(TIMING.leaseDurationMs);
 });
+
+test('a replica that is refused the Lease says why, once, and never leads', async () => {
+  const a = elector('lifeguard-a');
+  const problems: string[] = [];
+  a.onProblem((error) => problems.push((error as Error).message));
+  standin.inject({ path: /\/leases/, status: 403 });
+  a.start();
+  await new Promise((r) => setTimeout(r, 10 * TIMING.retryPeriodMs));
+  expect(a.isLeader()).toBe(false);
+  expect(problems).toHaveLength(1);
+  expect(problems[0]).toMatch(/lease/i);
+  expect(problems[0]).toMatch(/lifeguard/);
+});
