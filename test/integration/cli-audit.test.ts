@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/adapters/sqlite/store.js';
-import { runCli } from '../support/cli.js';
+import { REPO_ROOT, runCli } from '../support/cli.js';
 import { useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
@@ -185,6 +185,29 @@ describe('lifeguard CLI', () => {
     const directory = await runCli(['audit', 'verify', '--db', dir]);
     expect(directory.code).toBe(2);
     expect(directory.stderr).toContain(`database ${dir} is not a file`);
+  });
+
+  it('refuses a read-only database directory at start-up, naming it, before anything else happens', () => {
+    const dir = join(tempDir(), 'read-only');
+    mkdirSync(dir, { mode: 0o555 });
+    // Root writes anywhere; without the capability that lets it, the directory is read-only for root too.
+    const asUser = process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--'] : [];
+    const lifeguard = (args: string[]) => {
+      const [command, ...rest] = [...asUser, process.execPath, '--import', 'tsx', 'src/cli.ts', ...args];
+      return spawnSync(command!, rest, {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'secret', LIFEGUARD_DB: join(dir, 'lifeguard.db'), PORT: '0' },
+      });
+    };
+    const expected = `database directory ${dir} is not writable by this process: fix its permissions or point LIFEGUARD_DB (or --db) elsewhere`;
+    const start = lifeguard(['start', '--config', 'lifeguard.example.yaml', '--host', '127.0.0.1']);
+    expect(start.status).toBe(2);
+    expect(start.stderr).toContain(`lifeguard start: ${expected}`);
+    const note = lifeguard(['audit', 'note', 'hand fix']);
+    expect(note.status).toBe(2);
+    expect(note.stderr).toContain(expected);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('lists the sub-commands of a command family named alone', async () => {
