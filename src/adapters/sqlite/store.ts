@@ -169,7 +169,15 @@ export class SqliteAuditLog implements AuditLog {
 
   /** Recomputes the whole chain. */
   verify(): ChainCheck {
-    return verifyChain(this.db.prepare<[], AuditRow>('SELECT * FROM audit_log ORDER BY id').iterate());
+    return verifyChain(this.rawRows());
+  }
+
+  /** Rows read as arrays: better-sqlite3 builds arrays faster than objects, which counts over millions of rows. */
+  private *rawRows(): Generator<AuditRow> {
+    const select = this.db.prepare('SELECT id, at, actor, action, subject, detail, prev_hash, hash FROM audit_log ORDER BY id').raw(true);
+    for (const r of select.iterate() as IterableIterator<[number, string, string, string, string, string, string, string]>) {
+      yield { id: r[0], at: r[1], actor: r[2], action: r[3], subject: r[4], detail: r[5], prev_hash: r[6], hash: r[7] };
+    }
   }
 
   rows(filter: ExportFilter = {}): IterableIterator<AuditRow> {
