@@ -1,12 +1,13 @@
 import { PrometheusClient } from '../adapters/prometheus/client.js';
 import { httpProbe } from '../adapters/http/probe.js';
 import { formatDuration } from '../config/duration.js';
-import { ConfigError, configPath, loadConfig } from '../config/load.js';
+import { configPath, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { analyzeCanaries, canaryTarget, type Probe, type TrafficShareSource } from '../flows/canary-analysis.js';
 import type { MetricEvidence, RuleEvidence, Verdict } from '../domain/verdict.js';
 import type { Metrics } from '../ports.js';
 import { parseTimeArg } from './time-arg.js';
+import { textTable } from './text-table.js';
 import { EXIT, UsageError, type CliCommand } from './command.js';
 
 /** `lifeguard analyze` exits 3 when the verdict is inconclusive (DESIGN §3). */
@@ -67,9 +68,7 @@ function row(metric: MetricEvidence): string[] {
 /** The verdict as a small table for a terminal. */
 export function formatVerdict(verdict: Verdict): string {
   const header = ['metric', 'result', 'canary', 'baseline', 'ratio', 'thresholds', 'breaching'];
-  const rows = [header, ...verdict.metrics.map(row)];
-  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const table = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+  const table = textTable([header, ...verdict.metrics.map(row)]);
   const share = verdict.trafficShare === null ? 'traffic share unknown' : `traffic share ${verdict.trafficShare}%`;
   const score = verdict.score === null ? '' : `, score ${verdict.score} (pass ≥ ${verdict.scoreThresholds.pass}, marginal ≥ ${verdict.scoreThresholds.marginal})`;
   return [
@@ -104,14 +103,7 @@ export function createAnalyzeCommand(deps: AnalyzeDeps = {}): CliCommand {
       const weight = args.values.weight === undefined ? undefined : parseWeight(args.values.weight as string);
 
       const file = configPath(args.values.config as string | undefined, io.env);
-      let config: Config;
-      try {
-        config = loadConfig(file, io.env);
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        for (const line of error.errors) io.err(line);
-        return EXIT.usage;
-      }
+      const config = loadConfig(file, io.env);
       let target;
       try {
         target = canaryTarget(config, service, env, undefined);

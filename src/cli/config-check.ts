@@ -1,4 +1,4 @@
-import { ConfigError, configPath, loadConfig } from '../config/load.js';
+import { configPath, loadConfig } from '../config/load.js';
 import { EXIT, type CliCommand } from './command.js';
 
 export const configCheck: CliCommand = {
@@ -9,16 +9,10 @@ export const configCheck: CliCommand = {
   positionals: [0, 0],
   async run(args, io) {
     const file = configPath(args.values.config as string | undefined, io.env);
-    try {
-      const config = loadConfig(file, io.env);
-      const services = Object.keys(config.services).length;
-      const metrics = Object.keys(config.metrics).length;
-      io.out(`${file}: valid (${services} service${services === 1 ? '' : 's'}, ${metrics} metric template${metrics === 1 ? '' : 's'})`);
-      return EXIT.ok;
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      for (const line of error.errors) io.err(line);
-      return EXIT.usage;
-    }
+    const config = loadConfig(file, io.env);
+    const services = Object.keys(config.services).length;
+    const metrics = Object.keys(config.metrics).length;
+    io.out(`${file}: valid (${services} service${services === 1 ? '' : 's'}, ${metrics} metric template${metrics === 1 ? '' : 's'})`);
+    return EXIT.ok;
   },
 };

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/load.js';
 import { EXIT, UsageError, type CliCommand, type CliIo } from './command.js';
 
 const COMMON = {
@@ -70,6 +71,11 @@ export async function dispatch(commands: CliCommand[], argv: string[], io: CliIo
   try {
     return await command.run(parsed, io);
   } catch (error) {
+    if (error instanceof ConfigError) {
+      // Exactly the `path.to.field: message` lines, so scripts and people read the same thing as `config check`.
+      for (const line of error.errors) io.err(line);
+      return EXIT.usage;
+    }
     if (error instanceof UsageError) {
       io.err(`lifeguard ${command.path.join(' ')}: ${error.message}\n\nusage: ${command.usage}`);
       return EXIT.usage;

@@ -1,17 +1,13 @@
 import { listHistory, type ReleaseRow } from '../adapters/sqlite/releases.js';
 import { EXIT, type CliCommand } from './command.js';
 import { dbPath } from './operator.js';
+import { textTable } from './text-table.js';
 import { withStore } from './with-store.js';
 
 function duration(row: ReleaseRow): string {
   if (!row.finished_at) return 'running';
   const seconds = Math.round((Date.parse(row.finished_at) - Date.parse(row.created_at)) / 1000);
   return seconds >= 120 ? `${Math.round(seconds / 60)}m` : `${seconds}s`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
 }
 
 export const history: CliCommand = {
@@ -31,10 +27,10 @@ export const history: CliCommand = {
         io.out(`no releases or rollbacks recorded for ${service}${env ? ` in ${env}` : ''}`);
       } else {
         io.out(
-          table([
+          textTable([
             ['ID', 'KIND', 'ENV', 'FROM', 'TO', 'STATE', 'OUTCOME', 'BY', 'STARTED', 'DURATION'],
             ...rows.map((r) => [r.id, r.kind, r.environment, r.from_version ?? '-', r.to_version ?? '-', r.state, r.outcome ?? '-', r.requested_by, r.created_at, duration(r)]),
-          ]),
+          ]).join('\n'),
         );
       }
       return EXIT.ok;

@@ -1,4 +1,3 @@
-import { ConfigError } from '../config/load.js';
 import { StoreError } from '../adapters/sqlite/store.js';
 import { startLifeguard, StartupError } from '../main.js';
 import { EXIT, type CliCommand } from './command.js';
@@ -15,10 +14,6 @@ export const start: CliCommand = {
       const host = args.values.host as string | undefined;
       lifeguard = await startLifeguard({ env: io.env, configFile: args.values.config as string | undefined, ...(host ? { host } : {}) });
     } catch (error) {
-      if (error instanceof ConfigError) {
-        for (const line of error.errors) io.err(line);
-        return EXIT.usage;
-      }
       if (error instanceof StartupError || error instanceof StoreError) {
         io.err(`lifeguard start: ${error.message}`);
         // A database path that cannot be used is the operator's setting to fix, like a bad config.
