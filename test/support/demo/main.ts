@@ -1,0 +1,160 @@
+/**
+ * `npm run demo [-- --once]`: Lifeguard for real against local stand-ins of Kubernetes and Slack (and a real
+ * Prometheus when installed), a scripted release, approval and rollback request played through its Slack
+ * endpoint exactly as Slack sends them, and what Lifeguard posted back, printed as text. Without --once it
+ * keeps running for the user to try it; Ctrl-C stops everything and removes the temporary files.
+ */
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { dispatch } from '../../../src/cli/dispatch.js';
+import { COMMANDS } from '../../../src/cli/commands.js';
+import { renderSent, type Names } from './render.js';
+import { clickApprove, latestCard, slashCommand, type Played } from './scenario.js';
+import { removeSession, writeSession } from './session.js';
+import { CONFIG_FILE, DEMO_PEOPLE, startDemoStack, type DemoStack } from './stack.js';
+import { DEMO_CANARY_SHARE, DEMO_HISTORY_STORY } from './history.js';
+
+const USAGE = 'usage: npm run demo [-- --once]\n  --once: play the scenario, print it and exit (0 when it played through)';
+
+function parse() {
+  try {
+    return parseArgs({ options: { once: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const rule = (title: string) => say(`\n── ${title} ${'─'.repeat(Math.max(3, 76 - title.length))}`);
+
+function show(played: Played, user: string, names: Names): void {
+  say(`\n▶ @${names.users[user] ?? user}: ${played.title}`);
+  for (const sent of played.sent) for (const line of renderSent(sent, names)) say(`  ${line}`);
+}
+
+async function playScenario(stack: DemoStack, names: Names): Promise<void> {
+  const side = { url: stack.url, signingSecret: stack.signingSecret, slack: stack.slack };
+  const { requester, alice, oscar } = DEMO_PEOPLE;
+  rule('The scenario, played through POST /slack/events with signed requests as Slack sends them');
+  say('People: @bob asks for releases; @alice is a release-manager; @oscar is on call (through the @oncall user group).');
+
+  show(await slashCommand(side, requester, '/release checkout 1.5.0'), requester, names);
+  show(await clickApprove(side, alice, latestCard(stack.slack)), alice, names);
+  show(await slashCommand(side, oscar, '/rollback checkout reason="demo"'), oscar, names);
+  say('\nThis version of Lifeguard plans, asks for approval and records; it does not execute releases or rollbacks yet,');
+  say('so nothing changed in the cluster (the cards say so).');
+}
+
+async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; lines: string[] }> {
+  const lines: string[] = [];
+  const code = await dispatch(COMMANDS, argv, { out: (t) => lines.push(t), err: (t) => lines.push(t), env });
+  return { code, lines };
+}
+
+async function showAnalysis(stack: DemoStack): Promise<void> {
+  rule('Canary analysis against Prometheus');
+  if (!('url' in stack.prometheus)) {
+    say(`Skipped: ${stack.prometheus.missing.join(' and ')} not installed. With them, the demo judges a synthetic canary here.`);
+    return;
+  }
+  const { url, end } = stack.prometheus;
+  say(`Prometheus at ${url} holds ${DEMO_HISTORY_STORY}.`);
+  const argv = ['analyze', 'checkout', '--env', 'production', '--at', String(end), '--weight', String(DEMO_CANARY_SHARE)];
+  say(`$ PROMETHEUS_URL=${url} npx lifeguard ${argv.join(' ')}`);
+  const result = await cli(argv, { PROMETHEUS_URL: url, LIFEGUARD_CONFIG: CONFIG_FILE });
+  for (const line of result.lines) say(line);
+  say(`(exit ${result.code}: 0 pass, 1 fail, 3 inconclusive)`);
+}
+
+async function showAudit(stack: DemoStack): Promise<void> {
+  rule('The audit log (SQLite, hash-chained)');
+  const reader = new Database(stack.db, { readonly: true });
+  try {
+    const rows = reader.prepare('SELECT id, actor, action, subject FROM audit_log ORDER BY id').all() as { id: number; actor: string; action: string; subject: string }[];
+    for (const r of rows) say(`${String(r.id).padStart(3)}  ${(DEMO_PEOPLE.names[r.actor] ?? r.actor).padEnd(10)} ${r.action.padEnd(28)} ${r.subject}`);
+  } finally {
+    reader.close();
+  }
+  const argv = ['audit', 'verify', '--db', stack.db];
+  say(`$ npx lifeguard ${argv.join(' ')}`);
+  for (const line of (await cli(argv, {})).lines) say(line);
+}
+
+function showNextSteps(stack: DemoStack): void {
+  rule('Lifeguard keeps running: try it');
+  say(`Probes and metrics:  curl ${stack.url}/healthz   ${stack.url}/readyz   ${stack.url}/metrics`);
+  say(`The cluster:         kubectl --kubeconfig ${stack.kubeconfig} -n shop rollout history deploy/checkout`);
+  say('Your own commands (signed and sent to this demo; answers print there, channel posts here):');
+  say('                     npm run demo:slash -- "/release status checkout"');
+  say('                     npm run demo:slash -- "/release checkout 1.6.0 env=staging"');
+  say('                     npm run demo:slash -- --user alice "/rollback checkout to=1 reason=\\"try an older one\\""');
+  if ('url' in stack.prometheus) {
+    say(`Canary analysis:     PROMETHEUS_URL=${stack.prometheus.url} npx lifeguard analyze checkout --env production --at ${stack.prometheus.end} --weight ${DEMO_CANARY_SHARE}`);
+  }
+  say(`The audit log:       npx lifeguard audit export --db ${stack.db}`);
+  say(`Lifeguard's log:     tail -f ${stack.logFile}`);
+  say(`Ctrl-C stops Lifeguard, the stand-ins${'url' in stack.prometheus ? ' and Prometheus' : ''} and removes ${stack.dir}.`);
+  rule('What Lifeguard posts to Slack from now on');
+}
+
+/** Prints every message Lifeguard sends to the Slack stand-in from `from` on, as it happens. */
+function followSlack(stack: DemoStack, names: Names, from: number): () => void {
+  let next = from;
+  const timer = setInterval(() => {
+    for (; next < stack.slack.calls.length; next++) {
+      const call = stack.slack.calls[next]!;
+      if (call.response.ok !== true || !['chat.postMessage', 'chat.update', 'chat.postEphemeral'].includes(call.method)) continue;
+      say('');
+      for (const line of renderSent({ method: call.method, args: call.args, ...(typeof call.response.ts === 'string' ? { ts: call.response.ts } : {}) }, names)) say(line);
+    }
+  }, 250);
+  return () => clearInterval(timer);
+}
+
+async function main(): Promise<number> {
+  const options = parse();
+  if (options.help) {
+    say(USAGE);
+    return 0;
+  }
+  say('Lifeguard demo: Lifeguard itself, against local stand-ins of the Kubernetes API server and the Slack Web API.');
+  say('Starting:');
+  const stack = await startDemoStack({ port: Number(process.env.PORT ?? 3000), path: process.env.PATH, note: (line) => say(`  • ${line}`) });
+  const names: Names = { users: DEMO_PEOPLE.names, channels: Object.fromEntries(stack.slack.channels.map((c) => [c.id, c.name])) };
+  try {
+    await playScenario(stack, names);
+    await showAnalysis(stack);
+    await showAudit(stack);
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  if (options.once) {
+    await stack.stop();
+    say('\nDemo played through; everything is stopped and its files removed.');
+    return 0;
+  }
+
+  const session = writeSession({ url: stack.url, signingSecret: stack.signingSecret, pid: process.pid });
+  showNextSteps(stack);
+  const unfollow = followSlack(stack, names, stack.slack.calls.length);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  unfollow();
+  say('\nStopping…');
+  removeSession(session, process.pid);
+  await stack.stop();
+  say('Stopped: Lifeguard, the stand-ins and Prometheus are down, temporary files removed.');
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`demo: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
