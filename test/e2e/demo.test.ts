@@ -40,6 +40,7 @@ describe('npm run demo -- --once', () => {
     expect(release).toContain('Lifeguard showed @bob only:\n    │ ⏳ Preparing the release card for checkout 1.5.0 in production…');
     expect(release).toMatch(/Lifeguard posted message \d+\.\d+ in #checkout-releases:\n {4}│ ■ Release checkout 1\.5\.0 → production\n/);
     expect(release).toContain('│ Requested by: @bob');
+    expect(release).toContain('│ Version: unknown → 1.5.0');
     expect(release).toContain('│ State: ⏳ Waiting for approval');
     expect(release).toContain('│ □ 5%  →  □ 25%  →  □ 50% (pause for Promote)  →  □ 100%');
     expect(release).toContain('│ Still needed: 1 approval from release-manager. The requester cannot approve their own request.');

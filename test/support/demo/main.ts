@@ -8,10 +8,11 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { dispatch } from '../../../src/cli/dispatch.js';
 import { COMMANDS } from '../../../src/cli/commands.js';
-import { renderSent, type Names } from './render.js';
+import { renderSent, type Sent } from './render.js';
 import { clickApprove, latestCard, slashCommand, type Played } from './scenario.js';
 import { removeSession, writeSession } from './session.js';
-import { CONFIG_FILE, DEMO_PEOPLE, startDemoStack, type DemoStack } from './stack.js';
+import { CONFIG_FILE, startDemoStack, type DemoStack } from './stack.js';
+import { DEMO_NAMES, PEOPLE } from './people.js';
 import { DEMO_CANARY_SHARE, DEMO_HISTORY_STORY } from './history.js';
 
 const USAGE = 'usage: npm run demo [-- --once]\n  --once: play the scenario, print it and exit (0 when it played through)';
@@ -25,23 +26,26 @@ function parse() {
   }
 }
 
-const say = (line = '') => process.stdout.write(`${line}\n`);
+/** Set once shutting down: a scenario still in flight then prints nothing more. */
+let muted = false;
+const say = (line = '') => muted || process.stdout.write(`${line}\n`);
+const announce = (line: string) => process.stdout.write(`${line}\n`);
 const rule = (title: string) => say(`\n── ${title} ${'─'.repeat(Math.max(3, 76 - title.length))}`);
 
-function show(played: Played, user: string, names: Names): void {
-  say(`\n▶ @${names.users[user] ?? user}: ${played.title}`);
-  for (const sent of played.sent) for (const line of renderSent(sent, names)) say(`  ${line}`);
+function show(played: Played, user: string): void {
+  say(`\n▶ @${DEMO_NAMES.users[user] ?? user}: ${played.title}`);
+  for (const sent of played.sent) for (const line of renderSent(sent, DEMO_NAMES)) say(`  ${line}`);
 }
 
-async function playScenario(stack: DemoStack, names: Names): Promise<void> {
+async function playScenario(stack: DemoStack): Promise<void> {
   const side = { url: stack.url, signingSecret: stack.signingSecret, slack: stack.slack };
-  const { requester, alice, oscar } = DEMO_PEOPLE;
+  const { requester, alice, oscar } = PEOPLE;
   rule('The scenario, played through POST /slack/events with signed requests as Slack sends them');
   say('People: @bob asks for releases; @alice is a release-manager; @oscar is on call (through the @oncall user group).');
 
-  show(await slashCommand(side, requester, '/release checkout 1.5.0'), requester, names);
-  show(await clickApprove(side, alice, latestCard(stack.slack)), alice, names);
-  show(await slashCommand(side, oscar, '/rollback checkout reason="demo"'), oscar, names);
+  show(await slashCommand(side, requester, '/release checkout 1.5.0'), requester);
+  show(await clickApprove(side, alice, latestCard(stack.slack)), alice);
+  show(await slashCommand(side, oscar, '/rollback checkout reason="demo"'), oscar);
   say('\nThis version of Lifeguard plans, asks for approval and records; it does not execute releases or rollbacks yet,');
   say('so nothing changed in the cluster (the cards say so).');
 }
@@ -72,7 +76,7 @@ async function showAudit(stack: DemoStack): Promise<void> {
   const reader = new Database(stack.db, { readonly: true });
   try {
     const rows = reader.prepare('SELECT id, actor, action, subject FROM audit_log ORDER BY id').all() as { id: number; actor: string; action: string; subject: string }[];
-    for (const r of rows) say(`${String(r.id).padStart(3)}  ${(DEMO_PEOPLE.names[r.actor] ?? r.actor).padEnd(10)} ${r.action.padEnd(28)} ${r.subject}`);
+    for (const r of rows) say(`${String(r.id).padStart(3)}  ${(DEMO_NAMES.users[r.actor] ?? r.actor).padEnd(10)} ${r.action.padEnd(28)} ${r.subject}`);
   } finally {
     reader.close();
   }
@@ -99,17 +103,38 @@ function showNextSteps(stack: DemoStack): void {
 }
 
 /** Prints every message Lifeguard sends to the Slack stand-in from `from` on, as it happens. */
-function followSlack(stack: DemoStack, names: Names, from: number): () => void {
+function followSlack(stack: DemoStack, from: number): () => void {
   let next = from;
   const timer = setInterval(() => {
     for (; next < stack.slack.calls.length; next++) {
       const call = stack.slack.calls[next]!;
       if (call.response.ok !== true || !['chat.postMessage', 'chat.update', 'chat.postEphemeral'].includes(call.method)) continue;
       say('');
-      for (const line of renderSent({ method: call.method, args: call.args, ...(typeof call.response.ts === 'string' ? { ts: call.response.ts } : {}) }, names)) say(line);
+      const sent: Sent = { method: call.method, args: call.args, ...(typeof call.response.ts === 'string' ? { ts: call.response.ts } : {}) };
+      for (const line of renderSent(sent, DEMO_NAMES)) say(line);
     }
   }, 250);
   return () => clearInterval(timer);
+}
+
+/**
+ * Resolves on the first Ctrl-C, SIGTERM or hang-up; installed before anything starts so nothing is left behind.
+ * A second one gives up waiting for the clean stop.
+ */
+function stopRequested(): Promise<string> {
+  return new Promise((resolve) => {
+    let seen = false;
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.on(signal, () => {
+        if (seen) {
+          announce('Stopping at once: temporary files may be left in the system temp directory (lifeguard-demo-*, lifeguard-prom-*).');
+          process.exit(130);
+        }
+        seen = true;
+        resolve(signal);
+      });
+    }
+  });
 }
 
 async function main(): Promise<number> {
@@ -118,17 +143,52 @@ async function main(): Promise<number> {
     say(USAGE);
     return 0;
   }
+  const port = Number(process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`PORT: not a port number: ${process.env.PORT}`);
+    return 2;
+  }
+  let signalled: string | undefined;
+  const stop = stopRequested().then((signal) => (signalled = signal));
   say('Lifeguard demo: Lifeguard itself, against local stand-ins of the Kubernetes API server and the Slack Web API.');
   say('Starting:');
-  const stack = await startDemoStack({ port: Number(process.env.PORT ?? 3000), path: process.env.PATH, note: (line) => say(`  • ${line}`) });
-  const names: Names = { users: DEMO_PEOPLE.names, channels: Object.fromEntries(stack.slack.channels.map((c) => [c.id, c.name])) };
+  let stack: DemoStack;
   try {
-    await playScenario(stack, names);
+    stack = await startDemoStack({ port, path: process.env.PATH, note: (line) => say(`  • ${line}`) });
+  } catch (error) {
+    // Ctrl-C reaches promtool and prometheus too (one process group): their failure is the interruption, not a fault.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (!signalled) throw error;
+    announce('Interrupted while starting: what had started is stopped and its files removed.');
+    return 130;
+  }
+  const shutdown = async (signal: string) => {
+    muted = true;
+    announce(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping…`);
+    await stack.stop();
+    announce(`Stopped: Lifeguard, the stand-ins${'url' in stack.prometheus ? ' and Prometheus' : ''} are down, temporary files removed.`);
+  };
+  if (signalled) {
+    await shutdown(signalled);
+    return 130;
+  }
+
+  const played = (async () => {
+    await playScenario(stack);
     await showAnalysis(stack);
     await showAudit(stack);
+  })();
+  try {
+    await Promise.race([played, stop]);
   } catch (error) {
     await stack.stop();
     throw error;
+  }
+  if (signalled) {
+    // The scenario's pending requests fail once everything is down; that is expected, not worth a message.
+    played.catch(() => undefined);
+    await shutdown(signalled);
+    return 130;
   }
   if (options.once) {
     await stack.stop();
@@ -138,16 +198,11 @@ async function main(): Promise<number> {
 
   const session = writeSession({ url: stack.url, signingSecret: stack.signingSecret, pid: process.pid });
   showNextSteps(stack);
-  const unfollow = followSlack(stack, names, stack.slack.calls.length);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  const unfollow = followSlack(stack, stack.slack.calls.length);
+  await stop;
   unfollow();
-  say('\nStopping…');
   removeSession(session, process.pid);
-  await stack.stop();
-  say('Stopped: Lifeguard, the stand-ins and Prometheus are down, temporary files removed.');
+  await shutdown(signalled ?? 'stop');
   return 0;
 }
 

@@ -33,6 +33,7 @@ export function plainText(mrkdwn: string, names: Names): string {
     .replace(/<(https?:[^|>]+)\|([^>]+)>/g, '$2 ($1)')
     .replace(/:([a-z_]+):/g, (whole, code: string) => EMOJI[code] ?? whole)
     .replace(/```([\s\S]*?)```/g, (_, code: string) => `\n${code}\n`)
+    .replace(/`([^`\n]+)`/g, '$1')
     .replace(/(^|[\s(])\*([^*\n]+)\*/g, '$1$2')
     .replace(/(^|[\s(])_([^_\n]+)_/g, '$1$2')
     .replace(/&lt;/g, '<')

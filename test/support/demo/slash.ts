@@ -8,13 +8,13 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { postSigned, slashCommandBody } from '../slack-standin/sign.js';
-import { renderSent, type Names, type Sent } from './render.js';
+import { renderSent, type Sent } from './render.js';
 import { readSession, SESSION_FILE } from './session.js';
-import { DEMO_PEOPLE } from './stack.js';
+import { DEMO_NAMES, userId } from './people.js';
 
 const USAGE = [
   'usage: npm run demo:slash -- [--user NAME] "/command text"',
-  `  --user: who types it: ${Object.values(DEMO_PEOPLE.names).filter((n) => n !== 'lifeguard').join(', ')} or a user id (default bob)`,
+  `  --user: who types it: ${Object.values(DEMO_NAMES.users).filter((n) => n !== 'lifeguard').join(', ')} or a user id (default bob)`,
   `  --session FILE: the running demo's session file (default ${SESSION_FILE})`,
   'example: npm run demo:slash -- --user alice "/rollback checkout reason=\\"error spike\\""',
 ].join('\n');
@@ -22,11 +22,6 @@ const USAGE = [
 /** How long to keep listening on the response_url after the last answer: deferred work answers within this. */
 const QUIET_MS = 2_500;
 const MAX_WAIT_MS = 35_000;
-
-const NAMES: Names = {
-  users: DEMO_PEOPLE.names,
-  channels: { C0CHECKOUT: 'checkout-releases', C0RELEASES: 'releases', C0INCIDENT: 'incidents' },
-};
 
 function usage(problem: string): never {
   console.error(`${problem}\n${USAGE}`);
@@ -47,7 +42,7 @@ function parse() {
   const line = parsed.positionals.join(' ').trim();
   if (!/^\/[a-z]+/.test(line)) usage(line ? `not a slash command: ${line}` : 'no command given');
   const wanted = parsed.values.user;
-  const user = Object.entries(DEMO_PEOPLE.names).find(([, name]) => name === wanted)?.[0] ?? (/^U[A-Z0-9]+$/.test(wanted) ? wanted : undefined);
+  const user = userId(wanted);
   if (!user) usage(`--user: unknown person "${wanted}"`);
   return { line, user, session: parsed.values.session };
 }
@@ -83,7 +78,7 @@ async function main(): Promise<number> {
     const command = line.split(/\s+/)[0]!;
     const responseUrl = `http://127.0.0.1:${(responder.address() as AddressInfo).port}/response`;
     const body = slashCommandBody({ command, text: line.slice(command.length).trim(), user_id: user, channel_id: 'C0CHECKOUT', response_url: responseUrl });
-    console.log(`@${NAMES.users[user] ?? user} in #checkout-releases: ${line}`);
+    console.log(`@${DEMO_NAMES.users[user] ?? user} in #checkout-releases: ${line}`);
     const reply = await postSigned(`${session.url}/slack/events`, session.signingSecret, body).catch((error: unknown) => {
       throw new Error(`cannot reach the demo at ${session.url} (${(error as Error).message}): is \`npm run demo\` still running?`);
     });
@@ -92,11 +87,11 @@ async function main(): Promise<number> {
       return 1;
     }
     lastAnswer = Date.now();
-    if (reply.body) for (const text of renderSent({ method: 'ack', args: JSON.parse(reply.body) as Record<string, unknown>, to: user }, NAMES)) console.log(text);
+    if (reply.body) for (const text of renderSent({ method: 'ack', args: JSON.parse(reply.body) as Record<string, unknown>, to: user }, DEMO_NAMES)) console.log(text);
     const started = Date.now();
     let shown = 0;
     const flush = () => {
-      for (; shown < answers.length; shown++) for (const text of renderSent(answers[shown]!, NAMES)) console.log(text);
+      for (; shown < answers.length; shown++) for (const text of renderSent(answers[shown]!, DEMO_NAMES)) console.log(text);
     };
     while (Date.now() - lastAnswer < QUIET_MS && Date.now() - started < MAX_WAIT_MS) {
       await new Promise((resolve) => setTimeout(resolve, 100));

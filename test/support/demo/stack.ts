@@ -7,11 +7,12 @@ import { createLogger } from '../../../src/log.js';
 import { startLifeguard, type Lifeguard } from '../../../src/main.js';
 import { REPO_ROOT } from '../cli.js';
 import { KubeStandin } from '../kube-standin/server.js';
+import { typeOfKind } from '../kube-standin/resources.js';
 import { seedCheckout } from '../kube-standin/seed.js';
 import { startPrometheus, type RunningPrometheus } from '../prometheus.js';
-import { PEOPLE } from '../slack-standin/harness.js';
 import { SlackStandin } from '../slack-standin/web-api.js';
 import { demoHistory } from './history.js';
+import { DEMO_NAMES, PEOPLE } from './people.js';
 
 export const CONFIG_FILE = join(REPO_ROOT, 'lifeguard.example.yaml');
 /** The kubeconfig context lifeguard.example.yaml names for its cluster. */
@@ -68,11 +69,6 @@ async function usablePort(preferred: number): Promise<number> {
   });
 }
 
-export const DEMO_PEOPLE = {
-  ...PEOPLE,
-  names: { [PEOPLE.requester]: 'bob', [PEOPLE.alice]: 'alice', [PEOPLE.frank]: 'frank', [PEOPLE.oscar]: 'oscar', [PEOPLE.nobody]: 'hank', U0LIFEGUARD: 'lifeguard' } as Record<string, string>,
-};
-
 export async function startDemoStack(options: StackOptions): Promise<DemoStack> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeguard-demo-'));
   const stoppers: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
@@ -95,7 +91,9 @@ export async function startDemoStack(options: StackOptions): Promise<DemoStack> 
     stoppers.push(() => kube.stop());
     await seedCheckout(kube);
     const kubeconfig = kube.writeKubeconfig(KUBE_CONTEXT, join(dir, 'kubeconfig'));
-    options.note(`Kubernetes API-server stand-in on ${kube.url}, seeded with checkout in namespaces shop and shop-staging (context ${KUBE_CONTEXT})`);
+    const running = kube.store.mustGet(typeOfKind('Deployment'), 'shop', 'checkout');
+    const image = (running.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image;
+    options.note(`Kubernetes API-server stand-in on ${kube.url}, seeded with checkout (production: shop/checkout running ${image}, revision ${running.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '?'})`);
 
     const botToken = `xoxb-demo-${randomBytes(12).toString('hex')}`;
     const signingSecret = randomBytes(20).toString('hex');
@@ -105,7 +103,7 @@ export async function startDemoStack(options: StackOptions): Promise<DemoStack> 
         { id: 'S01RM', handle: 'release-managers', users: [PEOPLE.frank] },
         { id: 'S02OC', handle: 'oncall', users: [PEOPLE.oscar] },
       ],
-      users: Object.keys(DEMO_PEOPLE.names),
+      users: Object.keys(DEMO_NAMES.users),
     });
     stoppers.push(() => slack.close());
     options.note(`Slack Web API stand-in on ${slack.apiUrl} (channels #checkout-releases, #releases, #incidents)`);
