@@ -14,7 +14,7 @@ describe('the demo renders what Lifeguard sent to Slack as terminal text', () =>
       '#ops @U0NOBODY run 1 (https://example.com/run/1) ✅ :tada:',
     );
     expect(plainText('_unknown_ → `1.5.0` &lt;b&gt; &amp;', names)).toBe('unknown → 1.5.0 <b> &');
-    expect(plainText('```a\nb```', names)).toBe('\na\nb\n');
+    expect(plainText('*Usage*\n```/a <x>\n/b```', names)).toBe('Usage\n  /a <x>\n  /b');
   });
 
   it('shows a card as header, "Label: value" fields, sections, buttons and context, under where it went', () => {

@@ -32,13 +32,14 @@ export function plainText(mrkdwn: string, names: Names): string {
     .replace(/<!date\^\d+\^[^|>]*\|([^>]*)>/g, '$1')
     .replace(/<(https?:[^|>]+)\|([^>]+)>/g, '$2 ($1)')
     .replace(/:([a-z_]+):/g, (whole, code: string) => EMOJI[code] ?? whole)
-    .replace(/```([\s\S]*?)```/g, (_, code: string) => `\n${code}\n`)
+    .replace(/\n?```([\s\S]*?)```\n?/g, (_, code: string) => `\n${code.split('\n').map((line) => `  ${line}`).join('\n')}\n`)
     .replace(/`([^`\n]+)`/g, '$1')
     .replace(/(^|[\s(])\*([^*\n]+)\*/g, '$1$2')
     .replace(/(^|[\s(])_([^_\n]+)_/g, '$1$2')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
+    .replace(/&amp;/g, '&')
+    .replace(/^\n+|\n+$/g, '');
 }
 
 interface TextObject {
