@@ -91,9 +91,10 @@ export async function startDemoStack(options: StackOptions): Promise<DemoStack> 
     stoppers.push(() => kube.stop());
     await seedCheckout(kube);
     const kubeconfig = kube.writeKubeconfig(KUBE_CONTEXT, join(dir, 'kubeconfig'));
-    const running = kube.store.mustGet(typeOfKind('Deployment'), 'shop', 'checkout');
-    const image = (running.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image;
-    options.note(`Kubernetes API-server stand-in on ${kube.url}, seeded with checkout (production: shop/checkout running ${image}, revision ${running.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '?'})`);
+    const checkout = kube.store.mustGet(typeOfKind('Deployment'), 'shop', 'checkout');
+    const image = (checkout.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image;
+    const revision = checkout.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '?';
+    options.note(`Kubernetes API-server stand-in on ${kube.url}, seeded with checkout (production: shop/checkout runs ${image}, revision ${revision})`);
 
     const botToken = `xoxb-demo-${randomBytes(12).toString('hex')}`;
     const signingSecret = randomBytes(20).toString('hex');
