@@ -93,6 +93,7 @@ function showNextSteps(stack: DemoStack): void {
   say('                     npm run demo:slash -- "/release status checkout"');
   say('                     npm run demo:slash -- "/release checkout 1.6.0 env=staging"');
   say('                     npm run demo:slash -- --user alice "/rollback checkout to=1 reason=\\"try an older one\\""');
+  say('                     npm run demo:slash -- --user frank --approve 2      (clicks Approve on the card of request #2)');
   if ('url' in stack.prometheus) {
     say(`Canary analysis:     PROMETHEUS_URL=${stack.prometheus.url} npx lifeguard analyze checkout --env production --at ${stack.prometheus.end} --weight ${DEMO_CANARY_SHARE}`);
   }
@@ -196,7 +197,7 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const session = writeSession({ url: stack.url, signingSecret: stack.signingSecret, pid: process.pid });
+  const session = writeSession({ url: stack.url, signingSecret: stack.signingSecret, db: stack.db, pid: process.pid });
   showNextSteps(stack);
   const unfollow = followSlack(stack, stack.slack.calls.length);
   await stop;

@@ -6,7 +6,8 @@ import { z } from 'zod';
 /** Where a running demo tells `npm run demo:slash` how to reach it; readable by its owner only (it holds the signing secret). */
 export const SESSION_FILE = join(tmpdir(), 'lifeguard-demo-session.json');
 
-const sessionSchema = z.object({ url: z.url(), signingSecret: z.string().min(1), pid: z.number().int() });
+/** `db`: the demo's database, where a click finds the card of a request. */
+const sessionSchema = z.object({ url: z.url(), signingSecret: z.string().min(1), db: z.string().min(1), pid: z.number().int() });
 export type Session = z.infer<typeof sessionSchema>;
 
 export function writeSession(session: Session, file = SESSION_FILE): string {
