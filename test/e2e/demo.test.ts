@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,17 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
   });
 }
 
+/** What is left in a TMPDIR besides tsx's compile cache. */
+const leftBehind = (tmp: string) => readdirSync(tmp).filter((name) => !name.startsWith('tsx-'));
+
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** The text between the line starting with `from` and the next line starting with `until` (or the end). */
 function section(out: string, from: string, until: string): string {
   const lines = out.split('\n');
@@ -31,7 +42,8 @@ describe('npm run demo -- --once', () => {
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   it('plays the release, the approval and the rollback request, prints what Lifeguard posted, and exits 0 with nothing left behind', async () => {
-    const result = await run('npm', ['run', '--silent', 'demo', '--', '--once'], { ...process.env, PORT: '0' });
+    const tmp = mkdtempSync(join(scratch, 'tmp-'));
+    const result = await run('npm', ['run', '--silent', 'demo', '--', '--once'], { ...process.env, PORT: '0', TMPDIR: tmp });
     expect(result.err.replace(/^npm warn.*\n/gm, '')).toBe('');
     expect(result.code).toBe(0);
     const out = result.out;
@@ -72,6 +84,7 @@ describe('npm run demo -- --once', () => {
     const db = /audit log intact: 4 rows verified \((.+)\)/.exec(audit)?.[1];
     expect(db).toBeDefined();
     expect(existsSync(dirname(db!))).toBe(false);
+    expect(leftBehind(tmp)).toEqual([]);
   });
 
   it('says so and goes on without canary analysis when Prometheus is not installed', async () => {
@@ -84,5 +97,34 @@ describe('npm run demo -- --once', () => {
     expect(result.out).toContain('prometheus and promtool not found on PATH: going on without Prometheus, so without canary analysis');
     expect(section(result.out, '── Canary analysis against Prometheus', '── ')).toContain('Skipped: prometheus and promtool not installed.');
     expect(result.out).toMatch(/│ ■ Rollback checkout in production/);
+  });
+
+  it('keeps running for the user: demo:slash sends their command and click, Ctrl-C stops everything and removes its files', async () => {
+    const tmp = mkdtempSync(join(scratch, 'tmp-'));
+    const env = { ...process.env, PORT: '0', TMPDIR: tmp };
+    const demo = spawn(process.execPath, ['--import', 'tsx', 'test/support/demo/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    demo.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => demo.on('close', resolve));
+    try {
+      await until(() => out.includes('What Lifeguard posts to Slack from now on'));
+      expect(out).toContain('npm run demo:slash -- "/release status checkout"');
+      expect(out).toMatch(/kubectl --kubeconfig \S+\/kubeconfig -n shop rollout history deploy\/checkout/);
+
+      const status = await run('npm', ['run', '--silent', 'demo:slash', '--', '/release status checkout'], env);
+      expect(status.code).toBe(0);
+      expect(status.out).toContain('@bob in #checkout-releases: /release status checkout');
+      expect(status.out).toMatch(/Lifeguard showed @bob only \(replacing its previous note\):\n {2}│ checkout\/staging: .+\n {2}│ checkout\/production: /);
+
+      const click = await run('npm', ['run', '--silent', 'demo:slash', '--', '--user', 'frank', '--approve', '2'], env);
+      expect(click.code).toBe(0);
+      expect(click.out).toContain('@frank clicks Approve on request #2');
+      await until(() => /Lifeguard updated message \S+ in #checkout-releases:\n(.*\n)*? {2}│ ✅ Approved by @frank as release-manager/.test(out));
+    } finally {
+      demo.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(out).toContain('Ctrl-C: stopping…\nStopped: Lifeguard, the stand-ins and Prometheus are down, temporary files removed.');
+    expect(leftBehind(tmp)).toEqual([]);
   });
 });
