@@ -42,6 +42,7 @@ async function playScenario(stack: DemoStack): Promise<void> {
   const { requester, alice, oscar } = PEOPLE;
   rule('The scenario, played through POST /slack/events with signed requests as Slack sends them');
   say('People: @bob asks for releases; @alice is a release-manager; @oscar is on call (through the @oncall user group).');
+  say('Under each action: what Lifeguard itself sent to the Slack stand-in, as the Slack client would show it.');
 
   show(await slashCommand(side, requester, '/release checkout 1.5.0'), requester);
   show(await clickApprove(side, alice, latestCard(stack.slack)), alice);
@@ -69,6 +70,7 @@ async function showAnalysis(stack: DemoStack): Promise<void> {
   const result = await cli(argv, { PROMETHEUS_URL: url, LIFEGUARD_CONFIG: CONFIG_FILE });
   for (const line of result.lines) say(line);
   say(`(exit ${result.code}: 0 pass, 1 fail, 3 inconclusive)`);
+  say('Lifeguard judges; acting on a failing verdict (automatic rollback) is not built yet in this version.');
 }
 
 async function showAudit(stack: DemoStack): Promise<void> {

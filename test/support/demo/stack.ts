@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 import { createLogger } from '../../../src/log.js';
 import { startLifeguard, type Lifeguard } from '../../../src/main.js';
 import { REPO_ROOT } from '../cli.js';
@@ -107,7 +107,7 @@ export async function startDemoStack(options: StackOptions): Promise<DemoStack> 
       users: Object.keys(DEMO_NAMES.users),
     });
     stoppers.push(() => slack.close());
-    options.note(`Slack Web API stand-in on ${slack.apiUrl} (channels #checkout-releases, #releases, #incidents)`);
+    options.note(`Slack Web API stand-in on ${slack.apiUrl} (channels #checkout-releases, #releases, #incidents; bot token and signing secret generated for this run)`);
 
     const missing = ['prometheus', 'promtool'].filter((name) => !findExecutable(name, options.path));
     let prometheus: DemoStack['prometheus'] = { missing };
@@ -144,7 +144,7 @@ export async function startDemoStack(options: StackOptions): Promise<DemoStack> 
     });
     stoppers.push(() => lifeguard.stop());
     const url = `http://127.0.0.1:${lifeguard.port}`;
-    options.note(`Lifeguard on ${url} in HTTP mode, config ${CONFIG_FILE}`);
+    options.note(`Lifeguard on ${url} in HTTP mode, config ${relative(process.cwd(), CONFIG_FILE) || CONFIG_FILE}, database and log in ${dir}`);
 
     return { dir, kubeconfig, kube, slack, prometheus, lifeguard, url, signingSecret, db, logFile, stop };
   } catch (error) {
