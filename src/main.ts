@@ -11,7 +11,7 @@ import type { DeploymentStatus } from './adapters/slack/deployment-status.js';
 import { startServer } from './server.js';
 import { systemClock, type Clock, type Cluster, type Leadership } from './ports.js';
 import { KubernetesCluster } from './adapters/kubernetes/cluster.js';
-import { homeKubeConfig } from './adapters/kubernetes/kubeconfig.js';
+import { homeKubeConfig, kubeConfigFor } from './adapters/kubernetes/kubeconfig.js';
 import { LeaseLeaderElection, leaseOptionsFromEnv } from './adapters/kubernetes/leader-election.js';
 import { clusterDeploymentStatus } from './flows/cluster-readers.js';
 import { startAnalysisLoop, type AnalysisLoop } from './analysis-loop.js';
@@ -59,9 +59,10 @@ export interface Lifeguard {
  * /slack/events (HTTP mode), /healthz, /readyz and /metrics on PORT.
  */
 export async function startLifeguard(options: StartOptions = {}): Promise<Lifeguard> {
+  const processEnv = options.env ?? process.env;
   let env;
   try {
-    env = readEnv(options.env ?? process.env);
+    env = readEnv(processEnv);
   } catch (error) {
     throw new StartupError((error as Error).message, 'usage');
   }
@@ -72,11 +73,11 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   ];
   if (missing.length) throw new StartupError(`missing environment: ${missing.join(', ')}; see .env.example`, 'usage');
 
-  const config = loadConfig(options.configFile ?? env.LIFEGUARD_CONFIG, options.env ?? process.env);
+  const config = loadConfig(options.configFile ?? env.LIFEGUARD_CONFIG, processEnv);
   const clock = options.clock ?? systemClock;
   const store = openStore(env.LIFEGUARD_DB, { clock });
   const metrics = createMetrics();
-  const cluster = options.cluster ?? new KubernetesCluster(config);
+  const cluster = options.cluster ?? new KubernetesCluster(config, { kubeConfig: (name) => kubeConfigFor(config, name, processEnv) });
   let slack: SlackApp;
   try {
     slack = await createSlackApp({
@@ -116,7 +117,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     store.close();
     throw new StartupError(`cannot connect to Slack in Socket Mode: ${(error as Error).message}`);
   }
-  const leadership = electLeader(env, log);
+  const leadership = electLeader(env, processEnv, log);
   const analysis = startAnalysisLoop({ config, cluster, audit: store.audit, metrics, log, ...(leadership ? { leadership } : {}) });
   log.info({ port: server.port, mode: slack.mode, services: Object.keys(config.services) }, 'lifeguard started');
 
@@ -141,12 +142,12 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
  * Replicas in Kubernetes (the manifest sets POD_NAMESPACE from the downward API) compete for a Lease so that
  * only one judges and executes; a process outside a cluster is the only instance and leads alone.
  */
-function electLeader(env: Env, log: Logger): Leadership | undefined {
+function electLeader(env: Env, processEnv: NodeJS.ProcessEnv, log: Logger): Leadership | undefined {
   if (!env.POD_NAMESPACE) {
     log.info('POD_NAMESPACE is not set: running as the only instance, without leader election');
     return undefined;
   }
-  const election = new LeaseLeaderElection(homeKubeConfig(), leaseOptionsFromEnv({ POD_NAMESPACE: env.POD_NAMESPACE, POD_NAME: env.POD_NAME }));
+  const election = new LeaseLeaderElection(homeKubeConfig(processEnv), leaseOptionsFromEnv({ POD_NAMESPACE: env.POD_NAMESPACE, POD_NAME: env.POD_NAME }));
   election.onChange((leader) => log.info({ leader, lease: `${env.POD_NAMESPACE}/lifeguard-leader` }, leader ? 'became leader' : 'lost leadership'));
   election.onProblem((error) => log.error({ err: error, lease: `${env.POD_NAMESPACE}/lifeguard-leader` }, 'leader election cannot use its Lease; this replica judges and executes nothing until it can'));
   election.start();

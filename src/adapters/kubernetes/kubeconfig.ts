@@ -1,4 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import { delimiter } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { ClusterError } from './errors.js';
 
@@ -23,7 +24,7 @@ export function kubeConfigFor(config: Pick<Config, 'clusters'>, clusterName: str
     return kc;
   }
   try {
-    kc.loadFromDefault();
+    loadKubeconfigFiles(kc, env);
   } catch (error) {
     throw new ClusterError('config', `cannot read the kubeconfig for clusters.${clusterName} (KUBECONFIG=${env.KUBECONFIG ?? '~/.kube/config'}): ${(error as Error).message}`);
   }
@@ -42,6 +43,24 @@ export function kubeConfigFor(config: Pick<Config, 'clusters'>, clusterName: str
 export function homeKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfig {
   const kc = new KubeConfig();
   if (env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
+  else loadKubeconfigFiles(kc, env);
   return kc;
+}
+
+/**
+ * KUBECONFIG as kubectl reads it (a list of files, merged in order) from the given environment rather than the
+ * process's, so a caller that passes its own environment is obeyed; without it, ~/.kube/config.
+ */
+function loadKubeconfigFiles(kc: KubeConfig, env: NodeJS.ProcessEnv): void {
+  const files = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+  if (files.length === 0) {
+    kc.loadFromDefault();
+    return;
+  }
+  kc.loadFromFile(files[0]!);
+  for (const file of files.slice(1)) {
+    const more = new KubeConfig();
+    more.loadFromFile(file);
+    kc.mergeConfig(more, true);
+  }
 }
