@@ -48,11 +48,14 @@ describe('npm run demo -- --once', () => {
     expect(result.code).toBe(0);
     const out = result.out;
 
+    const status = section(out, '▶ @bob: /release status checkout', '▶ ');
+    expect(status).toContain('│ checkout/staging: 1.4.2 (revision 3)\n    │ checkout/production: 1.4.2 (revision 3)');
+
     const release = section(out, '▶ @bob: /release checkout 1.5.0', '▶ ');
     expect(release).toContain('Lifeguard showed @bob only:\n    │ ⏳ Preparing the release card for checkout 1.5.0 in production…');
     expect(release).toMatch(/Lifeguard posted message \d+\.\d+ in #checkout-releases:\n {4}│ ■ Release checkout 1\.5\.0 → production\n/);
     expect(release).toContain('│ Requested by: @bob');
-    expect(release).toContain('│ Version: unknown → 1.5.0');
+    expect(release).toContain('│ Version: 1.4.2 → 1.5.0');
     expect(release).toContain('│ State: ⏳ Waiting for approval');
     expect(release).toContain('│ □ 5%  →  □ 25%  →  □ 50% (pause for Promote)  →  □ 100%');
     expect(release).toContain('│ Still needed: 1 approval from release-manager. The requester cannot approve their own request.');
@@ -69,6 +72,8 @@ describe('npm run demo -- --once', () => {
 
     const rollback = section(out, '▶ @oscar: /rollback checkout reason="demo"', 'This version of Lifeguard');
     expect(rollback).toMatch(/Lifeguard posted message \d+\.\d+ in #checkout-releases:\n {4}│ ■ Rollback checkout in production\n/);
+    expect(rollback).toContain('│ Now: revision 3: registry.example.com/shop/checkout:1.4.2\n    │ After: revision 2: registry.example.com/shop/checkout:1.4.1');
+    expect(rollback).toContain('│ Traffic: no canary running; stable keeps 100%');
     expect(rollback).toContain('│ Reason\n    │ demo');
     expect(rollback).toContain('│ Still needed: 1 approval from release-manager or on-call.');
     expect(out).toContain('it does not execute releases or rollbacks yet');
@@ -114,7 +119,7 @@ describe('npm run demo -- --once', () => {
       const status = await run('npm', ['run', '--silent', 'demo:slash', '--', '/release status checkout'], env);
       expect(status.code).toBe(0);
       expect(status.out).toContain('@bob in #checkout-releases: /release status checkout');
-      expect(status.out).toMatch(/Lifeguard showed @bob only \(replacing its previous note\):\n {2}│ checkout\/staging: .+\n {2}│ checkout\/production: /);
+      expect(status.out).toContain('Lifeguard showed @bob only (replacing its previous note):\n  │ checkout/staging: 1.4.2 (revision 3)\n  │ checkout/production: 1.4.2 (revision 3)');
 
       const click = await run('npm', ['run', '--silent', 'demo:slash', '--', '--user', 'frank', '--approve', '2'], env);
       expect(click.code).toBe(0);

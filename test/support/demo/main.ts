@@ -44,6 +44,7 @@ async function playScenario(stack: DemoStack): Promise<void> {
   say('People: @bob asks for releases; @alice is a release-manager; @oscar is on call (through the @oncall user group).');
   say('Under each action: what Lifeguard itself sent to the Slack stand-in, as the Slack client would show it.');
 
+  show(await slashCommand(side, requester, '/release status checkout'), requester);
   show(await slashCommand(side, requester, '/release checkout 1.5.0'), requester);
   show(await clickApprove(side, alice, latestCard(stack.slack)), alice);
   show(await slashCommand(side, oscar, '/rollback checkout reason="demo"'), oscar);
