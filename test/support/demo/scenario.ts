@@ -27,13 +27,16 @@ function visibleSince(slack: SlackStandin, mark: number, user: string): Sent[] {
     .map((c) => ({ method: c.method, args: c.args, to: user, ...(typeof c.response.ts === 'string' ? { ts: c.response.ts } : {}) }));
 }
 
-function ackOf(body: string, user: string): Sent[] {
+/** What Lifeguard put in its HTTP acknowledgement: a JSON message, plain text, or nothing. */
+export function ackOf(body: string, user: string): Sent[] {
   if (!body) return [];
+  let args: Record<string, unknown>;
   try {
-    return [{ method: 'ack', args: JSON.parse(body) as Record<string, unknown>, to: user }];
+    args = JSON.parse(body) as Record<string, unknown>;
   } catch {
-    return [];
+    args = { text: body };
   }
+  return [{ method: 'ack', args, to: user }];
 }
 
 const answered = (slack: SlackStandin, responseUrl: string) => () => slack.callsTo('response_url').some((c) => c.args.url === new URL(responseUrl).pathname);

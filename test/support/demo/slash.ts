@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { buttonClick } from '../slack-standin/payloads.js';
 import { interactionBody, postSigned, slashCommandBody } from '../slack-standin/sign.js';
 import { renderSent, type Sent } from './render.js';
+import { ackOf } from './scenario.js';
 import { readSession, SESSION_FILE } from './session.js';
 import { DEMO_NAMES, userId } from './people.js';
 
@@ -125,7 +126,7 @@ async function main(): Promise<number> {
       return 1;
     }
     lastAnswer = Date.now();
-    if (reply.body) for (const text of renderSent({ method: 'ack', args: JSON.parse(reply.body) as Record<string, unknown>, to: user }, DEMO_NAMES)) console.log(text);
+    for (const sent of ackOf(reply.body, user)) for (const text of renderSent(sent, DEMO_NAMES)) console.log(text);
     const started = Date.now();
     let shown = 0;
     const flush = () => {
