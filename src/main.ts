@@ -66,7 +66,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   } catch (error) {
     throw new StartupError((error as Error).message, 'usage');
   }
-  const log = options.log ?? createLogger({ level: env.LOG_LEVEL });
+  const log = options.log ?? createLogger({ level: env.LOG_LEVEL, secrets: [env.SLACK_BOT_TOKEN, env.SLACK_SIGNING_SECRET, env.SLACK_APP_TOKEN] });
   const missing = [
     ...(env.SLACK_BOT_TOKEN ? [] : ['SLACK_BOT_TOKEN']),
     ...(env.SLACK_APP_TOKEN || env.SLACK_SIGNING_SECRET ? [] : ['SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)']),

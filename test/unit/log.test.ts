@@ -67,6 +67,21 @@ describe('log redaction', () => {
     expect(lines()).not.toMatch(/xox[a-z]-|xapp-/);
   });
 
+  it('keeps the configured secrets out of free text, whatever their shape', () => {
+    let output = '';
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        output += chunk.toString();
+        done();
+      },
+    });
+    const logger = createLogger({ destination, secrets: [SIGNING_SECRET, undefined, 'short'] });
+    logger.error({ err: new Error(`HMAC with ${SIGNING_SECRET} did not match`) }, `checked against ${SIGNING_SECRET}`);
+    expect(output).not.toContain(SIGNING_SECRET);
+    expect(JSON.parse(output).msg).toBe(`checked against ${REDACTED}`);
+    expect(JSON.parse(output).err.message).toBe(`HMAC with ${REDACTED} did not match`);
+  });
+
   it('survives a cyclic object', () => {
     const { lines, logger } = capture();
     const cyclic: Record<string, unknown> = { name: 'loop', secret: SIGNING_SECRET };
