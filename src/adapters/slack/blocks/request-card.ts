@@ -58,30 +58,18 @@ export function requestCard(record: ApprovalRecord, executionAvailable: boolean)
       executionAvailable,
     });
   }
-  if (summary.kind === 'hotfix') {
-    return releaseCard({
-      title: `Hotfix ${record.service} ${summary.command.version} → ${record.environment}`,
-      service: record.service,
-      environment: record.environment,
-      fromVersion: summary.current?.version,
-      toVersion: summary.command.version,
-      strategy: summary.strategy,
-      requester: record.requester,
-      steps: plannedSteps(summary.steps, summary.pauseForApprovalAt),
-      notes: [`*Urgency* ${summary.command.urgency}`, `*Reason* ${escape(summary.command.reason)}`],
-      approval,
-      executionAvailable,
-    });
-  }
+  // A hotfix is a release with an urgency and a reason: same card, its own title, strategy and notes.
+  const hotfix = summary.kind === 'hotfix' ? summary : undefined;
   return releaseCard({
-    title: `Release ${record.service} ${summary.command.version} → ${record.environment}`,
+    title: `${hotfix ? 'Hotfix' : 'Release'} ${record.service} ${summary.command.version} → ${record.environment}`,
     service: record.service,
     environment: record.environment,
     fromVersion: summary.current?.version,
     toVersion: summary.command.version,
-    strategy: summary.command.strategy,
+    strategy: summary.kind === 'hotfix' ? summary.strategy : summary.command.strategy,
     requester: record.requester,
     steps: plannedSteps(summary.steps, summary.pauseForApprovalAt),
+    ...(hotfix ? { notes: [`*Urgency* ${hotfix.command.urgency}`, `*Reason* ${escape(hotfix.command.reason)}`] } : {}),
     approval,
     executionAvailable,
   });
