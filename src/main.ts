@@ -48,6 +48,7 @@ export interface StartOptions {
 export interface Lifeguard {
   port: number;
   mode: SlackApp['mode'];
+  log: Logger;
   metrics: Metrics;
   slack: SlackApp;
   analysis: AnalysisLoop;
@@ -124,6 +125,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   return {
     port: server.port,
     mode: slack.mode,
+    log,
     metrics,
     slack,
     analysis,

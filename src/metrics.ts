@@ -15,6 +15,10 @@ export interface Metrics {
   /** `trigger`: `automatic` (a failed verdict) or `manual` (Slack or CLI). */
   rollbacks: Counter<'service' | 'environment' | 'trigger'>;
   rollbackDurationSeconds: Histogram<'service' | 'environment' | 'outcome'>;
+  /** Requests to /slack/events refused (`too_large`, `timeout`, `signature`, `timestamp`, `replay`, `malformed`) or failed. */
+  slackRequestErrors: Counter<'reason'>;
+  /** Errors nothing else caught, logged by the process-level last resort, which keeps serving. */
+  uncaughtErrors: Counter<'origin'>;
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
@@ -60,6 +64,18 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       help: 'Time from a rollback starting to its verified end, by outcome.',
       labelNames: ['service', 'environment', 'outcome'],
       buckets: [5, 10, 30, 60, 120, 300, 600, 1200],
+      registers,
+    }),
+    slackRequestErrors: new Counter({
+      name: 'lifeguard_slack_request_errors_total',
+      help: 'Requests to /slack/events refused or failed, by reason (too_large, timeout, aborted, signature, timestamp, replay, malformed, handler, unacknowledged, unanswered, internal).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    uncaughtErrors: new Counter({
+      name: 'lifeguard_uncaught_errors_total',
+      help: 'Errors no handler caught (origin: uncaughtException, unhandledRejection); Lifeguard logged them and kept serving.',
+      labelNames: ['origin'],
       registers,
     }),
   };

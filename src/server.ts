@@ -27,29 +27,35 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The path of a request target, or undefined when it is not a URL at all (the parser lets `http://[` through). */
+function pathOf(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How long a client may take to send its headers and its whole request, on every path. The Slack endpoint reads
+ * its body under a tighter limit of its own; these bound the rest, and slow clients holding connections open.
+ */
+export const SERVER_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 } as const;
+
 /**
  * The one HTTP server on PORT: Slack's endpoint beside the probes and the scrape endpoint (DESIGN §3).
- * A Slack request refused by the signature check (401) leaves a security log line and nothing else.
+ * Requests to /slack/events are bounded, checked and logged by the Slack listener (see endpoint-guard.ts).
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { log, metrics } = options;
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const server = createServer(SERVER_TIMEOUTS, (req, res) => {
+    const path = pathOf(req.url);
+    if (path === undefined) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('malformed request target\n');
+      return;
+    }
     if (path === '/slack/events' && req.method === 'POST' && options.slack) {
       options.onSlackRequest?.(req);
-      res.on('finish', () => {
-        if (res.statusCode === 401) {
-          log.warn(
-            {
-              security: true,
-              remote: req.socket.remoteAddress,
-              hasSignature: req.headers['x-slack-signature'] !== undefined,
-              timestamp: req.headers['x-slack-request-timestamp'],
-            },
-            'refused a request to /slack/events: missing, wrong or stale Slack signature',
-          );
-        }
-      });
       options.slack(req, res);
       return;
     }

@@ -1,4 +1,5 @@
 import { StoreError } from '../adapters/sqlite/store.js';
+import { keepServing } from '../last-resort.js';
 import { startLifeguard, StartupError } from '../main.js';
 import { EXIT, type CliCommand } from './command.js';
 
@@ -21,11 +22,13 @@ export const start: CliCommand = {
       }
       throw error;
     }
+    const stopLastResort = keepServing(lifeguard.log, lifeguard.metrics);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
     await lifeguard.stop();
+    stopLastResort();
     return EXIT.ok;
   },
 };

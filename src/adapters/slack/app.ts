@@ -12,6 +12,9 @@ import { RECEIVED_AT, type HistoryReader } from './handlers/deps.js';
 import { sweepExpired } from './handlers/cards.js';
 import { registerCommands } from './handlers/commands.js';
 import { registerInteractions } from './handlers/interactions.js';
+import { guardSlackEndpoint, type EndpointLimits } from './endpoint-guard.js';
+import { handlerErrorHandler, receiverErrorHandlers } from './receiver-errors.js';
+import { SLACK_ROUTES } from './routes.js';
 import { PostingQueue } from './posting-queue.js';
 import { UsergroupDirectory } from './usergroups.js';
 import { webClientOptions } from './web-client.js';
@@ -36,7 +39,7 @@ export interface SlackAppOptions {
   history?: HistoryReader | undefined;
   executors?: ApprovalExecutors;
   /** Defaults suit Slack; tests shorten them. */
-  tuning?: { minPostIntervalMs?: number; usergroupTtlMs?: number; statusTimeoutMs?: number };
+  tuning?: { minPostIntervalMs?: number; usergroupTtlMs?: number; statusTimeoutMs?: number; endpoint?: Partial<EndpointLimits> };
 }
 
 export interface SlackApp {
@@ -45,7 +48,7 @@ export interface SlackApp {
   client: webApi.WebClient;
   flow: ApprovalFlow;
   queue: PostingQueue;
-  /** HTTP mode: serves POST /slack/events (signature checked by Bolt). */
+  /** HTTP mode: serves POST /slack/events (bounded and checked by the endpoint guard, then Bolt). */
   requestListener: RequestListener | undefined;
   /** Expires requests past their time and redraws their cards; runs every minute once started. */
   sweepExpired(): Promise<number>;
@@ -105,8 +108,9 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
         endpoints: '/slack/events',
         logger,
         customPropertiesExtractor: (req) => arrival(req),
+        ...receiverErrorHandlers(options),
       });
-  const app = new App({ token: credentials.botToken, ...identity, tokenVerificationEnabled: false, receiver, logger, clientOptions });
+  const app = new App({ token: credentials.botToken, ...identity, tokenVerificationEnabled: false, extendedErrorHandler: true, receiver, logger, clientOptions });
   const client = app.client;
   const queue = new PostingQueue({
     client,
@@ -135,9 +139,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   };
   registerCommands(app, deps);
   registerInteractions(app, deps);
-  app.error(async (error) => {
-    log.error({ err: error }, 'a Slack handler failed');
-  });
+  app.error(handlerErrorHandler(options));
 
   const sweep = async () => {
     try {
@@ -155,7 +157,15 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     client,
     flow,
     queue,
-    requestListener: socket ? undefined : (receiver as HTTPReceiver).requestListener,
+    requestListener: socket
+      ? undefined
+      : guardSlackEndpoint((receiver as HTTPReceiver).requestListener, {
+          signingSecret: credentials.signingSecret,
+          routes: SLACK_ROUTES,
+          log,
+          metrics: options.metrics,
+          ...(options.tuning?.endpoint ? { limits: options.tuning.endpoint } : {}),
+        }),
     sweepExpired: sweep,
     start: async () => {
       if (socket) await app.start();
