@@ -47,8 +47,8 @@ export function rawPost(
   });
 }
 
-/** Writes `bytes` of filler, as fast as the server reads, until done or answered. */
-export async function streamFiller(req: ClientRequest, bytes: number, answered: () => boolean, chunkBytes = 64 * 1024): Promise<void> {
+/** Writes `bytes` of filler, as fast as the server reads, until done or answered; then ends the body unless told not to. */
+export async function streamFiller(req: ClientRequest, bytes: number, answered: () => boolean, chunkBytes = 64 * 1024, end = true): Promise<void> {
   const chunk = Buffer.alloc(chunkBytes, 'a');
   for (let sent = 0; sent < bytes && !answered() && !req.destroyed; sent += chunk.length) {
     if (!req.write(chunk)) {
@@ -63,5 +63,5 @@ export async function streamFiller(req: ClientRequest, bytes: number, answered: 
       });
     }
   }
-  if (!answered() && !req.destroyed) req.end();
+  if (end && !answered() && !req.destroyed) req.end();
 }
