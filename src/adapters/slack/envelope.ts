@@ -12,6 +12,9 @@ export interface SlackRoutes {
  * (`body.user.id`, `'channel' in body.event`, `body.channel.id`), so a signed body of another shape would throw
  * inside Bolt instead of being refused. Fields nobody reads are left alone.
  */
+/** Where replies go: an http(s) URL, or the reply fails after the ack where the user is told nothing. */
+const responseUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+
 const slashCommandSchema = z.object({
   command: z.string(),
   text: z.string(),
@@ -19,7 +22,7 @@ const slashCommandSchema = z.object({
   channel_id: z.string().min(1),
   team_id: z.string(),
   trigger_id: z.string().min(1),
-  response_url: z.string().min(1),
+  response_url: responseUrl,
 });
 
 const user = z.object({ id: z.string().min(1) });
@@ -35,7 +38,7 @@ const blockActionsSchema = z.object({
   ...interactionBase,
   type: z.literal('block_actions'),
   trigger_id: z.string().min(1),
-  response_url: z.string().min(1),
+  response_url: responseUrl,
   channel: z.object({ id: z.string().min(1) }).optional(),
   actions: z.array(z.object({ action_id: z.string(), block_id: z.string().optional(), value: z.string().optional() })).length(1),
 });
@@ -43,8 +46,8 @@ const blockActionsSchema = z.object({
 const viewSubmissionSchema = z.object({
   ...interactionBase,
   type: z.literal('view_submission'),
-  response_url: z.string().min(1).optional(),
-  response_urls: z.array(z.object({ response_url: z.string().min(1) })).optional(),
+  response_url: responseUrl.optional(),
+  response_urls: z.array(z.object({ response_url: responseUrl })).optional(),
   view: z.object({
     callback_id: z.string(),
     private_metadata: z.string(),
