@@ -12,7 +12,7 @@ import { RECEIVED_AT, type HistoryReader } from './handlers/deps.js';
 import { sweepExpired } from './handlers/cards.js';
 import { registerCommands } from './handlers/commands.js';
 import { registerInteractions } from './handlers/interactions.js';
-import { guardSlackEndpoint, type EndpointLimits } from './endpoint-guard.js';
+import { guardSlackEndpoint } from './endpoint-guard.js';
 import { handlerErrorHandler, receiverErrorHandlers } from './receiver-errors.js';
 import { SLACK_ROUTES } from './routes.js';
 import { PostingQueue } from './posting-queue.js';
@@ -39,7 +39,7 @@ export interface SlackAppOptions {
   history?: HistoryReader | undefined;
   executors?: ApprovalExecutors;
   /** Defaults suit Slack; tests shorten them. */
-  tuning?: { minPostIntervalMs?: number; usergroupTtlMs?: number; statusTimeoutMs?: number; endpoint?: Partial<EndpointLimits> };
+  tuning?: { minPostIntervalMs?: number; usergroupTtlMs?: number; statusTimeoutMs?: number };
 }
 
 export interface SlackApp {
@@ -164,7 +164,6 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
           routes: SLACK_ROUTES,
           log,
           metrics: options.metrics,
-          ...(options.tuning?.endpoint ? { limits: options.tuning.endpoint } : {}),
         }),
     sweepExpired: sweep,
     start: async () => {

@@ -82,12 +82,13 @@ export function guardSlackEndpoint(bolt: RequestListener, options: GuardOptions)
   const { log, metrics } = options;
   let warnedFullAt = 0;
 
+  const header = (req: IncomingMessage, name: string) => req.headers[name]?.toString().slice(0, 40);
   const context = (req: IncomingMessage) => ({
     remote: req.socket.remoteAddress,
     // Not named after the signature: the logger redacts every field whose name says signature.
     sigHeader: req.headers['x-slack-signature'] !== undefined,
-    timestamp: req.headers['x-slack-request-timestamp'],
-    retry: req.headers['x-slack-retry-num'],
+    timestamp: header(req, 'x-slack-request-timestamp'),
+    retry: header(req, 'x-slack-retry-num'),
   });
 
   const refuse = (req: IncomingMessage, res: ServerResponse, reason: Refusal, why?: string) => {
@@ -124,7 +125,7 @@ export function guardSlackEndpoint(bolt: RequestListener, options: GuardOptions)
   };
 
   const acknowledgeRetry = (req: IncomingMessage, res: ServerResponse, why: string) => {
-    log.info({ ...context(req), retryReason: req.headers['x-slack-retry-reason'] }, `acknowledged Slack's retry of a request already received (${why}); not acting on it again`);
+    log.info({ ...context(req), retryReason: header(req, 'x-slack-retry-reason') }, `acknowledged Slack's retry of a request already received (${why}); not acting on it again`);
     res.writeHead(200).end();
   };
 
