@@ -24,7 +24,7 @@ describe('/release', () => {
       ok: true,
       command: { action: 'history', service: 'checkout', env: 'staging' },
     });
-    expect(parseRelease('abort 42', catalog)).toEqual({ ok: true, command: { action: 'abort', releaseId: '42' } });
+    expect(parseRelease('abort 42', catalog)).toEqual({ ok: true, command: { action: 'abort', releaseId: 42 } });
     expect(parseRelease('HELP', catalog)).toEqual({ ok: true, command: { action: 'help' } });
   });
 
@@ -80,7 +80,7 @@ describe('/rollback', () => {
       ok: false,
       error: 'unexpected "41" (to pick a revision, write to=41)',
     });
-    expect(parseRollback('checkout reason=" "', catalog)).toMatchObject({ ok: false, error: 'reason: give a reason of at least 3 characters, in quotes: reason="…"' });
+    expect(parseRollback('checkout reason=" "', catalog)).toMatchObject({ ok: false, error: 'reason: give a reason of at least 3 visible characters, in quotes: reason="…"' });
   });
 });
 

@@ -38,7 +38,7 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
         response_type: 'ephemeral',
         ...note(`:hourglass_flowing_sand: Preparing the release card for ${cmd.service} ${escape(cmd.version)} in ${cmd.env}…`),
       });
-      return guarded(deps, respond, () => openRequest(deps, respond, command.user_id, { kind: 'release', command: cmd }));
+      return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, command.user_id, { kind: 'release', command: cmd }));
     }
     if (cmd.action === 'status') {
       await timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...note(':mag: Looking it up…') });
@@ -50,7 +50,7 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
     }
     await timedAck(deps.metrics, 'command', context, ack, {
       response_type: 'ephemeral',
-      ...note(`:information_source: Lifeguard cannot run releases yet in this version, so there is no running release ${escape(cmd.releaseId)} to ${cmd.action}.`),
+      ...note(`:information_source: Lifeguard cannot run releases yet in this version, so there is no running release ${cmd.releaseId} to ${cmd.action}.`),
     });
   });
 
@@ -61,7 +61,7 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
       response_type: 'ephemeral',
       ...note(`:hourglass_flowing_sand: Preparing the rollback plan for ${parsed.command.service} in ${parsed.command.env}…`),
     });
-    return guarded(deps, respond, () => openRequest(deps, respond, command.user_id, { kind: 'rollback', command: parsed.command }));
+    return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, command.user_id, { kind: 'rollback', command: parsed.command }));
   });
 
   app.command('/hotfix', async ({ command, ack, respond, context }) => {
@@ -71,18 +71,31 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
       response_type: 'ephemeral',
       ...note(`:hourglass_flowing_sand: Preparing the ${parsed.command.urgency} hotfix card for ${parsed.command.service} ${escape(parsed.command.version)}…`),
     });
-    return guarded(deps, respond, () => openRequest(deps, respond, command.user_id, { kind: 'hotfix', command: parsed.command }));
+    return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, command.user_id, { kind: 'hotfix', command: parsed.command }));
   });
 }
 
-/** Work after the ack must never fail silently: whatever goes wrong is logged and told to the user. */
-async function guarded(deps: HandlerDeps, respond: RespondFn, work: () => Promise<void>): Promise<void> {
+/** What a command has recorded so far, so that a failure report says truthfully what stands. */
+interface Progress {
+  recorded?: string;
+}
+
+/**
+ * Work after the ack must never fail silently: whatever goes wrong is logged and told to the user, and the
+ * message says what was recorded before the failure (often only the last reply failed).
+ */
+async function guarded(deps: HandlerDeps, respond: RespondFn, work: (progress: Progress) => Promise<void>): Promise<void> {
+  const progress: Progress = {};
   try {
-    await work();
+    await work(progress);
   } catch (error) {
-    deps.log.error({ err: error }, 'a Slack command failed after it was acknowledged');
-    await respond({ response_type: 'ephemeral', replace_original: false, ...errorReply('That did not work', error instanceof Error ? error.message : String(error), 'Nothing was changed. Try again; if it keeps failing, tell the platform team.') }).catch(
-      (respondError: unknown) => deps.log.error({ err: respondError }, 'could not tell the user about the failure'),
+    const why = error instanceof Error ? error.message : String(error);
+    deps.log.error({ err: error, recorded: progress.recorded }, 'a Slack command failed after it was acknowledged');
+    const reply = progress.recorded
+      ? errorReply('Lifeguard could not finish its reply', why, `${progress.recorded}. Do not ask again: only this reply failed.`)
+      : errorReply('That did not work', why, 'Nothing was changed. Try again; if it keeps failing, tell the platform team.');
+    await respond({ response_type: 'ephemeral', replace_original: false, ...reply }).catch((respondError: unknown) =>
+      deps.log.error({ err: respondError }, 'could not tell the user about the failure'),
     );
   }
 }
@@ -114,7 +127,7 @@ function summarise(requested: Requested, plan: { steps: number[]; pauseForApprov
 }
 
 /** Opens an approval request for the command and posts its card in the service's channel. */
-async function openRequest(deps: HandlerDeps, respond: RespondFn, requester: string, requested: Requested): Promise<void> {
+async function openRequest(deps: HandlerDeps, respond: RespondFn, progress: Progress, requester: string, requested: Requested): Promise<void> {
   const { config } = deps;
   const { kind, command } = requested;
   const service = config.services[command.service]!;
@@ -132,6 +145,7 @@ async function openRequest(deps: HandlerDeps, respond: RespondFn, requester: str
     ttlMs: config.slack.approvalTtl,
     summary,
   });
+  progress.recorded = `Request #${record.id} is recorded`;
   const delivery = await deps.queue.send({
     kind: 'post',
     channel: service.channel,
@@ -144,6 +158,7 @@ async function openRequest(deps: HandlerDeps, respond: RespondFn, requester: str
     return;
   }
   deps.flow.attachMessage(record.id, delivery.channel, delivery.ts);
+  progress.recorded = `Request #${record.id} is recorded and its card is posted in ${service.channel}`;
   const unknown = lookup.ok ? '' : ` The running version is unknown: ${lookup.why}.`;
   await respond({
     response_type: 'ephemeral',
