@@ -52,6 +52,20 @@ describe('values from Slack, checked on the server', () => {
     expect(updatesOf(card)).toEqual([]);
   });
 
+  it('a slash command whose user_id is not a Slack user id is refused and opens nothing', async () => {
+    const posts = harness.standin.okCalls('chat.postMessage').length;
+    const auditBefore = harness.audit().length;
+    const sent = await harness.command('/release', 'checkout 2.1.0', 'U1><!channel');
+    expect(sent.status).toBe(200);
+    const reply = JSON.parse(sent.body) as { response_type: string; text: string };
+    expect(reply.response_type).toBe('ephemeral');
+    expect(reply.text).toContain('could not read this command (user_id is not a Slack user id)');
+    await settle();
+    expect(harness.standin.okCalls('chat.postMessage')).toHaveLength(posts);
+    expect(harness.audit()).toHaveLength(auditBefore);
+    expect(harness.logLines.some((l) => l.includes('refused a slash command'))).toBe(true);
+  });
+
   it('a reject form whose private_metadata is not JSON is answered in the form and changes nothing', async () => {
     const card = await request('/rollback', 'checkout reason="latency regression"');
     const auditBefore = harness.audit().length;

@@ -1,4 +1,4 @@
-import type { App, RespondFn } from '@slack/bolt';
+import type { AckFn, App, RespondArguments, RespondFn } from '@slack/bolt';
 import {
   HOTFIX_USAGE,
   RELEASE_USAGE,
@@ -19,6 +19,7 @@ import { errorReply, helpReply, note, usageError } from '../blocks/replies.js';
 import { codeBlock } from '../blocks/fit.js';
 import { escape } from '../blocks/format.js';
 import { lookUp, timedAck, type HandlerDeps } from './deps.js';
+import { parseCommand } from './inputs.js';
 
 type ReleaseAction<A extends ReleaseCommand['action']> = Extract<ReleaseCommand, { action: A }>;
 
@@ -27,7 +28,9 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
   const catalog = catalogFromConfig(deps.config);
 
   app.command('/release', async ({ command, ack, respond, context }) => {
-    const parsed = parseRelease(command.text, catalog);
+    const input = parseCommand(command);
+    if (!input.ok) return refuse(deps, context, ack, input.problem);
+    const parsed = parseRelease(input.text, catalog);
     if (!parsed.ok) return timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...usageError(parsed.error, parsed.usage) });
     const cmd = parsed.command;
     if (cmd.action === 'help') {
@@ -38,7 +41,7 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
         response_type: 'ephemeral',
         ...note(`:hourglass_flowing_sand: Preparing the release card for ${cmd.service} ${escape(cmd.version)} in ${cmd.env}…`),
       });
-      return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, command.user_id, { kind: 'release', command: cmd }));
+      return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'release', command: cmd }));
     }
     if (cmd.action === 'status') {
       await timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...note(':mag: Looking it up…') });
@@ -55,23 +58,36 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
   });
 
   app.command('/rollback', async ({ command, ack, respond, context }) => {
-    const parsed = parseRollback(command.text, catalog);
+    const input = parseCommand(command);
+    if (!input.ok) return refuse(deps, context, ack, input.problem);
+    const parsed = parseRollback(input.text, catalog);
     if (!parsed.ok) return timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...usageError(parsed.error, parsed.usage) });
     await timedAck(deps.metrics, 'command', context, ack, {
       response_type: 'ephemeral',
       ...note(`:hourglass_flowing_sand: Preparing the rollback plan for ${parsed.command.service} in ${parsed.command.env}…`),
     });
-    return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, command.user_id, { kind: 'rollback', command: parsed.command }));
+    return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'rollback', command: parsed.command }));
   });
 
   app.command('/hotfix', async ({ command, ack, respond, context }) => {
-    const parsed = parseHotfix(command.text, catalog);
+    const input = parseCommand(command);
+    if (!input.ok) return refuse(deps, context, ack, input.problem);
+    const parsed = parseHotfix(input.text, catalog);
     if (!parsed.ok) return timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...usageError(parsed.error, parsed.usage) });
     await timedAck(deps.metrics, 'command', context, ack, {
       response_type: 'ephemeral',
       ...note(`:hourglass_flowing_sand: Preparing the ${parsed.command.urgency} hotfix card for ${parsed.command.service} ${escape(parsed.command.version)}…`),
     });
-    return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, command.user_id, { kind: 'hotfix', command: parsed.command }));
+    return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'hotfix', command: parsed.command }));
+  });
+}
+
+/** A command whose payload cannot be read (not its text: the grammar answers that with the usage). */
+function refuse(deps: HandlerDeps, context: Record<string, unknown>, ack: AckFn<string | RespondArguments>, problem: string): Promise<void> {
+  deps.log.warn({ problem }, 'refused a slash command');
+  return timedAck(deps.metrics, 'command', context, ack, {
+    response_type: 'ephemeral',
+    ...note(`:warning: Lifeguard could not read this command (${escape(problem)}), so it did nothing. Send it again.`),
   });
 }
 

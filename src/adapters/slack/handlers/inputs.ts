@@ -7,9 +7,10 @@ import type { CardRef } from '../../../domain/approval.js';
  * the handlers whatever JSON arrived, so every field they use is parsed here first. Parsers never throw.
  */
 
-const userId = z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'is not a Slack user id');
-const channelId = z.string().regex(/^[CDG][A-Z0-9]{2,20}$/, 'is not a Slack channel id');
-const messageTs = z.string().regex(/^[0-9]{10}\.[0-9]{6}$/, 'is not a Slack message ts');
+const slackValue = (pattern: RegExp, what: string) => z.string({ error: `is not a Slack ${what}` }).regex(pattern, `is not a Slack ${what}`);
+const userId = slackValue(/^[UW][A-Z0-9]{2,20}$/, 'user id');
+const channelId = slackValue(/^[CDG][A-Z0-9]{2,20}$/, 'channel id');
+const messageTs = slackValue(/^[0-9]{10}\.[0-9]{6}$/, 'message ts');
 
 const clickSchema = z.object({
   user: z.object({ id: userId }, { error: 'is missing' }),
@@ -19,10 +20,23 @@ const clickSchema = z.object({
   trigger_id: z.string().min(1).max(255).optional(),
 });
 
+const commandSchema = z.object({
+  user_id: userId,
+  text: z.string({ error: 'must be given once' }).default(''),
+});
+
+/** A slash command's sender and text; the text is parsed by the command grammar (commands/). */
+export function parseCommand(command: unknown): { ok: true; user: string; text: string } | { ok: false; problem: string } {
+  const parsed = commandSchema.safeParse(command);
+  if (!parsed.success) return { ok: false, problem: firstIssue(parsed.error).problem };
+  return { ok: true, user: parsed.data.user_id, text: parsed.data.text };
+}
+
 /** Shortens and quotes a value from Slack for a log line or a reply (escape it before it goes into mrkdwn). */
-export function shown(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
-  return `“${text.length > 60 ? `${text.slice(0, 60)}…` : text}”`;
+function shown(value: unknown): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  const clipped = text.length > 60 ? `${text.slice(0, 60)}…` : text;
+  return typeof value === 'string' ? `“${clipped}”` : clipped;
 }
 
 /** The first problem of a payload: the field (`user.id`) and what is wrong with it. */
@@ -76,12 +90,12 @@ export function parseClick(body: unknown, action: unknown, idKind: 'request' | '
 }
 
 /** What the reject form carries from the click that opened it (its private_metadata). */
-export const rejectContextSchema = z.object({
+const rejectContextSchema = z.object({
   requestId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   channel: channelId,
   messageTs,
 });
-export type RejectContext = z.infer<typeof rejectContextSchema>;
+type RejectContext = z.infer<typeof rejectContextSchema>;
 
 const submissionSchema = z.object({
   user: z.object({ id: userId }, { error: 'is missing' }),
@@ -100,7 +114,7 @@ export interface RejectForm {
 }
 
 /** Why a form is refused: the message shown on the form's field, and, for a broken form, what to log. */
-export interface FormRefusal {
+interface FormRefusal {
   message: string;
   log?: string | undefined;
 }
