@@ -91,9 +91,9 @@ function refuse(deps: HandlerDeps, context: Record<string, unknown>, ack: AckFn<
   });
 }
 
-/** What a command has recorded so far, so that a failure report says truthfully what stands. */
+/** What a command has recorded so far and what the user should do then, so a failure report tells the truth. */
 interface Progress {
-  recorded?: string;
+  recorded?: { what: string; next: string };
 }
 
 /**
@@ -108,7 +108,7 @@ async function guarded(deps: HandlerDeps, respond: RespondFn, work: (progress: P
     const why = error instanceof Error ? error.message : String(error);
     deps.log.error({ err: error, recorded: progress.recorded }, 'a Slack command failed after it was acknowledged');
     const reply = progress.recorded
-      ? errorReply('Lifeguard could not finish its reply', why, `${progress.recorded}. Do not ask again: only this reply failed.`)
+      ? errorReply('Lifeguard could not finish its reply', why, `${progress.recorded.what}. ${progress.recorded.next}`)
       : errorReply('That did not work', why, 'Nothing was changed. Try again; if it keeps failing, tell the platform team.');
     await respond({ response_type: 'ephemeral', replace_original: false, ...reply }).catch((respondError: unknown) =>
       deps.log.error({ err: respondError }, 'could not tell the user about the failure'),
@@ -161,7 +161,7 @@ async function openRequest(deps: HandlerDeps, respond: RespondFn, progress: Prog
     ttlMs: config.slack.approvalTtl,
     summary,
   });
-  progress.recorded = `Request #${record.id} is recorded`;
+  progress.recorded = { what: `Request #${record.id} is recorded`, next: `Look for its card in ${service.channel} before asking again.` };
   const delivery = await deps.queue.send({
     kind: 'post',
     channel: service.channel,
@@ -170,11 +170,12 @@ async function openRequest(deps: HandlerDeps, respond: RespondFn, progress: Prog
   });
   if (!delivery.ok) {
     const hint = delivery.error === 'not_in_channel' || delivery.error === 'channel_not_found' ? `Invite the Lifeguard app to ${service.channel}.` : 'It was logged and audited; try again.';
+    progress.recorded = { what: `Request #${record.id} is recorded, but its card could not be posted in ${service.channel} (Slack answered ${delivery.error})`, next: hint };
     await respond({ response_type: 'ephemeral', replace_original: false, ...errorReply(`Could not post the card in ${service.channel}`, `Slack answered ${delivery.error}. The request #${record.id} is recorded.`, hint) });
     return;
   }
   deps.flow.attachMessage(record.id, delivery.channel, delivery.ts);
-  progress.recorded = `Request #${record.id} is recorded and its card is posted in ${service.channel}`;
+  progress.recorded = { what: `Request #${record.id} is recorded and its card is posted in ${service.channel}`, next: 'Only this reply failed: do not ask again.' };
   const unknown = lookup.ok ? '' : ` The running version is unknown: ${lookup.why}.`;
   await respond({
     response_type: 'ephemeral',
