@@ -42,6 +42,15 @@ describe('Slack failing after a decision was recorded', () => {
     expect(harness.standin.okCalls('chat.update').filter((c) => c.args.ts === card.ts)).toHaveLength(1);
   }, 30_000);
 
+  it('when Slack will not open the reject form, the rejecter is told and nothing is recorded', async () => {
+    const card = await request('checkout 1.5.1');
+    harness.standin.failNext('views.open', { error: 'expired_trigger_id' });
+    const clicked = await harness.click({ user: PEOPLE.alice, actionId: 'approval.reject', value: card.id, channel: card.channel, messageTs: card.ts });
+    const told = await harness.standin.waitFor(() => responses(harness.standin, clicked.responseUrl)[0]);
+    expect(String(told.text)).toContain('Slack did not open the form that asks why (expired_trigger_id). Click Reject again');
+    expect(harness.audit().filter((r) => r.action === 'approval.rejected')).toEqual([]);
+  });
+
   it('when the final reply fails, the error says the request was recorded, not that nothing was changed', async () => {
     harness.standin.failNext('response_url', { status: 500 });
     const before = harness.standin.okCalls('chat.postMessage').length;

@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction, RespondFn, ViewSubmitAction, webApi } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, RespondFn, ViewSubmitAction, types, webApi } from '@slack/bolt';
 import type { VoteResult } from '../../../flows/approval.js';
 import { ACTIONS, REJECT_MODAL } from '../blocks/approvals.js';
 import { cardNotRedrawn, denialText } from '../blocks/denials.js';
@@ -35,13 +35,10 @@ export function registerInteractions(app: App, deps: HandlerDeps): void {
     const { click } = parsed;
     const check = await deps.flow.check(click.id, click.user, 'reject', click.card);
     if (!check.ok) return afterVote(deps, check, 'reject', tell);
-    try {
-      if (!click.triggerId) throw new Error('the click carried no trigger_id');
-      const triggerId = click.triggerId;
-      await withRateLimit(() => client.views.open({ trigger_id: triggerId, view: rejectModal({ requestId: click.id, ...click.card }) }));
-    } catch (error) {
-      deps.log.warn({ request: click.id, error: slackErrorCode(error) }, 'could not open the reject form');
-      await tell(`:warning: Slack did not open the form that asks why (${escape(slackErrorCode(error))}). Click Reject again; nothing was recorded.`);
+    const failed = await openForm(client, click.triggerId, rejectModal({ requestId: click.id, ...click.card }));
+    if (failed) {
+      deps.log.warn({ request: click.id, error: failed }, 'could not open the reject form');
+      await tell(`:warning: Slack did not open the form that asks why (${escape(failed)}). Click Reject again; nothing was recorded.`);
     }
   });
 
@@ -67,6 +64,17 @@ export function registerInteractions(app: App, deps: HandlerDeps): void {
       deps.audit.append({ actor: parsed.click.user, action: 'release.control_unavailable', subject: 'unknown', detail: { control: verb, release: parsed.click.id } });
       await tell(`:information_source: Lifeguard cannot run releases yet in this version, so there is no running release ${parsed.click.id} to ${verb}.`);
     });
+  }
+}
+
+/** Opens a modal; the error when Slack would not (an expired trigger_id, say). */
+async function openForm(client: webApi.WebClient, triggerId: string | undefined, view: types.ModalView): Promise<string | undefined> {
+  if (!triggerId) return 'the click carried no trigger_id';
+  try {
+    await withRateLimit(() => client.views.open({ trigger_id: triggerId, view }));
+    return undefined;
+  } catch (error) {
+    return slackErrorCode(error);
   }
 }
 
