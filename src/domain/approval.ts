@@ -111,6 +111,22 @@ export function judgeVote(
   return { ok: true, vote, next: isSatisfied(request.requirement, [...request.votes, vote]) ? 'granted' : 'pending' };
 }
 
+/** Where a request's card is, and where a click comes from: a Slack channel id and message ts. */
+export interface CardRef {
+  channel: string;
+  messageTs: string;
+}
+
+/**
+ * A click acts only on the request whose card carries the button. A request with no card recorded yet (just
+ * opened, or its card could not be posted) takes no click: nothing shows the click came from its card, and
+ * taking it would let any card's buttons act on a fresh request.
+ */
+export function cardDenial(card: Partial<CardRef>, clicked: CardRef): 'wrong-card' | 'no-card' | undefined {
+  if (card.channel === undefined || card.messageTs === undefined) return 'no-card';
+  return card.channel === clicked.channel && card.messageTs === clicked.messageTs ? undefined : 'wrong-card';
+}
+
 /**
  * How a hotfix rolls out by urgency (DESIGN §1): critical goes straight to 100% watched by analysis, high is a
  * fast canary (first step, then all), medium and low follow the environment's normal canary with its pauses.

@@ -1,7 +1,9 @@
 import type { AuditLog, Clock } from '../ports.js';
 import {
+  cardDenial,
   isSatisfied,
   judgeVote,
+  type CardRef,
   type ApprovalKind,
   type ApprovalRequest,
   type ApprovalState,
@@ -55,7 +57,13 @@ export interface RoleDirectory {
  */
 export type ApprovalExecutors = Partial<Record<ApprovalKind, (request: ApprovalRecord) => Promise<void>>>;
 
-export type VoteDenial = Denial | { reason: 'not-found'; id: number };
+export type VoteDenial = Denial | { reason: 'not-found' | 'wrong-card' | 'no-card'; id: number };
+
+/** What comes with a click: the reason of a rejection, and the card it was clicked on (absent outside Slack). */
+export interface ClickDetails {
+  reason?: string | undefined;
+  card?: CardRef | undefined;
+}
 
 export type VoteResult =
   | { ok: true; record: ApprovalRecord; vote: Vote }
@@ -136,8 +144,8 @@ export class ApprovalFlow {
    * judgement and its writes then happen in one transaction against the stored state, so double clicks, two
    * approvers at once and retried requests can only ever move a request once.
    */
-  async vote(id: number, user: string, decision: 'approve' | 'reject', reason?: string): Promise<VoteResult> {
-    const result = await this.judge(id, user, decision, reason, true);
+  async vote(id: number, user: string, decision: 'approve' | 'reject', details: ClickDetails = {}): Promise<VoteResult> {
+    const result = await this.judge(id, user, decision, details, true);
     if (result.ok && result.record.state === 'granted') await this.execute(result.record);
     return result;
   }
@@ -146,16 +154,28 @@ export class ApprovalFlow {
    * Whether a click would count, without recording it: used before asking a rejecter why, so nobody types a
    * reason only to be refused. A refusal is audited all the same.
    */
-  check(id: number, user: string, decision: 'approve' | 'reject'): Promise<VoteResult> {
-    return this.judge(id, user, decision, undefined, false);
+  check(id: number, user: string, decision: 'approve' | 'reject', card?: CardRef): Promise<VoteResult> {
+    return this.judge(id, user, decision, { card }, false);
   }
 
-  private async judge(id: number, user: string, decision: 'approve' | 'reject', reason: string | undefined, recordVote: boolean): Promise<VoteResult> {
+  private async judge(id: number, user: string, decision: 'approve' | 'reject', details: ClickDetails, recordVote: boolean): Promise<VoteResult> {
     const { store, clock, roles } = this.deps;
+    const { reason, card } = details;
     const before = store.approvals.get(id);
     if (!before) {
       store.audit.append({ actor: user, action: 'approval.denied', subject: 'unknown', detail: { request: id, decision, why: 'not-found' } });
       return { ok: false, denial: { reason: 'not-found', id } };
+    }
+    // Checked before anything else, so a click from elsewhere learns nothing about the request's state.
+    const misplaced = card ? cardDenial(before, card) : undefined;
+    if (misplaced) {
+      store.audit.append({
+        actor: user,
+        action: 'approval.denied',
+        subject: `${before.service}/${before.environment}`,
+        detail: { request: id, decision, why: misplaced, clickedOn: card },
+      });
+      return { ok: false, denial: { reason: misplaced, id } };
     }
     const userRoles = await roles.rolesOf(user, before.requirement.roles);
     return store.transaction((): VoteResult => {

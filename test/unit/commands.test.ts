@@ -24,7 +24,7 @@ describe('/release', () => {
       ok: true,
       command: { action: 'history', service: 'checkout', env: 'staging' },
     });
-    expect(parseRelease('abort 42', catalog)).toEqual({ ok: true, command: { action: 'abort', releaseId: '42' } });
+    expect(parseRelease('abort 42', catalog)).toEqual({ ok: true, command: { action: 'abort', releaseId: 42 } });
     expect(parseRelease('HELP', catalog)).toEqual({ ok: true, command: { action: 'help' } });
   });
 
@@ -80,7 +80,7 @@ describe('/rollback', () => {
       ok: false,
       error: 'unexpected "41" (to pick a revision, write to=41)',
     });
-    expect(parseRollback('checkout reason=" "', catalog)).toMatchObject({ ok: false, error: 'reason: give a reason of at least 3 characters, in quotes: reason="…"' });
+    expect(parseRollback('checkout reason=" "', catalog)).toMatchObject({ ok: false, error: 'reason: give a reason of at least 3 visible characters, in quotes: reason="…"' });
   });
 });
 
@@ -98,6 +98,27 @@ describe('/hotfix', () => {
       error: 'urgency: must be one of critical, high, medium, low (got "now")',
     });
     expect(parseHotfix('checkout 1.4.3 reason="x y z"', catalog)).toMatchObject({ ok: false, error: 'say how urgent: urgency=critical|high|medium|low' });
+  });
+});
+
+describe('reasons and ids, read by the shared rules (issue 8)', () => {
+  it('a reason of invisible characters is no reason, in /rollback and /hotfix alike', () => {
+    const invisible = '\u200b\u200c\u200d\u2060\ufeff';
+    expect(parseRollback(`checkout reason="${invisible}"`, catalog)).toMatchObject({ ok: false, error: 'reason: give a reason of at least 3 visible characters, in quotes: reason="…"' });
+    expect(parseHotfix(`checkout 1.4.3 urgency=high reason="ok${invisible}"`, catalog)).toMatchObject({ ok: false, error: 'reason: give a reason of at least 3 visible characters, in quotes: reason="…"' });
+    expect(parseRollback(`checkout reason="\u200b bad deploy\u2060"`, catalog)).toMatchObject({ ok: true, command: { reason: 'bad deploy' } });
+  });
+
+  it('a reason over 500 characters is refused, saying how long it is', () => {
+    expect(parseRollback(`checkout reason="${'x'.repeat(501)}"`, catalog)).toMatchObject({ ok: false, error: expect.stringMatching(/^reason: keep the reason to at most 500 characters \(it has 501\)/) });
+    expect(parseRollback(`checkout reason="${'x'.repeat(500)}"`, catalog)).toMatchObject({ ok: true });
+  });
+
+  it('release ids are read strictly, as button values are', () => {
+    for (const id of ['0x1', '1e0', '01', '-1', '1.0', '+1', '99999999999999999', 'abc']) {
+      expect(parseRelease(`promote ${id}`, catalog), id).toMatchObject({ ok: false, error: `releaseId: must be a release number as shown on the release card, such as 42 (got "${id}")` });
+    }
+    expect(parseRelease('resume 7', catalog)).toEqual({ ok: true, command: { action: 'resume', releaseId: 7 } });
   });
 });
 

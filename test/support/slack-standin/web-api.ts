@@ -106,7 +106,7 @@ export class SlackStandin {
     return id;
   }
 
-  /** The next `times` calls to `method` fail as given. */
+  /** The next `times` calls to `method` fail as given; `response_url` makes response_url posts fail (status faults only). */
   failNext(method: string, fault: Fault, times = 1): void {
     this.faults.set(method, [...(this.faults.get(method) ?? []), ...Array.from({ length: times }, () => fault)]);
   }
@@ -155,6 +155,15 @@ export class SlackStandin {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method === 'POST' && url.pathname.startsWith('/response/')) {
       const args = parseArgs(req.headers['content-type'], body);
+      const queued = this.faults.get('response_url');
+      const fault = queued?.[0] && 'status' in queued[0] ? queued.shift() : undefined;
+      if (fault && 'status' in fault) {
+        // Slack's response_url answers a failure with an HTTP status and a plain-text body.
+        const error = fault.status === 429 ? 'rate_limited' : 'internal_error';
+        this.record({ method: 'response_url', args: { ...args, url: url.pathname }, token: undefined, response: { ok: false, error }, status: fault.status, at: Date.now() });
+        res.writeHead(fault.status, { 'content-type': 'text/plain', ...(fault.status === 429 ? { 'retry-after': String(fault.retryAfter) } : {}) });
+        return void res.end(error);
+      }
       const problem = args.blocks !== undefined ? blockProblem(args.blocks) : undefined;
       const response = problem ? { ok: false, error: 'invalid_blocks', errors: [problem] } : { ok: true };
       this.record({ method: 'response_url', args: { ...args, url: url.pathname }, token: undefined, response, status: 200, at: Date.now() });

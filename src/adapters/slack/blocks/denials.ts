@@ -1,6 +1,6 @@
 import type { VoteDenial } from '../../../flows/approval.js';
 import type { ApprovalRecord } from '../../../flows/approval.js';
-import { mention, roleList, slackTime } from './format.js';
+import { escape, mention, roleList, slackTime } from './format.js';
 
 const DECIDED = { granted: 'approved', refused: 'rejected', expired: 'expired' } as const;
 
@@ -11,6 +11,10 @@ export function denialText(denial: VoteDenial, record: ApprovalRecord | undefine
   switch (denial.reason) {
     case 'not-found':
       return `:warning: Request #${denial.id} does not exist.`;
+    case 'wrong-card':
+      return `:no_entry_sign: This button is not on request #${denial.id}'s card, so the click was not counted. Use the buttons on that request's own card.`;
+    case 'no-card':
+      return `:no_entry_sign: This click was not counted: request #${denial.id} has no card in Slack yet (it is still being posted, or posting it failed), and only a button on its own card can act on it.`;
     case 'requester':
       return `:no_entry_sign: You asked for this ${what}, so you cannot ${verb} it yourself. ${record ? `Someone with ${roleList(record.requirement.roles)} must.` : ''}`.trim();
     case 'no-role':
@@ -26,4 +30,15 @@ export function denialText(denial: VoteDenial, record: ApprovalRecord | undefine
       return `:information_source: Already ${DECIDED[denial.state]}${by}: your click changed nothing.`;
     }
   }
+}
+
+/** The vote counted but the card still shows the old state (Slack refused chat.update): say so, and what happens next. */
+export function cardNotRedrawn(record: ApprovalRecord, decision: 'approve' | 'reject', error: string): string {
+  const outcome = record.state === 'granted' ? ' and the request is approved' : record.state === 'refused' ? ' and the request is rejected' : '';
+  const shortError = error.length > 100 ? `${error.slice(0, 100)}…` : error;
+  return (
+    `:warning: Your ${decision === 'approve' ? 'approval' : 'rejection'} of request #${record.id} is recorded${outcome}, ` +
+    `but Lifeguard could not redraw the card (Slack answered: ${escape(shortError)}), so it may still show buttons that no longer count. ` +
+    'Lifeguard redraws it at its next sweep, within a minute.'
+  );
 }

@@ -5,8 +5,9 @@ export function slackTime(date: Date): string {
   return `<!date^${unix}^{date_short_pretty} {time}|${fallback}>`;
 }
 
+/** A user as Slack shows them; escaped as well, though ids are checked where they enter. */
 export function mention(user: string): string {
-  return user.startsWith('cli:') ? `\`${user}\`` : `<@${user}>`;
+  return user.startsWith('cli:') ? `\`${escape(user)}\`` : `<@${escape(user)}>`;
 }
 
 /** Escapes the three characters Slack's mrkdwn treats as control characters. */

@@ -1,4 +1,4 @@
-import type { App, RespondFn } from '@slack/bolt';
+import type { AckFn, App, RespondArguments, RespondFn } from '@slack/bolt';
 import {
   HOTFIX_USAGE,
   RELEASE_USAGE,
@@ -19,6 +19,7 @@ import { errorReply, helpReply, note, usageError } from '../blocks/replies.js';
 import { codeBlock } from '../blocks/fit.js';
 import { escape } from '../blocks/format.js';
 import { lookUp, timedAck, type HandlerDeps } from './deps.js';
+import { parseCommand } from './inputs.js';
 
 type ReleaseAction<A extends ReleaseCommand['action']> = Extract<ReleaseCommand, { action: A }>;
 
@@ -27,7 +28,9 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
   const catalog = catalogFromConfig(deps.config);
 
   app.command('/release', async ({ command, ack, respond, context }) => {
-    const parsed = parseRelease(command.text, catalog);
+    const input = parseCommand(command);
+    if (!input.ok) return refuse(deps, context, ack, input.problem);
+    const parsed = parseRelease(input.text, catalog);
     if (!parsed.ok) return timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...usageError(parsed.error, parsed.usage) });
     const cmd = parsed.command;
     if (cmd.action === 'help') {
@@ -38,7 +41,7 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
         response_type: 'ephemeral',
         ...note(`:hourglass_flowing_sand: Preparing the release card for ${cmd.service} ${escape(cmd.version)} in ${cmd.env}…`),
       });
-      return guarded(deps, respond, () => openRequest(deps, respond, command.user_id, { kind: 'release', command: cmd }));
+      return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'release', command: cmd }));
     }
     if (cmd.action === 'status') {
       await timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...note(':mag: Looking it up…') });
@@ -50,39 +53,65 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
     }
     await timedAck(deps.metrics, 'command', context, ack, {
       response_type: 'ephemeral',
-      ...note(`:information_source: Lifeguard cannot run releases yet in this version, so there is no running release ${escape(cmd.releaseId)} to ${cmd.action}.`),
+      ...note(`:information_source: Lifeguard cannot run releases yet in this version, so there is no running release ${cmd.releaseId} to ${cmd.action}.`),
     });
   });
 
   app.command('/rollback', async ({ command, ack, respond, context }) => {
-    const parsed = parseRollback(command.text, catalog);
+    const input = parseCommand(command);
+    if (!input.ok) return refuse(deps, context, ack, input.problem);
+    const parsed = parseRollback(input.text, catalog);
     if (!parsed.ok) return timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...usageError(parsed.error, parsed.usage) });
     await timedAck(deps.metrics, 'command', context, ack, {
       response_type: 'ephemeral',
       ...note(`:hourglass_flowing_sand: Preparing the rollback plan for ${parsed.command.service} in ${parsed.command.env}…`),
     });
-    return guarded(deps, respond, () => openRequest(deps, respond, command.user_id, { kind: 'rollback', command: parsed.command }));
+    return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'rollback', command: parsed.command }));
   });
 
   app.command('/hotfix', async ({ command, ack, respond, context }) => {
-    const parsed = parseHotfix(command.text, catalog);
+    const input = parseCommand(command);
+    if (!input.ok) return refuse(deps, context, ack, input.problem);
+    const parsed = parseHotfix(input.text, catalog);
     if (!parsed.ok) return timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...usageError(parsed.error, parsed.usage) });
     await timedAck(deps.metrics, 'command', context, ack, {
       response_type: 'ephemeral',
       ...note(`:hourglass_flowing_sand: Preparing the ${parsed.command.urgency} hotfix card for ${parsed.command.service} ${escape(parsed.command.version)}…`),
     });
-    return guarded(deps, respond, () => openRequest(deps, respond, command.user_id, { kind: 'hotfix', command: parsed.command }));
+    return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'hotfix', command: parsed.command }));
   });
 }
 
-/** Work after the ack must never fail silently: whatever goes wrong is logged and told to the user. */
-async function guarded(deps: HandlerDeps, respond: RespondFn, work: () => Promise<void>): Promise<void> {
+/** A command whose payload cannot be read (not its text: the grammar answers that with the usage). */
+function refuse(deps: HandlerDeps, context: Record<string, unknown>, ack: AckFn<string | RespondArguments>, problem: string): Promise<void> {
+  deps.log.warn({ problem }, 'refused a slash command');
+  return timedAck(deps.metrics, 'command', context, ack, {
+    response_type: 'ephemeral',
+    ...note(`:warning: Lifeguard could not read this command (${escape(problem)}), so it did nothing. Send it again.`),
+  });
+}
+
+/** What a command has recorded so far and what the user should do then, so a failure report tells the truth. */
+interface Progress {
+  recorded?: { what: string; next: string };
+}
+
+/**
+ * Work after the ack must never fail silently: whatever goes wrong is logged and told to the user, and the
+ * message says what was recorded before the failure (often only the last reply failed).
+ */
+async function guarded(deps: HandlerDeps, respond: RespondFn, work: (progress: Progress) => Promise<void>): Promise<void> {
+  const progress: Progress = {};
   try {
-    await work();
+    await work(progress);
   } catch (error) {
-    deps.log.error({ err: error }, 'a Slack command failed after it was acknowledged');
-    await respond({ response_type: 'ephemeral', replace_original: false, ...errorReply('That did not work', error instanceof Error ? error.message : String(error), 'Nothing was changed. Try again; if it keeps failing, tell the platform team.') }).catch(
-      (respondError: unknown) => deps.log.error({ err: respondError }, 'could not tell the user about the failure'),
+    const why = error instanceof Error ? error.message : String(error);
+    deps.log.error({ err: error, recorded: progress.recorded }, 'a Slack command failed after it was acknowledged');
+    const reply = progress.recorded
+      ? errorReply('Lifeguard could not finish its reply', why, `${progress.recorded.what}. ${progress.recorded.next}`)
+      : errorReply('That did not work', why, 'Nothing was changed. Try again; if it keeps failing, tell the platform team.');
+    await respond({ response_type: 'ephemeral', replace_original: false, ...reply }).catch((respondError: unknown) =>
+      deps.log.error({ err: respondError }, 'could not tell the user about the failure'),
     );
   }
 }
@@ -114,7 +143,7 @@ function summarise(requested: Requested, plan: { steps: number[]; pauseForApprov
 }
 
 /** Opens an approval request for the command and posts its card in the service's channel. */
-async function openRequest(deps: HandlerDeps, respond: RespondFn, requester: string, requested: Requested): Promise<void> {
+async function openRequest(deps: HandlerDeps, respond: RespondFn, progress: Progress, requester: string, requested: Requested): Promise<void> {
   const { config } = deps;
   const { kind, command } = requested;
   const service = config.services[command.service]!;
@@ -132,6 +161,7 @@ async function openRequest(deps: HandlerDeps, respond: RespondFn, requester: str
     ttlMs: config.slack.approvalTtl,
     summary,
   });
+  progress.recorded = { what: `Request #${record.id} is recorded`, next: `Look for its card in ${service.channel} before asking again.` };
   const delivery = await deps.queue.send({
     kind: 'post',
     channel: service.channel,
@@ -140,10 +170,12 @@ async function openRequest(deps: HandlerDeps, respond: RespondFn, requester: str
   });
   if (!delivery.ok) {
     const hint = delivery.error === 'not_in_channel' || delivery.error === 'channel_not_found' ? `Invite the Lifeguard app to ${service.channel}.` : 'It was logged and audited; try again.';
+    progress.recorded = { what: `Request #${record.id} is recorded, but its card could not be posted in ${service.channel} (Slack answered ${delivery.error})`, next: hint };
     await respond({ response_type: 'ephemeral', replace_original: false, ...errorReply(`Could not post the card in ${service.channel}`, `Slack answered ${delivery.error}. The request #${record.id} is recorded.`, hint) });
     return;
   }
   deps.flow.attachMessage(record.id, delivery.channel, delivery.ts);
+  progress.recorded = { what: `Request #${record.id} is recorded and its card is posted in ${service.channel}`, next: 'Only this reply failed: do not ask again.' };
   const unknown = lookup.ok ? '' : ` The running version is unknown: ${lookup.why}.`;
   await respond({
     response_type: 'ephemeral',

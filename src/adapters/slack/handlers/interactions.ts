@@ -1,89 +1,132 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, RespondFn, ViewSubmitAction, types, webApi } from '@slack/bolt';
 import type { VoteResult } from '../../../flows/approval.js';
 import { ACTIONS, REJECT_MODAL } from '../blocks/approvals.js';
-import { denialText } from '../blocks/denials.js';
+import { cardNotRedrawn, denialText } from '../blocks/denials.js';
+import { escape } from '../blocks/format.js';
+import { REASON_FIELD, rejectModal } from '../blocks/reject-modal.js';
 import { note } from '../blocks/replies.js';
-import { withRateLimit } from '../web-client.js';
-import { updateCard } from './cards.js';
+import { slackErrorCode, withRateLimit } from '../web-client.js';
+import { needsRedraw, redrawCard } from './cards.js';
 import { timedAck, type HandlerDeps } from './deps.js';
+import { parseClick, parseRejectForm, type ClickRefusal } from './inputs.js';
 
-interface ModalContext {
-  requestId: number;
-  channel: string;
-}
+type Tell = (text: string) => Promise<void>;
 
-/** Registers the card buttons and the reject modal. Every click is acknowledged first, then checked and applied. */
+/**
+ * Registers the card buttons and the reject modal. Every click is acknowledged first, then parsed, checked and
+ * applied; the reject form is parsed before its acknowledgement, which is where Slack shows a form's errors.
+ */
 export function registerInteractions(app: App, deps: HandlerDeps): void {
-  app.action<BlockAction<ButtonAction>>(ACTIONS.approve, async ({ ack, body, action, respond, context }) => {
+  app.action<BlockAction<ButtonAction>>(ACTIONS.approve, async ({ ack, body, action, respond, client, context }) => {
     await timedAck(deps.metrics, 'action', context, ack);
-    const result = await deps.flow.vote(Number(action.value), body.user.id, 'approve');
-    await afterVote(deps, result, 'approve', (text) => respond({ response_type: 'ephemeral', replace_original: false, ...note(text) }));
+    const tell = clicker(deps, body, respond, client);
+    const parsed = parseClick(body, action, 'request');
+    if (!parsed.ok) return refuse(deps, parsed, ACTIONS.approve, tell);
+    const { click } = parsed;
+    const result = await deps.flow.vote(click.id, click.user, 'approve', { card: click.card });
+    await afterVote(deps, result, 'approve', tell);
   });
 
   app.action<BlockAction<ButtonAction>>(ACTIONS.reject, async ({ ack, body, action, respond, client, context }) => {
     await timedAck(deps.metrics, 'action', context, ack);
-    const requestId = Number(action.value);
-    const check = await deps.flow.check(requestId, body.user.id, 'reject');
-    if (!check.ok) {
-      await afterVote(deps, check, 'reject', (text) => respond({ response_type: 'ephemeral', replace_original: false, ...note(text) }));
-      return;
+    const tell = clicker(deps, body, respond, client);
+    const parsed = parseClick(body, action, 'request');
+    if (!parsed.ok) return refuse(deps, parsed, ACTIONS.reject, tell);
+    const { click } = parsed;
+    const check = await deps.flow.check(click.id, click.user, 'reject', click.card);
+    if (!check.ok) return afterVote(deps, check, 'reject', tell);
+    const failed = await openForm(client, click.triggerId, rejectModal({ requestId: click.id, ...click.card }));
+    if (failed) {
+      deps.log.warn({ request: click.id, error: failed }, 'could not open the reject form');
+      await tell(`:warning: Slack did not open the form that asks why (${escape(failed)}). Click Reject again; nothing was recorded.`);
     }
-    const metadata: ModalContext = { requestId, channel: body.channel?.id ?? check.record?.channel ?? '' };
-    await withRateLimit(() =>
-      client.views.open({
-        trigger_id: body.trigger_id,
-        view: {
-          type: 'modal',
-          callback_id: REJECT_MODAL,
-          private_metadata: JSON.stringify(metadata),
-          title: { type: 'plain_text', text: `Reject request #${requestId}`.slice(0, 24) },
-          submit: { type: 'plain_text', text: 'Reject' },
-          close: { type: 'plain_text', text: 'Cancel' },
-          blocks: [
-            {
-              type: 'input',
-              block_id: 'reason',
-              label: { type: 'plain_text', text: 'Why are you rejecting it?' },
-              element: { type: 'plain_text_input', action_id: 'value', multiline: true, min_length: 3, max_length: 500 },
-            },
-          ],
-        },
-      }),
-    );
   });
 
-  app.view(REJECT_MODAL, async ({ ack, view, body, client, context }) => {
+  app.view<ViewSubmitAction>(REJECT_MODAL, async ({ ack, body, client, context }) => {
+    const parsed = parseRejectForm(body, REASON_FIELD);
+    if (!parsed.ok) {
+      if (parsed.log) deps.log.warn({ problem: parsed.log }, 'refused a reject form');
+      return timedAck(deps.metrics, 'view', context, ack, { response_action: 'errors', errors: { [REASON_FIELD.block]: parsed.message } });
+    }
     await timedAck(deps.metrics, 'view', context, ack);
-    const metadata = JSON.parse(view.private_metadata) as ModalContext;
-    const reason = view.state.values.reason?.value?.value ?? '';
-    const result = await deps.flow.vote(metadata.requestId, body.user.id, 'reject', reason);
-    await afterVote(deps, result, 'reject', async (text) => {
-      const channel = metadata.channel || result.record?.channel;
-      if (!channel) return;
-      await withRateLimit(() => client.chat.postEphemeral({ channel, user: body.user.id, ...note(text) }));
-    });
+    const { form } = parsed;
+    const result = await deps.flow.vote(form.requestId, form.user, 'reject', { reason: form.reason, card: form.card });
+    await afterVote(deps, result, 'reject', ephemeral(deps, client, form.card.channel, form.user));
   });
 
   for (const control of [ACTIONS.promote, ACTIONS.abort] as const) {
-    app.action<BlockAction<ButtonAction>>(control, async ({ ack, action, body, respond, context }) => {
+    const verb = control === ACTIONS.promote ? 'promote' : 'abort';
+    app.action<BlockAction<ButtonAction>>(control, async ({ ack, action, body, respond, client, context }) => {
       await timedAck(deps.metrics, 'action', context, ack);
-      deps.audit.append({
-        actor: body.user.id,
-        action: 'release.control_unavailable',
-        subject: 'unknown',
-        detail: { control: control === ACTIONS.promote ? 'promote' : 'abort', release: action.value },
-      });
-      await respond({
-        response_type: 'ephemeral',
-        replace_original: false,
-        ...note(`:information_source: Lifeguard cannot run releases yet in this version, so there is no running release ${action.value ?? ''} to ${control === ACTIONS.promote ? 'promote' : 'abort'}.`),
-      });
+      const tell = clicker(deps, body, respond, client);
+      const parsed = parseClick(body, action, 'release');
+      if (!parsed.ok) return refuse(deps, parsed, control, tell);
+      deps.audit.append({ actor: parsed.click.user, action: 'release.control_unavailable', subject: 'unknown', detail: { control: verb, release: parsed.click.id } });
+      await tell(`:information_source: Lifeguard cannot run releases yet in this version, so there is no running release ${parsed.click.id} to ${verb}.`);
     });
   }
 }
 
-/** Shows the outcome: the card updated in place on a change, an ephemeral note to the clicker on a denial. */
-async function afterVote(deps: HandlerDeps, result: VoteResult, decision: 'approve' | 'reject', tell: (text: string) => Promise<unknown>): Promise<void> {
-  if (result.record && (result.ok || result.record.state === 'expired')) await updateCard(deps, result.record);
-  if (!result.ok) await tell(denialText(result.denial, result.record, decision));
+/** Opens a modal; the error when Slack would not (an expired trigger_id, say). */
+async function openForm(client: webApi.WebClient, triggerId: string | undefined, view: types.ModalView): Promise<string | undefined> {
+  if (!triggerId) return 'the click carried no trigger_id';
+  try {
+    await withRateLimit(() => client.views.open({ trigger_id: triggerId, view }));
+    return undefined;
+  } catch (error) {
+    return slackErrorCode(error);
+  }
+}
+
+/**
+ * How to answer the person who clicked: through the click's response_url, else an ephemeral message in the
+ * card's channel. Never throws: a reply that cannot be delivered is logged.
+ */
+function clicker(deps: HandlerDeps, body: unknown, respond: RespondFn, client: webApi.WebClient): Tell {
+  const { response_url: responseUrl, user, channel } = (body ?? {}) as { response_url?: unknown; user?: { id?: unknown }; channel?: { id?: unknown } };
+  if (typeof responseUrl === 'string') {
+    return async (text) => {
+      await respond({ response_type: 'ephemeral', replace_original: false, ...note(text) }).catch((error: unknown) =>
+        deps.log.error({ err: error }, 'could not answer the clicker through the response_url'),
+      );
+    };
+  }
+  const userId = typeof user?.id === 'string' ? user.id : undefined;
+  const channelId = typeof channel?.id === 'string' ? channel.id : undefined;
+  if (userId && channelId) return ephemeral(deps, client, channelId, userId);
+  return async (text) => void deps.log.warn({ text: text.slice(0, 200) }, 'nowhere to tell the clicker');
+}
+
+function ephemeral(deps: HandlerDeps, client: webApi.WebClient, channel: string, user: string): Tell {
+  return async (text) => {
+    await withRateLimit(() => client.chat.postEphemeral({ channel, user, ...note(text) })).catch((error: unknown) =>
+      deps.log.error({ channel, user, error: slackErrorCode(error) }, 'could not send an ephemeral answer'),
+    );
+  };
+}
+
+/** A click that cannot be read: logged; and, when we know who clicked, audited and told to them. */
+async function refuse(deps: HandlerDeps, refusal: ClickRefusal, actionId: string, tell: Tell): Promise<void> {
+  deps.log.warn({ action: actionId, user: refusal.user, problem: refusal.problem }, 'refused a click');
+  if (!refusal.user) return;
+  deps.audit.append({
+    actor: refusal.user,
+    action: actionId.startsWith('approval.') ? 'approval.denied' : 'release.control_denied',
+    subject: 'unknown',
+    detail: { action: actionId, why: 'bad-input', problem: refusal.problem, ...(refusal.value !== undefined ? { value: refusal.value.slice(0, 100) } : {}) },
+  });
+  if (refusal.tell) await tell(`:warning: ${escape(refusal.tell)}`);
+}
+
+/**
+ * Shows the outcome: the card redrawn on a change (or when an earlier redraw failed), an ephemeral note to the
+ * clicker on a denial, and a note when the vote counted but the card could not be redrawn.
+ */
+async function afterVote(deps: HandlerDeps, result: VoteResult, decision: 'approve' | 'reject', tell: Tell): Promise<void> {
+  const { record } = result;
+  if (record && (result.ok || record.state === 'expired' || needsRedraw(deps, record.id))) {
+    const drawn = await redrawCard(deps, record);
+    if (result.ok && drawn && !drawn.ok) await tell(cardNotRedrawn(record, decision, drawn.error));
+  }
+  if (!result.ok) await tell(denialText(result.denial, record, decision));
 }
