@@ -82,4 +82,32 @@ describe('lifeguard start publishes audit checkpoints', () => {
     const verified = await runCli(['audit', 'verify', '--db', db, '--expect', `1:${head.hash}`], { LIFEGUARD_AUDIT_KEY: KEY });
     expect(verified.code).toBe(0);
   }, 120_000);
+
+  it('refuses to start with a short key, or without the key of a keyed log, exit 2, printing no key', async () => {
+    const start = (env: NodeJS.ProcessEnv) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--config', 'lifeguard.example.yaml', '--host', '127.0.0.1'], {
+        env: { PATH: process.env.PATH, SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: 'e2e-signing-secret', SLACK_API_URL: slack.apiUrl, PORT: '0', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (chunk: Buffer) => (err += String(chunk)));
+      return new Promise<{ code: number | null; err: string }>((resolve) => child.on('exit', (code) => resolve({ code, err })));
+    };
+    const short = await start({ LIFEGUARD_DB: join(dir, 'short.db'), LIFEGUARD_AUDIT_KEY: 'hunter2-hunter2' });
+    expect(short.code).toBe(2);
+    expect(short.err).toBe('lifeguard start: invalid environment:\nLIFEGUARD_AUDIT_KEY: must be at least 32 characters (e.g. `openssl rand -hex 32`)\n');
+
+    const db = join(dir, 'keyed.db');
+    expect((await runCli(['audit', 'note', 'keyed from the start', '--db', db], { LIFEGUARD_AUDIT_KEY: KEY })).code).toBe(0);
+    const unkeyed = await start({ LIFEGUARD_DB: db });
+    expect(unkeyed.code).toBe(2);
+    expect(unkeyed.err).toBe(
+      'lifeguard start: the audit chain is keyed (its newest row, 1, is HMAC-SHA256): set LIFEGUARD_AUDIT_KEY to the key it was written with; appending plain SHA-256 rows would break it\n',
+    );
+    const otherKey = 'another-key-'.padEnd(40, 'y');
+    const wrong = await start({ LIFEGUARD_DB: db, LIFEGUARD_AUDIT_KEY: otherKey });
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toContain('lifeguard start: the newest audit row (1) does not verify with LIFEGUARD_AUDIT_KEY');
+    expect(wrong.err).not.toContain(otherKey);
+  }, 120_000);
 });
