@@ -182,15 +182,18 @@ describe('audit verify --state', () => {
     return file;
   }
 
-  it('agrees with the tables the flows wrote', async () => {
+  it('agrees with the tables the flows wrote: votes, a grant, a refusal with its reason, an expiry', async () => {
     const file = approvals();
     const store = openStore(file);
     const flow = new ApprovalFlow({ store: { transaction: store.transaction, audit: store.audit, approvals: new SqliteApprovalRepository(store.db) }, clock: { now: () => new Date() }, roles: { rolesOf: async (_u, among) => [...among] } });
-    await flow.vote(1, 'U01ALICE', 'approve');
+    expect(await flow.vote(1, 'U01ALICE', 'approve')).toMatchObject({ ok: true, record: { state: 'granted' } });
+    expect(await flow.vote(2, 'U01ALICE', 'reject', 'not during the sale')).toMatchObject({ ok: true, record: { state: 'refused' } });
+    const stale = flow.open({ kind: 'hotfix', service: 'checkout', environment: 'production', requester: 'U09BOB', requirement: { mode: 'each', roles: ['on-call'] }, ttlMs: -1, summary: { urgency: 'critical' } });
+    expect(flow.expireDue().map((r) => r.id)).toEqual([stale.id]);
     store.close();
     const result = await runCli(['audit', 'verify', '--state', '--db', file]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('state tables agree with the log: 2 approval requests, 0 releases');
+    expect(result.stdout).toContain('state tables agree with the log: 3 approval requests, 0 releases');
   });
 
   it('names the request and field of a state flipped to granted, and a vote slipped in, behind the log\'s back', async () => {
