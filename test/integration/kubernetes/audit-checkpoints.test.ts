@@ -123,6 +123,29 @@ describe('audit checkpoints', () => {
     expect(JSON.stringify(warnings[0]!.err)).toContain('may not get configmaps');
   });
 
+  it('does not overwrite a checkpoint changed between its read and its write (409), and replaces it next time', async () => {
+    const { log, lines } = capturedLog();
+    const publisher = new AuditCheckpoints({ chain: store.audit, clock: { now: () => new Date() }, log, remote: remote() });
+    note('one');
+    await publisher.publish();
+    standin.inject({ path: `/api/v1/namespaces/lifeguard/configmaps/${CHECKPOINT_CONFIGMAP}`, method: 'PUT', concurrentWrite: true, times: 1 });
+    note('two');
+    await publisher.publish();
+    expect(stored()!.data).toMatchObject({ id: '1' });
+    expect(lines.find((l) => l.level === 40)?.err).toMatchObject({ kind: 'conflict', status: 409 });
+    await publisher.publish();
+    expect(stored()!.data).toMatchObject({ id: '2' });
+  });
+
+  it('is refused by the stand-in as by an API server when its data is not a ConfigMap\'s', async () => {
+    const post = (data: unknown) =>
+      fetch(`${standin.url}/api/v1/namespaces/lifeguard/configmaps`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ metadata: { name: 'x' }, data }) });
+    const badKey = await post({ 'bad key': '1' });
+    expect(badKey.status).toBe(422);
+    expect(await badKey.json()).toMatchObject({ kind: 'Status', reason: 'Invalid', message: expect.stringContaining('ConfigMap "x" is invalid: data[bad key]: Invalid value') });
+    expect((await post({ id: 5 })).status).toBe(400);
+  });
+
   it('publishes at start, on its schedule, and once more at stop', async () => {
     const { log, lines } = capturedLog();
     note('one');
