@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const AUDIT_KEY_MIN = 32;
+const AUDIT_KEY_MIN = 32;
 
 /** The environment has a value Lifeguard cannot use; the message names the variable and says what it needs. */
 export class EnvError extends Error {

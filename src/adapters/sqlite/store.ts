@@ -117,9 +117,8 @@ export interface ExportFilter {
 export class SqliteAuditLog implements AuditLog {
   private readonly last;
   private readonly insert;
-  private pending: { entry: AuditEntry; resolve: (r: AuditRecord) => void; reject: (e: unknown) => void }[] = [];
-
   private readonly hashOf;
+  private pending: { entry: AuditEntry; resolve: (r: AuditRecord) => void; reject: (e: unknown) => void }[] = [];
 
   constructor(
     private readonly db: Database.Database,
