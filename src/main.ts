@@ -13,6 +13,8 @@ import { systemClock, type Clock, type Cluster, type Leadership } from './ports.
 import { KubernetesCluster } from './adapters/kubernetes/cluster.js';
 import { homeKubeConfig, kubeConfigFor } from './adapters/kubernetes/kubeconfig.js';
 import { LeaseLeaderElection, leaseOptionsFromEnv } from './adapters/kubernetes/leader-election.js';
+import { ConfigMapCheckpoints } from './adapters/kubernetes/checkpoint-configmap.js';
+import { startAuditCheckpoints } from './flows/audit-checkpoints.js';
 import { clusterDeploymentStatus } from './flows/cluster-readers.js';
 import { startAnalysisLoop, type AnalysisLoop } from './analysis-loop.js';
 
@@ -67,7 +69,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   } catch (error) {
     throw new StartupError((error as Error).message, 'usage');
   }
-  const log = options.log ?? createLogger({ level: env.LOG_LEVEL, secrets: [env.SLACK_BOT_TOKEN, env.SLACK_SIGNING_SECRET, env.SLACK_APP_TOKEN] });
+  const log = options.log ?? createLogger({ level: env.LOG_LEVEL, secrets: [env.SLACK_BOT_TOKEN, env.SLACK_SIGNING_SECRET, env.SLACK_APP_TOKEN, env.LIFEGUARD_AUDIT_KEY] });
   const missing = [
     ...(env.SLACK_BOT_TOKEN ? [] : ['SLACK_BOT_TOKEN']),
     ...(env.SLACK_APP_TOKEN || env.SLACK_SIGNING_SECRET ? [] : ['SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)']),
@@ -76,7 +78,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
 
   const config = loadConfig(options.configFile ?? env.LIFEGUARD_CONFIG, processEnv);
   const clock = options.clock ?? systemClock;
-  const store = openStore(env.LIFEGUARD_DB, { clock });
+  const store = openStore(env.LIFEGUARD_DB, { clock, auditKey: env.LIFEGUARD_AUDIT_KEY });
   const metrics = createMetrics();
   const cluster = options.cluster ?? new KubernetesCluster(config, { kubeConfig: (name) => kubeConfigFor(config, name, processEnv) });
   let slack: SlackApp;
@@ -120,6 +122,9 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   }
   const leadership = electLeader(env, processEnv, log);
   const analysis = startAnalysisLoop({ config, cluster, audit: store.audit, metrics, log, ...(leadership ? { leadership } : {}) });
+  // In a cluster the checkpoint also goes to a ConfigMap beside the Lease, where the database cannot reach it.
+  const remote = env.POD_NAMESPACE ? new ConfigMapCheckpoints(homeKubeConfig(processEnv), { namespace: env.POD_NAMESPACE }) : undefined;
+  const checkpoints = startAuditCheckpoints({ chain: store.audit, clock, log, remote });
   log.info({ port: server.port, mode: slack.mode, services: Object.keys(config.services) }, 'lifeguard started');
 
   return {
@@ -134,6 +139,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
       await leadership?.stop({ release: true });
       await slack.stop();
       await server.close();
+      await checkpoints.stop();
       store.close();
       log.info('lifeguard stopped');
     },

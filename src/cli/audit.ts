@@ -1,4 +1,6 @@
 import type { AuditRow } from '../adapters/sqlite/audit-chain.js';
+import { EnvError, readAuditKey } from '../config/env.js';
+import { runAuditVerify } from './audit-verify.js';
 import { EXIT, UsageError, type CliCommand } from './command.js';
 import { dbPath, operatorActor } from './operator.js';
 import { parseTimeArg } from './time-arg.js';
@@ -8,22 +10,12 @@ const dbOption = { db: { type: 'string' } } as const;
 
 export const auditVerify: CliCommand = {
   path: ['audit', 'verify'],
-  usage: 'lifeguard audit verify [--db F]',
-  summary: 'Recompute the audit log hash chain. Exit 0 intact; 1 broken, naming the first broken id.',
-  options: dbOption,
+  usage: 'lifeguard audit verify [--db F] [--expect <id>:<hash>]... [--checkpoint-from-configmap [--namespace NS]] [--state]',
+  summary:
+    'Recompute the (keyed) audit log hash chain; --expect and --checkpoint-from-configmap (ConfigMap lifeguard-audit-checkpoint in --namespace, else POD_NAMESPACE, else lifeguard) check it still holds a checkpoint; --state checks the approval and release tables against the log. Exit 0 intact; 1 broken, truncated, rewritten or disagreeing; 2 cannot check (e.g. keyed and LIFEGUARD_AUDIT_KEY unset).',
+  options: { ...dbOption, expect: { type: 'string', multiple: true }, 'checkpoint-from-configmap': { type: 'boolean' }, namespace: { type: 'string' }, state: { type: 'boolean' } },
   positionals: [0, 0],
-  async run(args, io) {
-    const file = dbPath(args.values.db, io.env);
-    return withStore(file, true, io, (store) => {
-      const check = store.audit.verify();
-      if (check.ok) {
-        io.out(`audit log intact: ${check.rows} row${check.rows === 1 ? '' : 's'} verified (${file})`);
-        return EXIT.ok;
-      }
-      io.out(`audit log BROKEN at id ${check.brokenId}: ${check.reason} (${file})`);
-      return EXIT.failed;
-    });
-  },
+  run: (args, io) => runAuditVerify(args, io),
 };
 
 const CSV_COLUMNS = ['id', 'at', 'actor', 'action', 'subject', 'detail', 'prev_hash', 'hash'] as const;
@@ -70,10 +62,24 @@ export const auditNote: CliCommand = {
     if (subject !== '-' && !/^[a-z0-9-]+\/[a-z0-9-]+$/.test(subject)) {
       throw new UsageError(`--subject: "${subject}" is not of the form <service>/<environment>`);
     }
-    return withStore(dbPath(args.values.db, io.env), false, io, (store) => {
-      const record = store.audit.append({ actor: operatorActor(io.env), action: 'operator.note', subject, detail: { text } });
-      io.out(`noted as audit row ${record.id} by ${record.actor}`);
-      return EXIT.ok;
-    });
+    let auditKey;
+    try {
+      auditKey = readAuditKey(io.env);
+    } catch (error) {
+      if (!(error instanceof EnvError)) throw error;
+      io.err(`lifeguard audit note: ${error.message}`);
+      return EXIT.usage;
+    }
+    return withStore(
+      dbPath(args.values.db, io.env),
+      false,
+      io,
+      (store) => {
+        const record = store.audit.append({ actor: operatorActor(io.env), action: 'operator.note', subject, detail: { text } });
+        io.out(`noted as audit row ${record.id} by ${record.actor}`);
+        return EXIT.ok;
+      },
+      { auditKey },
+    );
   },
 };

@@ -1,14 +1,14 @@
-import { openStore, StoreError, type Store } from '../adapters/sqlite/store.js';
+import { openStore, StoreError, type OpenOptions, type Store } from '../adapters/sqlite/store.js';
 import { EXIT, type CliIo } from './command.js';
 
 /**
  * Opens the database for one command and closes it after; a database that is missing, unreadable or not
  * Lifeguard's is reported by path with exit 2. Read-only commands never create a database.
  */
-export function withStore(file: string, readonly: boolean, io: CliIo, fn: (store: Store) => number): number {
+export function withStore(file: string, readonly: boolean, io: CliIo, fn: (store: Store) => number, options: Pick<OpenOptions, 'auditKey'> = {}): number {
   let store: Store;
   try {
-    store = openStore(file, { readonly });
+    store = openStore(file, { ...options, readonly });
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
     io.err(`lifeguard: ${error.message}`);

@@ -135,8 +135,15 @@ export class ApprovalFlow {
     return this.deps.store.approvals.get(id);
   }
 
+  /** Which message is the request's card is state too (clicks are checked against it), so it is audited. */
   attachMessage(id: number, channel: string, ts: string): void {
-    this.deps.store.transaction(() => this.deps.store.approvals.attachMessage(id, channel, ts));
+    const { store } = this.deps;
+    store.transaction(() => {
+      store.approvals.attachMessage(id, channel, ts);
+      const record = store.approvals.get(id);
+      const subject = record ? `${record.service}/${record.environment}` : 'unknown';
+      store.audit.append({ actor: 'lifeguard', action: 'approval.card_posted', subject, detail: { request: id, channel, ts } });
+    });
   }
 
   /**

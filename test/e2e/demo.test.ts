@@ -85,8 +85,8 @@ describe('npm run demo -- --once', () => {
     expect(analysis).toContain('(exit 1: 0 pass, 1 fail, 3 inconclusive)');
 
     const audit = section(out, '── The audit log', 'Demo played through');
-    expect(audit).toMatch(/^\s+2 {2}alice\s+approval\.approved\s+checkout\/production$/m);
-    const db = /audit log intact: 4 rows verified \((.+)\)/.exec(audit)?.[1];
+    expect(audit).toMatch(/^\s+3 {2}alice\s+approval\.approved\s+checkout\/production$/m);
+    const db = /audit log intact: 6 rows verified \((.+)\)/.exec(audit)?.[1];
     expect(db).toBeDefined();
     expect(existsSync(dirname(db!))).toBe(false);
     expect(leftBehind(tmp)).toEqual([]);

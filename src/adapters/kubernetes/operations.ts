@@ -26,9 +26,16 @@ export const OPERATIONS = {
   readLease: { verb: 'get', group: 'coordination.k8s.io', resource: 'leases' },
   createLease: { verb: 'create', group: 'coordination.k8s.io', resource: 'leases' },
   updateLease: { verb: 'update', group: 'coordination.k8s.io', resource: 'leases' },
+  readCheckpointConfigMap: { verb: 'get', group: '', resource: 'configmaps' },
+  createCheckpointConfigMap: { verb: 'create', group: '', resource: 'configmaps' },
+  updateCheckpointConfigMap: { verb: 'update', group: '', resource: 'configmaps' },
 } as const satisfies Record<string, ApiOperation>;
 
 export type OperationName = keyof typeof OPERATIONS;
 
-/** Lease operations are granted in Lifeguard's own namespace; the rest in the namespaces of the services it releases. */
+/**
+ * Lease and audit-checkpoint ConfigMap operations are granted in Lifeguard's own namespace, each by its own Role;
+ * the rest in the namespaces of the services it releases.
+ */
 export const isLeaseOperation = (name: OperationName) => OPERATIONS[name].resource === 'leases';
+export const isCheckpointOperation = (name: OperationName) => OPERATIONS[name].resource === 'configmaps';

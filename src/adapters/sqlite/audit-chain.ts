@@ -1,7 +1,14 @@
-import { hash } from 'node:crypto';
+import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
 
 /** prev_hash of the first row. */
 export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * A keyed row's hash is this prefix and the hex HMAC. The prefix records the scheme in the row itself, so a
+ * database keeps verifying across the switch (older rows stay plain SHA-256), and since the next row's prev_hash
+ * carries it, no row's scheme can be changed without recomputing everything after it.
+ */
+export const KEYED_PREFIX = 'hmac-sha256:';
 
 export interface AuditRow {
   id: number;
@@ -14,24 +21,45 @@ export interface AuditRow {
   hash: string;
 }
 
+/** LIFEGUARD_AUDIT_KEY, ready for HMAC. */
+export type AuditKey = KeyObject;
+
+export const auditKey = (secret: string): AuditKey => createSecretKey(Buffer.from(secret, 'utf8'));
+
+export const isKeyed = (rowHashValue: string): boolean => rowHashValue.startsWith(KEYED_PREFIX);
+
 /**
- * sha256 over prev_hash and a canonical encoding of the other columns. The id is part of it, so moving,
- * swapping or renumbering rows breaks the chain as surely as editing them.
+ * sha256 (or, with a key, HMAC-SHA256) over prev_hash and a canonical encoding of the other columns. The id is
+ * part of it, so moving, swapping or renumbering rows breaks the chain as surely as editing them.
  */
-export function rowHash(row: Omit<AuditRow, 'hash'>): string {
-  const body = JSON.stringify([row.id, row.at, row.actor, row.action, row.subject, row.detail]);
-  return hash('sha256', `${row.prev_hash}\n${body}`, 'hex');
+export function rowHash(row: Omit<AuditRow, 'hash'>, key?: AuditKey): string {
+  const text = `${row.prev_hash}\n${JSON.stringify([row.id, row.at, row.actor, row.action, row.subject, row.detail])}`;
+  return key ? KEYED_PREFIX + createHmac('sha256', key).update(text).digest('hex') : hash('sha256', text, 'hex');
+}
+
+/** The chain is keyed and no key was given: nothing after `keyedFrom` can be checked. */
+export class AuditKeyRequired extends Error {
+  override name = 'AuditKeyRequired';
+  constructor(readonly keyedFrom: number) {
+    super(`the audit chain is keyed (HMAC-SHA256) from row ${keyedFrom}: set LIFEGUARD_AUDIT_KEY to the key Lifeguard writes with to verify it`);
+  }
 }
 
 export type ChainCheck =
-  | { ok: true; rows: number; lastId: number | undefined }
+  | { ok: true; rows: number; lastId: number | undefined; lastHash: string | undefined; keyedFrom: number | undefined }
   | { ok: false; rows: number; brokenId: number; reason: string };
 
-/** Walks rows in id order and reports the first that does not follow from the one before it. */
-export function verifyChain(rows: Iterable<AuditRow>): ChainCheck {
+/**
+ * Walks rows in id order and reports the first that does not follow from the one before it. Once a row is keyed,
+ * every later row must be: going back to plain SHA-256 is how someone without the key would rewrite the tail.
+ * Given a key, a chain with no keyed row at all fails too, since Lifeguard keys its rows (and marks the switch)
+ * as soon as it runs with one. Without a key, a keyed row throws AuditKeyRequired.
+ */
+export function verifyChain(rows: Iterable<AuditRow>, key?: AuditKey): ChainCheck {
   let prevHash = GENESIS_HASH;
   let prevId = 0;
   let count = 0;
+  let keyedFrom: number | undefined;
   for (const row of rows) {
     count++;
     if (row.id !== prevId + 1) {
@@ -40,11 +68,26 @@ export function verifyChain(rows: Iterable<AuditRow>): ChainCheck {
     if (row.prev_hash !== prevHash) {
       return { ok: false, rows: count, brokenId: row.id, reason: `prev_hash does not match the hash of row ${prevId}` };
     }
-    if (rowHash(row) !== row.hash) {
-      return { ok: false, rows: count, brokenId: row.id, reason: 'hash does not match the row contents' };
+    if (isKeyed(row.hash)) {
+      if (!key) throw new AuditKeyRequired(row.id);
+      keyedFrom ??= row.id;
+    } else if (keyedFrom !== undefined) {
+      return { ok: false, rows: count, brokenId: row.id, reason: `plain SHA-256 after keyed rows (keyed from row ${keyedFrom}): the chain was recomputed without the key` };
+    }
+    if (rowHash(row, keyedFrom === undefined ? undefined : key) !== row.hash) {
+      const why = keyedFrom === undefined ? '' : ': the row was changed, or LIFEGUARD_AUDIT_KEY is not the key it was written with';
+      return { ok: false, rows: count, brokenId: row.id, reason: `hash does not match the row contents${why}` };
     }
     prevHash = row.hash;
     prevId = row.id;
   }
-  return { ok: true, rows: count, lastId: prevId || undefined };
+  if (key && count > 0 && keyedFrom === undefined) {
+    return {
+      ok: false,
+      rows: count,
+      brokenId: 1,
+      reason: 'no row is keyed although LIFEGUARD_AUDIT_KEY is set: the chain was recomputed with plain SHA-256, or Lifeguard never ran with this key',
+    };
+  }
+  return { ok: true, rows: count, lastId: prevId || undefined, lastHash: prevId ? prevHash : undefined, keyedFrom };
 }

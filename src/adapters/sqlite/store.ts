@@ -3,7 +3,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { AuditEntry, AuditLog, AuditRecord, Clock } from '../../ports.js';
 import { systemClock } from '../../ports.js';
-import { GENESIS_HASH, rowHash, verifyChain, type AuditRow, type ChainCheck } from './audit-chain.js';
+import { auditKey, GENESIS_HASH, isKeyed, rowHash, verifyChain, type AuditKey, type AuditRow, type ChainCheck } from './audit-chain.js';
 import { canonicalJson } from './canonical.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
@@ -26,6 +26,8 @@ export interface OpenOptions {
   /** Open an existing database without creating or migrating it (audit verify/export). */
   readonly?: boolean;
   migrations?: Migration[];
+  /** LIFEGUARD_AUDIT_KEY: rows are then HMAC-SHA256 keyed, and verified with it. */
+  auditKey?: string | undefined;
 }
 
 function checkDirectory(file: string, readonly: boolean): void {
@@ -92,14 +94,20 @@ export function openStore(file: string, options: OpenOptions = {}): Store {
     throw new StoreError(`cannot open database ${file}: ${(error as Error).message}`);
   }
   const transaction = <T>(fn: () => T): T => db.transaction(fn).immediate();
-  return {
-    db,
-    file,
-    audit: new SqliteAuditLog(db, options.clock ?? systemClock),
-    transaction,
-    close: () => db.close(),
-  };
+  const audit = new SqliteAuditLog(db, options.clock ?? systemClock, options.auditKey ? auditKey(options.auditKey) : undefined);
+  if (!readonly) {
+    try {
+      audit.adoptKey();
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+  return { db, file, audit, transaction, close: () => db.close() };
 }
+
+const keyMissing = (id: number) =>
+  `the audit chain is keyed (its newest row, ${id}, is HMAC-SHA256): set LIFEGUARD_AUDIT_KEY to the key it was written with; appending plain SHA-256 rows would break it`;
 
 export interface ExportFilter {
   since?: string;
@@ -109,13 +117,16 @@ export interface ExportFilter {
 export class SqliteAuditLog implements AuditLog {
   private readonly last;
   private readonly insert;
+  private readonly hashOf;
   private pending: { entry: AuditEntry; resolve: (r: AuditRecord) => void; reject: (e: unknown) => void }[] = [];
 
   constructor(
     private readonly db: Database.Database,
     private readonly clock: Clock,
+    private readonly key?: AuditKey,
   ) {
     this.last = db.prepare<[], { id: number; hash: string }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1');
+    this.hashOf = db.prepare<[number], { hash: string }>('SELECT hash FROM audit_log WHERE id = ?');
     this.insert = db.prepare(
       'INSERT INTO audit_log (id, at, actor, action, subject, detail, prev_hash, hash) VALUES (@id, @at, @actor, @action, @subject, @detail, @prev_hash, @hash)',
     );
@@ -129,6 +140,7 @@ export class SqliteAuditLog implements AuditLog {
     return this.db
       .transaction(() => {
         const head = this.last.get();
+        if (!this.key && head && isKeyed(head.hash)) throw new StoreError(keyMissing(head.id));
         const row: Omit<AuditRow, 'hash'> = {
           id: (head?.id ?? 0) + 1,
           at: this.clock.now().toISOString(),
@@ -138,7 +150,7 @@ export class SqliteAuditLog implements AuditLog {
           detail: canonicalJson(entry.detail),
           prev_hash: head?.hash ?? GENESIS_HASH,
         };
-        const hash = rowHash(row);
+        const hash = rowHash(row, this.key);
         this.insert.run({ ...row, hash });
         return { ...entry, id: row.id, at: row.at, prevHash: row.prev_hash, hash };
       })
@@ -167,9 +179,40 @@ export class SqliteAuditLog implements AuditLog {
     }
   }
 
-  /** Recomputes the whole chain. */
+  /** Recomputes the whole chain; throws AuditKeyRequired for a keyed chain opened without the key. */
   verify(): ChainCheck {
-    return verifyChain(this.rawRows());
+    return verifyChain(this.rawRows(), this.key);
+  }
+
+  /** The newest row, which a checkpoint records. */
+  head(): { id: number; hash: string } | undefined {
+    return this.last.get();
+  }
+
+  /** The stored hash of row `id`, to compare with a checkpoint. */
+  hashAt(id: number): string | undefined {
+    return this.hashOf.get(id)?.hash;
+  }
+
+  /**
+   * Before a writer appends: a keyed head needs the key it was written with (an unkeyed row after it, or one
+   * keyed with another key, would break the chain); with a key and an unkeyed head, an `audit.keyed` row marks
+   * where keying starts, so a verifier holding the key can tell this chain from one recomputed without it.
+   */
+  adoptKey(): void {
+    const head = this.last.get();
+    if (!head) return;
+    if (!isKeyed(head.hash)) {
+      if (this.key) this.append({ actor: 'lifeguard', action: 'audit.keyed', subject: '-', detail: { scheme: 'hmac-sha256', from: head.id + 1 } });
+      return;
+    }
+    if (!this.key) throw new StoreError(keyMissing(head.id));
+    const row = this.db.prepare<[number], AuditRow>('SELECT * FROM audit_log WHERE id = ?').get(head.id)!;
+    if (rowHash(row, this.key) !== row.hash) {
+      throw new StoreError(
+        `the newest audit row (${head.id}) does not verify with LIFEGUARD_AUDIT_KEY: the key is not the one the chain was written with, or the row was altered; run \`lifeguard audit verify\` with the right key`,
+      );
+    }
   }
 
   /** Rows read as arrays: better-sqlite3 builds arrays faster than objects, which counts over millions of rows. */

@@ -48,7 +48,9 @@ describe('manifests/', () => {
       'Deployment/lifeguard',
       'Namespace/lifeguard',
       'PersistentVolumeClaim/lifeguard-data',
+      'Role/lifeguard-audit-checkpoint',
       'Role/lifeguard-leader-election',
+      'RoleBinding/lifeguard-audit-checkpoint',
       'RoleBinding/lifeguard-executor',
       'RoleBinding/lifeguard-executor',
       'RoleBinding/lifeguard-leader-election',
@@ -85,5 +87,14 @@ describe('manifests/', () => {
     const dataMount = container.volumeMounts.find((v) => db.startsWith(`${v.mountPath}/`))!;
     const pvc = manifests.find((m) => m.doc.kind === 'PersistentVolumeClaim')!.doc.metadata.name;
     expect(d.spec.template.spec.volumes.find((v) => v.name === dataMount.name)?.persistentVolumeClaim?.claimName).toBe(pvc);
+  });
+
+  test('the Deployment keys the audit chain from a Secret it does not ship, so applying the manifests never replaces the key', () => {
+    const d = manifests.find((m) => m.doc.kind === 'Deployment')!.doc as unknown as {
+      spec: { template: { spec: { containers: { env: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[] }[] } } };
+    };
+    const key = d.spec.template.spec.containers[0]!.env.find((e) => e.name === 'LIFEGUARD_AUDIT_KEY');
+    expect(key?.valueFrom?.secretKeyRef).toEqual({ name: 'lifeguard-audit-key', key: 'LIFEGUARD_AUDIT_KEY' });
+    expect(manifests.filter((m) => m.doc.kind === 'Secret')).toEqual([]);
   });
 });

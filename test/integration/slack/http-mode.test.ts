@@ -55,7 +55,7 @@ describe('Slack over HTTP', () => {
 
     const metrics = await (await fetch(`${harness.url}/metrics`)).text();
     expect(metrics).toMatch(/lifeguard_slack_ack_seconds_count\{kind="command"\} [1-9]/);
-    expect(harness.audit().map((r) => r.action)).toEqual(['approval.requested']);
+    expect(harness.audit().map((r) => r.action)).toEqual(['approval.requested', 'approval.card_posted']);
   }, 30_000);
 
   it('answers bad input with what was wrong and the usage, and posts nothing', async () => {

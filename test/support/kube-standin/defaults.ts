@@ -50,3 +50,19 @@ export function validateDeployment(obj: KubeObject, previous?: KubeObject): void
     if (!c.image) throw invalid('Deployment', name, `spec.template.spec.containers[${i}].image`, 'Required value');
   });
 }
+
+/** A ConfigMap's data, as the API server validates it: string values under config keys, 1 MiB in all. */
+export function validateConfigMap(obj: KubeObject): void {
+  const name = obj.metadata?.name ?? '';
+  const refuse = (field: string, message: string, reason = 'FieldValueInvalid') =>
+    new ApiError(422, 'Invalid', `ConfigMap "${name}" is invalid: ${field}: ${message}`, { name, kind: 'ConfigMap', causes: [{ reason, message, field }] });
+  let size = 0;
+  for (const [key, value] of Object.entries((obj.data ?? {}) as Record<string, unknown>)) {
+    if (!/^[-._a-zA-Z0-9]+$/.test(key) || key.length > 253 || key === '.' || key === '..') {
+      throw refuse(`data[${key}]`, `Invalid value: "${key}": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`);
+    }
+    if (typeof value !== 'string') throw new ApiError(400, 'BadRequest', `ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal ${typeof value} into Go struct field ConfigMap.data of type string`);
+    size += key.length + Buffer.byteLength(value);
+  }
+  if (size > 1024 * 1024) throw refuse('[]', 'Too long: must have at most 1048576 bytes', 'FieldValueTooLong');
+}

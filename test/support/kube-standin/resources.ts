@@ -19,6 +19,7 @@ const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', '
 
 export const RESOURCE_TYPES: ResourceType[] = [
   { group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', shortNames: ['po'], builtIn: true, subresources: ['log', 'status'], generation: true, statusSubresource: true },
+  { group: '', version: 'v1', plural: 'configmaps', singular: 'configmap', kind: 'ConfigMap', shortNames: ['cm'], builtIn: true, subresources: [], generation: false, statusSubresource: false },
   { group: '', version: 'v1', plural: 'events', singular: 'event', kind: 'Event', shortNames: ['ev'], builtIn: true, subresources: [], generation: false, statusSubresource: false },
   { group: 'apps', version: 'v1', plural: 'deployments', singular: 'deployment', kind: 'Deployment', shortNames: ['deploy'], builtIn: true, subresources: ['scale', 'status'], generation: true, statusSubresource: true },
   { group: 'apps', version: 'v1', plural: 'replicasets', singular: 'replicaset', kind: 'ReplicaSet', shortNames: ['rs'], builtIn: true, subresources: ['scale', 'status'], generation: true, statusSubresource: true },

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeploymentController } from './controller.js';
-import { defaultDeployment, validateDeployment } from './defaults.js';
+import { defaultDeployment, validateConfigMap, validateDeployment } from './defaults.js';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch.js';
 import { discoveryRoot, findType, groupList, qualifiedName, resourceList, RESOURCE_TYPES, typeOfKind, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
@@ -182,6 +182,7 @@ export class KubeStandin {
       defaultDeployment(input);
       validateDeployment(input);
     }
+    if (type.kind === 'ConfigMap') validateConfigMap(input);
     return this.store.create(type, namespace, input);
   }
 
@@ -342,6 +343,7 @@ export class KubeStandin {
           throw new ApiError(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
         }
         if (type.kind === 'Deployment') validateDeployment(defaultDeployment(input));
+        if (type.kind === 'ConfigMap') validateConfigMap(input);
         return this.sendJson(res, 201, this.store.create(type, namespace, input));
       }
       throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
@@ -376,6 +378,7 @@ export class KubeStandin {
     next = pruneNulls(next) as KubeObject;
     next.metadata = { ...next.metadata, namespace, name };
     if (type.kind === 'Deployment' && subresource !== 'status') validateDeployment(defaultDeployment(next), current);
+    if (type.kind === 'ConfigMap') validateConfigMap(next);
     const opts = subresource === 'status' ? { subresource: 'status' as const } : {};
     return this.sendJson(res, 200, this.store.update(type, next, opts));
   }

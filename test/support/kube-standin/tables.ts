@@ -29,6 +29,7 @@ const COLUMNS: Record<string, Column[]> = {
     ['Restarts', (o) => (o.status?.containerStatuses ?? []).reduce((n: number, c: any) => n + (c.restartCount ?? 0), 0)],
   ],
   Lease: [['Holder', (o) => o.spec?.holderIdentity ?? '']],
+  ConfigMap: [['Data', (o) => Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length]],
   Event: [
     ['Type', (o) => o.type ?? ''],
     ['Reason', (o) => o.reason ?? ''],
