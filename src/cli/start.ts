@@ -1,5 +1,3 @@
-import { StoreError } from '../adapters/sqlite/store.js';
-import { startLifeguard, StartupError } from '../main.js';
 import { EXIT, type CliCommand } from './command.js';
 
 export const start: CliCommand = {
@@ -9,6 +7,7 @@ export const start: CliCommand = {
   options: { host: { type: 'string' } },
   positionals: [0, 0],
   async run(args, io) {
+    const [{ startLifeguard, StartupError }, { StoreError }] = await Promise.all([import('../main.js'), import('../adapters/sqlite/store.js')]);
     let lifeguard;
     try {
       const host = args.values.host as string | undefined;
