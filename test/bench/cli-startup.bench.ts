@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/adapters/sqlite/store.js';
 import { REPO_ROOT } from '../support/cli.js';
@@ -70,7 +70,8 @@ export const bench: Bench = {
       return cases.map((c): Figure => {
         const [wall, cpu] = [median(of(c, 'wallMs')), median(of(c, 'cpuMs'))];
         const measured = `p90 ${Math.round(percentile(of(c, 'wallMs'), 90))} ms; CPU ${Math.round(cpu)} ms; peak RSS ${Math.round(median(of(c, 'rssMb')))} MB`;
-        if (c === cases[0]) return { name: `${c.name} (baseline)`, unit: 'ms', median: wall, runs: RUNS, note: measured };
+        const load = `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`;
+        if (c === cases[0]) return { name: `${c.name} (baseline)`, unit: 'ms', median: wall, runs: RUNS, note: `${measured}; ${load}` };
         const ratios = `${(wall / baseline.wall).toFixed(1)}× node -e 0 (CPU ${(cpu / baseline.cpu).toFixed(1)}×)`;
         return { name: c.name, unit: 'ms', median: wall, runs: RUNS, target: { op: '<=', value: Math.round(MAX_RATIO * baseline.wall) }, note: `${ratios}; ${measured}` };
       });
