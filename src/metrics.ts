@@ -21,9 +21,19 @@ export interface Metrics {
   uncaughtErrors: Counter<'origin'>;
 }
 
+/**
+ * prom-client's default process metrics, less the three gauges it names `…_total` (active handles, requests and
+ * resources), which `promtool check metrics` rejects because only counters may end in `_total`. Nothing is lost:
+ * each is the sum of the per-type gauge kept beside it, e.g. `sum(lifeguard_nodejs_active_handles)`.
+ */
+function registerProcessMetrics(registry: Registry, prefix: string): void {
+  collectDefaultMetrics({ register: registry, prefix });
+  for (const what of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`${prefix}nodejs_active_${what}_total`);
+}
+
 export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'lifeguard_' });
+  if (options.processMetrics ?? true) registerProcessMetrics(registry, 'lifeguard_');
   const registers = [registry];
   return {
     registry,

@@ -1,9 +1,6 @@
-import { PrometheusClient } from '../adapters/prometheus/client.js';
-import { httpProbe } from '../adapters/http/probe.js';
 import { formatDuration } from '../config/duration.js';
-import { configPath, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { analyzeCanaries, canaryTarget, type Probe, type TrafficShareSource } from '../flows/canary-analysis.js';
+import type { Probe, TrafficShareSource } from '../flows/canary-analysis.js';
 import type { MetricEvidence, RuleEvidence, Verdict } from '../domain/verdict.js';
 import type { Metrics } from '../ports.js';
 import { parseTimeArg } from './time-arg.js';
@@ -101,6 +98,12 @@ export function createAnalyzeCommand(deps: AnalyzeDeps = {}): CliCommand {
       const now = (deps.now ?? (() => new Date()))();
       const at = args.values.at === undefined ? now : parseTimeArg(args.values.at as string, '--at', now);
       const weight = args.values.weight === undefined ? undefined : parseWeight(args.values.weight as string);
+      const [{ configPath, loadConfig }, { analyzeCanaries, canaryTarget }, { PrometheusClient }, { httpProbe }] = await Promise.all([
+        import('../config/load.js'),
+        import('../flows/canary-analysis.js'),
+        import('../adapters/prometheus/client.js'),
+        import('../adapters/http/probe.js'),
+      ]);
 
       const file = configPath(args.values.config as string | undefined, io.env);
       const config = loadConfig(file, io.env);

@@ -1,6 +1,4 @@
 import type { AuditRow } from '../adapters/sqlite/audit-chain.js';
-import { EnvError, readAuditKey } from '../config/env.js';
-import { runAuditVerify } from './audit-verify.js';
 import { EXIT, UsageError, type CliCommand } from './command.js';
 import { dbPath, operatorActor } from './operator.js';
 import { parseTimeArg } from './time-arg.js';
@@ -15,7 +13,8 @@ export const auditVerify: CliCommand = {
     'Recompute the (keyed) audit log hash chain; --expect and --checkpoint-from-configmap (ConfigMap lifeguard-audit-checkpoint in --namespace, else POD_NAMESPACE, else lifeguard) check it still holds a checkpoint; --state checks the approval and release tables against the log. Exit 0 intact; 1 broken, truncated, rewritten or disagreeing; 2 cannot check (e.g. keyed and LIFEGUARD_AUDIT_KEY unset).',
   options: { ...dbOption, expect: { type: 'string', multiple: true }, 'checkpoint-from-configmap': { type: 'boolean' }, namespace: { type: 'string' }, state: { type: 'boolean' } },
   positionals: [0, 0],
-  run: (args, io) => runAuditVerify(args, io),
+  // Loaded when run, so that `--help` and the other commands do not pay for zod and the checks they never use.
+  run: async (args, io) => (await import('./audit-verify.js')).runAuditVerify(args, io),
 };
 
 const CSV_COLUMNS = ['id', 'at', 'actor', 'action', 'subject', 'detail', 'prev_hash', 'hash'] as const;
@@ -62,6 +61,7 @@ export const auditNote: CliCommand = {
     if (subject !== '-' && !/^[a-z0-9-]+\/[a-z0-9-]+$/.test(subject)) {
       throw new UsageError(`--subject: "${subject}" is not of the form <service>/<environment>`);
     }
+    const { EnvError, readAuditKey } = await import('../config/env.js');
     let auditKey;
     try {
       auditKey = readAuditKey(io.env);

@@ -1,5 +1,3 @@
-import { KubernetesCluster } from '../adapters/kubernetes/cluster.js';
-import { clusterTrafficShare } from '../flows/cluster-readers.js';
 import { createAnalyzeCommand } from './analyze.js';
 import { auditExport, auditNote, auditVerify } from './audit.js';
 import type { CliCommand } from './command.js';
@@ -9,9 +7,15 @@ import { start } from './start.js';
 
 const analyze = createAnalyzeCommand({
   // One read by hand: give up within seconds when the cluster is away, rather than retry as the bot does.
-  trafficShare: (service, environment, config) =>
-    clusterTrafficShare(new KubernetesCluster(config, { retry: { attempts: 2, requestTimeoutMs: 3_000 } }))(service, environment, config),
+  trafficShare: async (service, environment, config) => {
+    const [{ KubernetesCluster }, { clusterTrafficShare }] = await Promise.all([import('../adapters/kubernetes/cluster.js'), import('../flows/cluster-readers.js')]);
+    return clusterTrafficShare(new KubernetesCluster(config, { retry: { attempts: 2, requestTimeoutMs: 3_000 } }))(service, environment, config);
+  },
 });
 
-/** Every `lifeguard` sub-command, in the order `--help` lists them. */
+/**
+ * Every `lifeguard` sub-command, in the order `--help` lists them. Loading this table must stay cheap, because
+ * `--help` and a break-glass `audit verify` start with it: a command module imports at its top only what
+ * describes it, and what it needs to run (config loader, SQLite, Prometheus, Kubernetes) inside `run`.
+ */
 export const COMMANDS: CliCommand[] = [start, configCheck, analyze, history, auditVerify, auditExport, auditNote];

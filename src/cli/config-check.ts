@@ -1,4 +1,3 @@
-import { configPath, loadConfig } from '../config/load.js';
 import { EXIT, type CliCommand } from './command.js';
 
 export const configCheck: CliCommand = {
@@ -8,6 +7,7 @@ export const configCheck: CliCommand = {
   options: {},
   positionals: [0, 0],
   async run(args, io) {
+    const { configPath, loadConfig } = await import('../config/load.js');
     const file = configPath(args.values.config as string | undefined, io.env);
     const config = loadConfig(file, io.env);
     const services = Object.keys(config.services).length;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/load.js';
+import { clip } from '../../commands/grammar.js';
+import { ConfigError } from '../config/config-error.js';
 import { EXIT, UsageError, type CliCommand, type CliIo } from './command.js';
 
 const COMMON = {
@@ -23,6 +24,13 @@ function help(command: CliCommand): string {
   return `usage: ${command.usage}\n\n${command.summary}`;
 }
 
+/** A flag where a command should be: one that some command takes belongs after it; any other is unknown. */
+function misplacedOption(commands: CliCommand[], flag: string): string {
+  const name = flag.replace(/^-+/, '').split('=')[0]!;
+  const known = Object.hasOwn(COMMON, name) || commands.some((c) => Object.hasOwn(c.options, name));
+  return known ? `option "${clip(flag)}" goes after the command: lifeguard <command> ${clip(flag)}` : `unknown option "${clip(flag)}"`;
+}
+
 /** Picks the command whose words match the longest prefix of argv. */
 function select(commands: CliCommand[], argv: string[]): CliCommand | undefined {
   return commands
@@ -36,6 +44,10 @@ export async function dispatch(commands: CliCommand[], argv: string[], io: CliIo
     (argv.length === 0 ? io.err : io.out)(overview(commands));
     return argv.length === 0 ? EXIT.usage : EXIT.ok;
   }
+  if (argv[0]!.startsWith('-')) {
+    io.err(`lifeguard: ${misplacedOption(commands, argv[0]!)}\n\n${overview(commands)}`);
+    return EXIT.usage;
+  }
   const command = select(commands, argv);
   const family = commands.filter((c) => c.path.length > 1 && c.path[0] === argv[0]);
   if (!command && family.length > 0) {
@@ -43,7 +55,7 @@ export async function dispatch(commands: CliCommand[], argv: string[], io: CliIo
     return EXIT.usage;
   }
   if (!command) {
-    io.err(`lifeguard: unknown command "${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}"\n\n${overview(commands)}`);
+    io.err(`lifeguard: unknown command "${clip(argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' '))}"\n\n${overview(commands)}`);
     return EXIT.usage;
   }
   let parsed;

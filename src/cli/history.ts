@@ -1,5 +1,9 @@
+import type Database from 'better-sqlite3';
+import { catalogFromConfig } from '../../commands/catalog.js';
+import { resolveTarget, unknownName, type Catalog } from '../../commands/grammar.js';
 import { listHistory, type ReleaseRow } from '../adapters/sqlite/releases.js';
-import { EXIT, type CliCommand } from './command.js';
+import type { Config } from '../config/schema.js';
+import { EXIT, UsageError, type CliCommand } from './command.js';
 import { dbPath } from './operator.js';
 import { textTable } from './text-table.js';
 import { withStore } from './with-store.js';
@@ -10,16 +14,40 @@ function duration(row: ReleaseRow): string {
   return seconds >= 120 ? `${Math.round(seconds / 60)}m` : `${seconds}s`;
 }
 
+/**
+ * The services and environments history may name: the config's, and those the database has recorded, so a service
+ * taken out of the config keeps its history readable.
+ */
+function historyCatalog(config: Config, db: Database.Database): Catalog {
+  const known = new Map(Object.entries(catalogFromConfig(config).services).map(([service, envs]) => [service, new Set(envs)]));
+  const recorded = db.prepare<[], { service: string; environment: string }>('SELECT DISTINCT service, environment FROM releases').all();
+  for (const { service, environment } of recorded) known.set(service, (known.get(service) ?? new Set()).add(environment));
+  return { services: Object.fromEntries([...known].map(([service, envs]) => [service, [...envs]])) };
+}
+
+/** A misspelt name is a usage error with the nearest known one, not an empty history. */
+function checkNames(catalog: Catalog, service: string, env: string | undefined): void {
+  if (env === undefined) {
+    if (!Object.hasOwn(catalog.services, service)) throw new UsageError(unknownName('service', service, Object.keys(catalog.services)));
+    return;
+  }
+  const target = resolveTarget(catalog, service, env);
+  if (!target.ok) throw new UsageError(target.error);
+}
+
 export const history: CliCommand = {
   path: ['history'],
-  usage: 'lifeguard history <service> [--env <env>] [--json] [--db F]',
-  summary: 'Releases, rollbacks and hotfixes of a service, newest first, with outcome and duration.',
+  usage: 'lifeguard history <service> [--env <env>] [--json] [--db F] [--config F]',
+  summary: 'Releases, rollbacks and hotfixes of a service, newest first, with outcome and duration; the service and environment must be in the config or the database.',
   options: { env: { type: 'string' }, json: { type: 'boolean' }, db: { type: 'string' } },
   positionals: [1, 1],
   async run(args, io) {
     const service = args.positionals[0]!;
     const env = args.values.env as string | undefined;
+    const { configPath, loadConfig } = await import('../config/load.js');
+    const config = loadConfig(configPath(args.values.config as string | undefined, io.env), io.env);
     return withStore(dbPath(args.values.db, io.env), true, io, (store) => {
+      checkNames(historyCatalog(config, store.db), service, env);
       const rows = listHistory(store.db, service, env);
       if (args.values.json) {
         io.out(JSON.stringify(rows.map((r) => ({ ...r, duration: duration(r) })), null, 2));

@@ -1,6 +1,3 @@
-import { StoreError } from '../adapters/sqlite/store.js';
-import { keepServing } from '../last-resort.js';
-import { startLifeguard, StartupError } from '../main.js';
 import { EXIT, type CliCommand } from './command.js';
 
 export const start: CliCommand = {
@@ -10,6 +7,11 @@ export const start: CliCommand = {
   options: { host: { type: 'string' } },
   positionals: [0, 0],
   async run(args, io) {
+    const [{ startLifeguard, StartupError }, { StoreError }, { keepServing }] = await Promise.all([
+      import('../main.js'),
+      import('../adapters/sqlite/store.js'),
+      import('../last-resort.js'),
+    ]);
     let lifeguard;
     try {
       const host = args.values.host as string | undefined;

@@ -1,11 +1,13 @@
-import { openStore, StoreError, type OpenOptions, type Store } from '../adapters/sqlite/store.js';
+import type { OpenOptions, Store } from '../adapters/sqlite/store.js';
 import { EXIT, type CliIo } from './command.js';
 
 /**
  * Opens the database for one command and closes it after; a database that is missing, unreadable or not
- * Lifeguard's is reported by path with exit 2. Read-only commands never create a database.
+ * Lifeguard's is reported by path with exit 2. Read-only commands never create a database. The SQLite adapter is
+ * imported here, when a command opens the database, so commands that never do (and `--help`) do not load it.
  */
-export function withStore(file: string, readonly: boolean, io: CliIo, fn: (store: Store) => number, options: Pick<OpenOptions, 'auditKey'> = {}): number {
+export async function withStore(file: string, readonly: boolean, io: CliIo, fn: (store: Store) => number, options: Pick<OpenOptions, 'auditKey'> = {}): Promise<number> {
+  const { openStore, StoreError } = await import('../adapters/sqlite/store.js');
   let store: Store;
   try {
     store = openStore(file, { ...options, readonly });

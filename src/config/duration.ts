@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 type Unit = keyof typeof UNIT_MS;
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
@@ -18,13 +16,3 @@ export function formatDuration(ms: number): string {
   }
   return `${ms}ms`;
 }
-
-/** A duration written as text in the config, parsed to milliseconds. */
-export const durationSchema = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms === 0) {
-    ctx.addIssue({ code: 'custom', message: `not a duration: "${text}" (expected a positive number and a unit: ms, s, m, h or d, e.g. 30s, 5m, 60h)` });
-    return z.NEVER;
-  }
-  return ms;
-});

@@ -1,21 +1,21 @@
-import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { clip } from '../../commands/grammar.js';
+import { ConfigError } from './config-error.js';
+import { readConfigFile } from './config-file.js';
 import { configSchema, type Config } from './schema.js';
+import { readYaml } from './yaml-document.js';
 
-/** A config that could not be loaded; `errors` are lines of the form `path.to.field: message`. */
-export class ConfigError extends Error {
-  constructor(
-    readonly file: string,
-    readonly errors: string[],
-  ) {
-    super(`invalid config ${file}:\n${errors.join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
+
+/** How much of a value or key the user wrote is echoed back in an error line; the rest is elided. */
+const ECHO_CHARS = 80;
+/** No error line grows past this, whatever a message quotes from the file. */
+const LINE_CHARS = 500;
+/** A file with thousands of mistakes gets the first ones and a count, not a flood. */
+const MAX_LINES = 50;
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.length ? path.map(String).join('.') : '(root)';
+  return path.length ? path.map((key) => clip(String(key), ECHO_CHARS)).join('.') : '(root)';
 }
 
 function received(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -27,20 +27,28 @@ function received(root: unknown, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
+function bounded(lines: string[]): string[] {
+  const shown = lines.slice(0, MAX_LINES).map((line) => clip(line, LINE_CHARS));
+  return lines.length > MAX_LINES ? [...shown, `(and ${lines.length - MAX_LINES} more errors)`] : shown;
+}
+
+function echo(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(clip(value, ECHO_CHARS)) : clip(String(JSON.stringify(value)), ECHO_CHARS);
+}
+
 /** One line per issue; a wrong-typed or wrong-valued scalar is quoted so the user sees what they wrote. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): string[] {
-  return issues.map((issue) => {
+  const lines = issues.flatMap((issue) => {
     const path = formatPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field`).join('\n');
-    }
-    if (issue.code === 'invalid_type' && received(raw, issue.path) === undefined) {
-      return `${path}: required`;
+      return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field`);
     }
     const value = received(raw, issue.path);
-    const shown = issue.code !== 'custom' && value !== undefined && typeof value !== 'object' ? ` (got ${JSON.stringify(value)})` : '';
-    return `${path}: ${issue.message}${shown}`;
-  }).flatMap((line) => line.split('\n'));
+    if (issue.code === 'invalid_type' && value === undefined) return [`${path}: required`];
+    const shown = issue.code !== 'custom' && value !== undefined && typeof value !== 'object' ? ` (got ${echo(value)})` : '';
+    return `${path}: ${issue.message}${shown}`.split('\n');
+  });
+  return bounded(lines);
 }
 
 /** Values from the environment that override the file (DESIGN §3). */
@@ -61,22 +69,9 @@ export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.Process
 
 /** Reads, parses and validates `lifeguard.yaml`; throws ConfigError with readable lines. */
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-    throw new ConfigError(file, [`(file): cannot read ${file}: ${why}`]);
-  }
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      file,
-      doc.errors.map((e) => `(yaml): line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split(' at line ')[0]?.split('\n')[0]}`),
-    );
-  }
-  return parseConfig(doc.toJS(), file, env);
+  const yaml = readYaml(readConfigFile(file));
+  if (!yaml.ok) throw new ConfigError(file, bounded(yaml.errors));
+  return parseConfig(yaml.value, file, env);
 }
 
 /** Where the config lives: `--config`, then LIFEGUARD_CONFIG, then ./lifeguard.yaml. */

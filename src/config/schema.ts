@@ -1,6 +1,6 @@
 import cron from 'node-cron';
 import { z } from 'zod';
-import { durationSchema } from './duration.js';
+import { durationSchema } from './duration-schema.js';
 import { metricTemplateSchema } from './metric-schema.js';
 import { checkCrossReferences } from './cross-references.js';
 

@@ -22,6 +22,12 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** The value below which `p` percent of `values` fall (nearest rank). */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
 /** Runs `sample` `runs` times and returns each result (the sample measures itself). */
 export async function repeat(runs: number, sample: (run: number) => Promise<number> | number): Promise<number[]> {
   const results: number[] = [];

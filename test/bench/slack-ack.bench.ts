@@ -1,13 +1,8 @@
 import type { Bench, Figure } from './harness.js';
-import { median } from './harness.js';
+import { median, percentile } from './harness.js';
 import { startHarness } from '../support/slack-standin/harness.js';
 import { startFixture } from '../integration/kubernetes/fixture.js';
 import { parseRelease } from '../../commands/index.js';
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /**
  * How fast Lifeguard acknowledges signed slash commands over HTTP (Slack gives up at 3 s), measured at the

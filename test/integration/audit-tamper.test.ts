@@ -187,7 +187,7 @@ describe('audit verify --state', () => {
     const store = openStore(file);
     const flow = new ApprovalFlow({ store: { transaction: store.transaction, audit: store.audit, approvals: new SqliteApprovalRepository(store.db) }, clock: { now: () => new Date() }, roles: { rolesOf: async (_u, among) => [...among] } });
     expect(await flow.vote(1, 'U01ALICE', 'approve')).toMatchObject({ ok: true, record: { state: 'granted' } });
-    expect(await flow.vote(2, 'U01ALICE', 'reject', 'not during the sale')).toMatchObject({ ok: true, record: { state: 'refused' } });
+    expect(await flow.vote(2, 'U01ALICE', 'reject', { reason: 'not during the sale' })).toMatchObject({ ok: true, record: { state: 'refused' } });
     const stale = flow.open({ kind: 'hotfix', service: 'checkout', environment: 'production', requester: 'U09BOB', requirement: { mode: 'each', roles: ['on-call'] }, ttlMs: -1, summary: { urgency: 'critical' } });
     expect(flow.expireDue().map((r) => r.id)).toEqual([stale.id]);
     store.close();

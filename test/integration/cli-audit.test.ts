@@ -158,14 +158,14 @@ describe('lifeguard CLI', () => {
   it('prints an empty history until releases exist', async () => {
     const db = join(tempDir(), 'lifeguard.db');
     openStore(db).close();
-    const result = await runCli(['history', 'checkout', '--env', 'production', '--db', db]);
+    const result = await runCli(['history', 'checkout', '--env', 'production', '--db', db], { LIFEGUARD_CONFIG: 'lifeguard.example.yaml' });
     expect(result).toMatchObject({ code: 0, stdout: 'no releases or rollbacks recorded for checkout in production\n' });
   });
 
   it('never creates a database to read from, and names a file that is not a Lifeguard database', async () => {
     const dir = tempDir();
     const missing = join(dir, 'typo.db');
-    const history = await runCli(['history', 'checkout', '--db', missing]);
+    const history = await runCli(['history', 'checkout', '--db', missing], { LIFEGUARD_CONFIG: 'lifeguard.example.yaml' });
     expect(history.code).toBe(2);
     expect(history.stderr).toContain(`database ${missing} does not exist`);
     expect(existsSync(missing)).toBe(false);

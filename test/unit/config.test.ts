@@ -103,6 +103,21 @@ describe('config', () => {
     }
   });
 
+  it('names each repeated key with its line and column', () => {
+    const file = join(tempDir(), 'lifeguard.yaml');
+    writeFileSync(file, readFileSync(EXAMPLE, 'utf8').replace(/^slack:\n/m, 'slack:\n  releaseChannel: "#one"\n'));
+    expect(() => loadConfig(file, {})).toThrow(/^invalid config .*\n\(yaml\): line \d+, column 3: duplicate key "releaseChannel"$/);
+  });
+
+  it('accepts anchors and aliases used to share a value', () => {
+    const file = join(tempDir(), 'lifeguard.yaml');
+    const [staging, production] = ['  staging:\n    cluster: prod\n', '  production:\n    cluster: prod\n'];
+    const text = readFileSync(EXAMPLE, 'utf8');
+    expect(text).toContain(staging);
+    writeFileSync(file, text.replace(staging, '  staging:\n    cluster: &cluster prod\n').replace(production, '  production:\n    cluster: *cluster\n'));
+    expect(loadConfig(file, {}).environments.production!.cluster).toBe('prod');
+  });
+
   it('says when the file is missing', () => {
     const file = join(tempDir(), 'nope.yaml');
     expect(() => loadConfig(file, {})).toThrow(`(file): cannot read ${file}: file not found`);
