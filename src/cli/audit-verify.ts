@@ -93,7 +93,7 @@ export async function runAuditVerify(args: ParsedArgs, io: CliIo): Promise<numbe
     const auditKey = readAuditKey(io.env);
     if (fromConfigMap) expected.push(await configMapCheckpoint(namespaceFlag ?? (io.env.POD_NAMESPACE || DEFAULT_NAMESPACE), io.env));
     const file = dbPath(args.values.db, io.env);
-    return withStore(
+    return await withStore(
       file,
       true,
       io,
