@@ -1,7 +1,7 @@
 import { AuditKeyRequired, type ChainCheck } from '../adapters/sqlite/audit-chain.js';
 import { checkStateTables } from '../adapters/sqlite/state-check.js';
 import type { Store } from '../adapters/sqlite/store.js';
-import { EnvError, readAuditKey } from '../config/env.js';
+import { EnvError, readAuditKey } from '../config/audit-key.js';
 import { compareCheckpoint, describeFinding, expectForm, parseExpect, type Checkpoint } from '../domain/checkpoint.js';
 import { EXIT, UsageError, type CliIo, type ParsedArgs } from './command.js';
 import { dbPath } from './operator.js';

@@ -61,7 +61,7 @@ export const auditNote: CliCommand = {
     if (subject !== '-' && !/^[a-z0-9-]+\/[a-z0-9-]+$/.test(subject)) {
       throw new UsageError(`--subject: "${subject}" is not of the form <service>/<environment>`);
     }
-    const { EnvError, readAuditKey } = await import('../config/env.js');
+    const { EnvError, readAuditKey } = await import('../config/audit-key.js');
     let auditKey;
     try {
       auditKey = readAuditKey(io.env);

@@ -1,11 +1,7 @@
 import { z } from 'zod';
+import { AUDIT_KEY_MIN, AUDIT_KEY_RULE, EnvError } from './audit-key.js';
 
-const AUDIT_KEY_MIN = 32;
-
-/** The environment has a value Lifeguard cannot use; the message names the variable and says what it needs. */
-export class EnvError extends Error {
-  override name = 'EnvError';
-}
+export { EnvError };
 
 /** The process environment Lifeguard reads (DESIGN §3); `.env.example` documents each. */
 export const envSchema = z.object({
@@ -18,7 +14,7 @@ export const envSchema = z.object({
   LIFEGUARD_DB: z.string().default('./data/lifeguard.db'),
   LIFEGUARD_OPERATOR: z.string().optional(),
   /** Keys the audit chain (HMAC-SHA256). Long enough that it cannot be guessed; its value is never printed. */
-  LIFEGUARD_AUDIT_KEY: z.string().min(AUDIT_KEY_MIN, `must be at least ${AUDIT_KEY_MIN} characters (e.g. \`openssl rand -hex 32\`)`).optional(),
+  LIFEGUARD_AUDIT_KEY: z.string().min(AUDIT_KEY_MIN, AUDIT_KEY_RULE).optional(),
   PROMETHEUS_URL: z.url().optional(),
   KUBECONFIG: z.string().optional(),
   /** Set by the Deployment from the downward API; enables leader election on a Lease in this namespace. */
@@ -36,12 +32,5 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
   if (!result.success) {
     throw new EnvError(`invalid environment:\n${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n')}`);
   }
-  return result.data;
-}
-
-/** LIFEGUARD_AUDIT_KEY alone, for CLI commands that need nothing else from the environment. */
-export function readAuditKey(env: NodeJS.ProcessEnv): string | undefined {
-  const result = envSchema.shape.LIFEGUARD_AUDIT_KEY.safeParse(setOnly(env).LIFEGUARD_AUDIT_KEY);
-  if (!result.success) throw new EnvError(`LIFEGUARD_AUDIT_KEY: ${result.error.issues[0]!.message}`);
   return result.data;
 }

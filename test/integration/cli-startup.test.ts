@@ -27,13 +27,13 @@ describe('lifeguard loads only what the command it runs needs', () => {
     expect([...packages]).toEqual([]);
   });
 
-  it('audit verify loads SQLite, and neither the YAML parser nor any adapter', async () => {
+  it('audit verify loads SQLite, and neither the YAML parser, zod nor any adapter', async () => {
     const db = join(tempDir(), 'lifeguard.db');
     openStore(db).close();
     const { code, packages } = await packagesLoaded(['audit', 'verify', '--db', db]);
     expect(code).toBe(0);
     expect(packages).toContain('better-sqlite3');
-    for (const unneeded of [...ADAPTERS, 'yaml']) expect(packages).not.toContain(unneeded);
+    for (const unneeded of [...ADAPTERS, 'yaml', 'zod']) expect(packages).not.toContain(unneeded);
   });
 
   it('config check loads the YAML parser and zod, and no adapter', async () => {

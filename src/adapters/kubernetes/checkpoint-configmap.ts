@@ -1,10 +1,18 @@
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
-import { checkpointSchema, expectForm, type Checkpoint } from '../../domain/checkpoint.js';
+import { z } from 'zod';
+import { expectForm, ROW_HASH, type Checkpoint } from '../../domain/checkpoint.js';
 import type { CheckpointStore, StoredCheckpoint } from '../../flows/audit-checkpoints.js';
 import { DEFAULT_RETRY, KubeApi, type RetryPolicy } from './api.js';
 import { ClusterError, describe, type Subject } from './errors.js';
 
 export const CHECKPOINT_CONFIGMAP = 'lifeguard-audit-checkpoint';
+
+/** The ConfigMap's data is whatever someone with access wrote there: read it as untrusted. */
+const checkpointSchema = z.object({
+  id: z.number().int().positive(),
+  hash: z.string().regex(ROW_HASH, 'must be 64 hex digits, optionally prefixed with hmac-sha256:'),
+  at: z.string(),
+}) satisfies z.ZodType<Checkpoint>;
 
 /** A checkpoint call gives up within seconds: the next tick tries again, and shutdown must not wait long. */
 const CHECKPOINT_RETRY: Partial<RetryPolicy> = { attempts: 2, requestTimeoutMs: 3_000 };
