@@ -10,7 +10,7 @@ import { createSlackApp, SlackStartupError, stampArrival, type SlackApp, type Sl
 import type { DeploymentStatus } from './adapters/slack/deployment-status.js';
 import { startServer } from './server.js';
 import { systemClock, type Clock, type Cluster, type Leadership } from './ports.js';
-import { KubernetesCluster } from './adapters/kubernetes/cluster.js';
+import { kubernetesCluster } from './adapters/kubernetes/cluster.js';
 import { homeKubeConfig, kubeConfigFor } from './adapters/kubernetes/kubeconfig.js';
 import { LeaseLeaderElection, leaseOptionsFromEnv } from './adapters/kubernetes/leader-election.js';
 import { clusterDeploymentStatus } from './flows/cluster-readers.js';
@@ -77,7 +77,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   const clock = options.clock ?? systemClock;
   const store = openStore(env.LIFEGUARD_DB, { clock });
   const metrics = createMetrics();
-  const cluster = options.cluster ?? new KubernetesCluster(config, { kubeConfig: (name) => kubeConfigFor(config, name, processEnv) });
+  const cluster = options.cluster ?? kubernetesCluster(config, { kubeConfig: (name) => kubeConfigFor(config, name, processEnv) });
   let slack: SlackApp;
   try {
     slack = await createSlackApp({

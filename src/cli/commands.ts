@@ -1,4 +1,4 @@
-import { KubernetesCluster } from '../adapters/kubernetes/cluster.js';
+import { kubernetesCluster } from '../adapters/kubernetes/cluster.js';
 import { clusterTrafficShare } from '../flows/cluster-readers.js';
 import { createAnalyzeCommand } from './analyze.js';
 import { auditExport, auditNote, auditVerify } from './audit.js';
@@ -10,7 +10,7 @@ import { start } from './start.js';
 const analyze = createAnalyzeCommand({
   // One read by hand: give up within seconds when the cluster is away, rather than retry as the bot does.
   trafficShare: (service, environment, config) =>
-    clusterTrafficShare(new KubernetesCluster(config, { retry: { attempts: 2, requestTimeoutMs: 3_000 } }))(service, environment, config),
+    clusterTrafficShare(kubernetesCluster(config, { retry: { attempts: 2, requestTimeoutMs: 3_000 } }))(service, environment, config),
 });
 
 /** Every `lifeguard` sub-command, in the order `--help` lists them. */

@@ -18,7 +18,7 @@ export function clusterDeploymentStatus(cluster: Cluster, config: Pick<Config, '
   return {
     async describe(service, environment): Promise<DeploymentSnapshot> {
       const target = serviceTarget(config, service, environment);
-      const state = await cluster.readState(target);
+      const state = await cluster.workloads.readState(target);
       return {
         version: imageVersion(state.stable.image),
         image: state.stable.image,
@@ -34,7 +34,7 @@ export function clusterDeploymentStatus(cluster: Cluster, config: Pick<Config, '
 
 /** `lifeguard analyze` without --weight: the canary's current share of traffic, from the cluster. */
 export function clusterTrafficShare(cluster: Cluster): TrafficShareSource {
-  return async (service, environment, config) => (await cluster.readTrafficWeights(serviceTarget(config, service, environment))).canary;
+  return async (service, environment, config) => (await cluster.traffic.read(serviceTarget(config, service, environment))).canary;
 }
 
 /**
@@ -52,7 +52,7 @@ export function liveCanaries(
     const found = await Promise.all(
       services.map(async ([service]): Promise<ActiveCanary | undefined> => {
         try {
-          const state = await cluster.readState(serviceTarget(config, service, environment));
+          const state = await cluster.workloads.readState(serviceTarget(config, service, environment));
           const serving = state.canary.replicas.desired > 0 && state.traffic.canary > 0;
           return serving ? { service, trafficShare: state.traffic.canary } : undefined;
         } catch (error) {

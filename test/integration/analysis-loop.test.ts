@@ -33,8 +33,8 @@ describe('the analysis loop', () => {
     const example = parse(readFileSync('lifeguard.example.yaml', 'utf8')) as Record<string, unknown>;
     config = parseConfig({ ...example, prometheus: { url: prometheus.url, timeout: '5s' } });
     // A canary goes live in production only; staging's canary keeps no pods and no traffic.
-    await kube.cluster.scaleCanary(kube.production, 1);
-    await kube.cluster.setTrafficWeights(kube.production, 25);
+    await kube.cluster.workloads.scaleCanary(kube.production, 1);
+    await kube.cluster.traffic.set(kube.production, 25);
   });
   afterAll(async () => {
     await kube?.standin.stop();
