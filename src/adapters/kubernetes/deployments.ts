@@ -1,8 +1,8 @@
 import { PatchStrategy, type V1Deployment, type V1ReplicaSet } from '@kubernetes/client-node';
-import type { DeploymentState, ServiceTarget, Track } from '../../domain/cluster-state.js';
+import type { DeploymentState, Revision, ServiceTarget, Track } from '../../domain/cluster-state.js';
 import type { ClusterApis } from './apis.js';
 import { ClusterError, type Subject } from './errors.js';
-import { revisionOf } from './rollback-plan.js';
+import { CHANGE_CAUSE_ANNOTATION, formerRevisions, revisionOf, templateFingerprint } from './revisions.js';
 
 const APPS = { group: 'apps', version: 'v1' };
 
@@ -89,6 +89,24 @@ export class Deployments {
         ...(c.message ? { message: c.message } : {}),
         ...(c.lastUpdateTime ? { lastUpdateTime: timestamp(c.lastUpdateTime) } : {}),
       })),
+      template: templateFingerprint(d.spec?.template),
     };
+  }
+
+  /** `kubectl rollout history`: the Deployment's ReplicaSets as revisions, newest first. */
+  revisions(replicaSets: V1ReplicaSet[]): Revision[] {
+    return replicaSets
+      .map((rs) => ({
+        revision: revisionOf(rs),
+        replicaSet: rs.metadata?.name ?? '',
+        images: Object.fromEntries((rs.spec?.template?.spec?.containers ?? []).map((c) => [c.name, c.image ?? ''])),
+        createdAt: timestamp(rs.metadata?.creationTimestamp),
+        ...(rs.metadata?.annotations?.[CHANGE_CAUSE_ANNOTATION] ? { changeCause: rs.metadata.annotations[CHANGE_CAUSE_ANNOTATION] } : {}),
+        replicas: rs.status?.replicas ?? 0,
+        formerRevisions: formerRevisions(rs),
+        template: templateFingerprint(rs.spec?.template),
+      }))
+      .filter((r) => r.revision > 0)
+      .sort((a, b) => b.revision - a.revision);
   }
 }

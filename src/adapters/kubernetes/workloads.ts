@@ -1,11 +1,12 @@
 import { PatchStrategy } from '@kubernetes/client-node';
-import type { Revision, RollbackResult, RolloutProgress, RolloutResult, ServiceState, ServiceTarget, Track } from '../../domain/cluster-state.js';
+import type { RollbackResult, RolloutProgress, RolloutResult, ServiceState, ServiceTarget, Track } from '../../domain/cluster-state.js';
 import type { Evidence, TrafficRouter, Workloads } from '../../ports.js';
 import type { ClusterApis } from './apis.js';
-import { timestamp, type Deployments } from './deployments.js';
+import type { Deployments } from './deployments.js';
 import { ClusterError } from './errors.js';
 import { gatherEvidence } from './evidence.js';
-import { CHANGE_CAUSE_ANNOTATION, planRollback, revisionOf, templateWithoutHash } from './rollback-plan.js';
+import { planRollback } from '../../domain/rollback-target.js';
+import { CHANGE_CAUSE_ANNOTATION, revisionOf, templateWithoutHash } from './revisions.js';
 import { rolloutState } from './rollout-status.js';
 
 /** `~1` escapes `/` in a JSON pointer. */
@@ -35,23 +36,12 @@ export class KubernetesWorkloads implements Workloads {
   async readState(target: ServiceTarget): Promise<ServiceState> {
     const [[stable, canary], traffic] = await Promise.all([this.deployments.readBoth(target), this.traffic.read(target)]);
     const replicaSets = await this.deployments.replicaSets(target, stable);
-    const history: Revision[] = replicaSets
-      .map((rs) => ({
-        revision: revisionOf(rs),
-        replicaSet: rs.metadata?.name ?? '',
-        images: Object.fromEntries((rs.spec?.template?.spec?.containers ?? []).map((c) => [c.name, c.image ?? ''])),
-        createdAt: timestamp(rs.metadata?.creationTimestamp),
-        ...(rs.metadata?.annotations?.[CHANGE_CAUSE_ANNOTATION] ? { changeCause: rs.metadata.annotations[CHANGE_CAUSE_ANNOTATION] } : {}),
-        replicas: rs.status?.replicas ?? 0,
-      }))
-      .filter((r) => r.revision > 0)
-      .sort((a, b) => b.revision - a.revision);
     return {
       service: target.service,
       environment: target.environment,
       stable: this.deployments.state(target, 'stable', stable),
       canary: this.deployments.state(target, 'canary', canary),
-      history,
+      history: this.deployments.revisions(replicaSets),
       traffic,
     };
   }
@@ -102,11 +92,13 @@ export class KubernetesWorkloads implements Workloads {
       if (d.spec?.paused) {
         throw new ClusterError('state', `Deployment ${deploymentName} is paused; resume it first (kubectl -n ${subject.namespace} rollout resume deployment/${subject.name}) and roll back again`);
       }
-      const plan = planRollback(d, await this.deployments.replicaSets(target, d), opts.toRevision);
+      const replicaSets = await this.deployments.replicaSets(target, d);
+      const plan = planRollback({ stable: this.deployments.state(target, 'stable', d), history: this.deployments.revisions(replicaSets) }, target.settings.container, opts.toRevision);
       if (plan.kind === 'unknown') throw new ClusterError('state', plan.message);
       if (plan.kind === 'no-op') return { outcome: 'no-op', deployment: deploymentName, revision: plan.revision, message: plan.message };
-      const template = templateWithoutHash(plan.replicaSet.spec?.template);
-      const causeOps = changeCauseOps(d.metadata?.annotations, plan.replicaSet.metadata?.annotations?.[CHANGE_CAUSE_ANNOTATION]);
+      const replicaSet = replicaSets.find((rs) => revisionOf(rs) === plan.to)!;
+      const template = templateWithoutHash(replicaSet.spec?.template);
+      const causeOps = changeCauseOps(d.metadata?.annotations, replicaSet.metadata?.annotations?.[CHANGE_CAUSE_ANNOTATION]);
       const body = [{ op: 'replace', path: '/metadata/resourceVersion', value: d.metadata?.resourceVersion }, { op: 'replace', path: '/spec/template', value: template }, ...causeOps];
       await api.call('patchDeployment', subject, () => api.apps.patchNamespacedDeployment({ name: subject.name!, namespace: subject.namespace, body }, api.options(PatchStrategy.JsonPatch)));
       const image = template.spec?.containers?.find((c) => c.name === target.settings.container)?.image ?? '';
