@@ -14,7 +14,10 @@ import { kubernetesCluster } from './adapters/kubernetes/cluster.js';
 import { homeKubeConfig, kubeConfigFor } from './adapters/kubernetes/kubeconfig.js';
 import { LeaseLeaderElection, leaseOptionsFromEnv } from './adapters/kubernetes/leader-election.js';
 import { clusterDeploymentStatus } from './flows/cluster-readers.js';
-import { startAnalysisLoop, type AnalysisLoop } from './analysis-loop.js';
+import { startAnalysisLoop, type AnalysisLoop } from './flows/analysis-loop.js';
+import { PrometheusClient } from './adapters/prometheus/client.js';
+import { IncrementalRangeCache } from './adapters/prometheus/range-cache.js';
+import { httpProbe } from './adapters/http/probe.js';
 
 /** Startup cannot go on: the message says what is missing and how to fix it. */
 export class StartupError extends Error {
@@ -87,7 +90,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
       clock,
       log,
       metrics,
-      status: options.status ?? clusterDeploymentStatus(cluster, config),
+      status: options.status ?? clusterDeploymentStatus(cluster.workloads, config),
       history: (service, environment) => listHistory(store.db, service, environment),
       ...(options.tuning ? { tuning: options.tuning } : {}),
     });
@@ -118,7 +121,18 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     throw new StartupError(`cannot connect to Slack in Socket Mode: ${(error as Error).message}`);
   }
   const leadership = electLeader(env, processEnv, log);
-  const analysis = startAnalysisLoop({ config, cluster, audit: store.audit, metrics, log, ...(leadership ? { leadership } : {}) });
+  // One cache for the process: each tick then fetches only the newest samples of every range.
+  const prometheus = new IncrementalRangeCache(new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout }));
+  const analysis = startAnalysisLoop({
+    config,
+    workloads: cluster.workloads,
+    prometheus,
+    probe: httpProbe,
+    audit: store.audit,
+    metrics,
+    log,
+    ...(leadership ? { leadership } : {}),
+  });
   log.info({ port: server.port, mode: slack.mode, services: Object.keys(config.services) }, 'lifeguard started');
 
   return {

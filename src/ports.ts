@@ -32,7 +32,13 @@ export interface AuditEntry {
 }
 
 export interface AuditLog {
+  /** Appends one row, inside the caller's transaction when there is one. */
   append(entry: AuditEntry): AuditRecord;
+  /**
+   * Appends with group commit: rows arriving together share one fsync; settles once the row is on disk. For
+   * rows that no state change must commit with (verdicts).
+   */
+  appendDurable(entry: AuditEntry): Promise<AuditRecord>;
 }
 
 export interface AuditRecord extends AuditEntry {

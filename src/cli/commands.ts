@@ -10,7 +10,7 @@ import { start } from './start.js';
 const analyze = createAnalyzeCommand({
   // One read by hand: give up within seconds when the cluster is away, rather than retry as the bot does.
   trafficShare: (service, environment, config) =>
-    clusterTrafficShare(kubernetesCluster(config, { retry: { attempts: 2, requestTimeoutMs: 3_000 } }))(service, environment, config),
+    clusterTrafficShare(kubernetesCluster(config, { retry: { attempts: 2, requestTimeoutMs: 3_000 } }).traffic)(service, environment, config),
 });
 
 /** Every `lifeguard` sub-command, in the order `--help` lists them. */

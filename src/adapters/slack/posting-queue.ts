@@ -13,7 +13,7 @@ export type Delivery = { ok: true; channel: string; ts: string } | { ok: false; 
 
 export interface PostingQueueOptions {
   client: webApi.WebClient;
-  audit: AuditLog;
+  audit: Pick<AuditLog, 'append'>;
   log: Logger;
   metrics?: Metrics;
   /** Slack allows about one message per second per channel. */
