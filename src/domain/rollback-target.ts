@@ -1,9 +1,12 @@
+import { z } from 'zod';
 import type { ServiceState } from './cluster-state.js';
 
-export type RollbackTarget =
-  | { kind: 'rollback'; from: number; to: number; image: string; fromImage: string }
-  | { kind: 'no-op'; revision: number; message: string }
-  | { kind: 'unknown'; message: string };
+export const rollbackTargetSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('rollback'), from: z.number().int(), to: z.number().int(), image: z.string(), fromImage: z.string() }),
+  z.object({ kind: z.literal('no-op'), revision: z.number().int(), message: z.string() }),
+  z.object({ kind: z.literal('unknown'), message: z.string() }),
+]);
+export type RollbackTarget = z.infer<typeof rollbackTargetSchema>;
 
 /**
  * Where `kubectl rollout undo [--to-revision]` would take the stable Deployment: the previous revision by
@@ -11,7 +14,7 @@ export type RollbackTarget =
  * executor all ask this one function, over the same read of the cluster, so what a card promises is what
  * happens.
  */
-export function planRollback(state: Pick<ServiceState, 'stable' | 'history'>, container: string, toRevision?: number): RollbackTarget {
+export function rollbackTarget(state: Pick<ServiceState, 'stable' | 'history'>, container: string, toRevision?: number): RollbackTarget {
   const name = `${state.stable.namespace}/${state.stable.name}`;
   const current = state.stable.revision;
   const revisions = state.history.map((r) => r.revision).sort((a, b) => a - b);

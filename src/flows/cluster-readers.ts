@@ -1,17 +1,10 @@
 import type { Config } from '../config/schema.js';
 import { serviceTarget } from '../domain/cluster-state.js';
+import { imageVersion } from '../domain/image.js';
 import type { TrafficRouter, Workloads } from '../ports.js';
 import type { DeploymentSnapshot, DeploymentStatus } from '../adapters/slack/deployment-status.js';
 import type { ActiveCanary } from '../scheduler.js';
 import type { TrafficShareSource } from './canary-analysis.js';
-
-/** The version a person reads in an image reference: its tag, else its digest, else the whole reference. */
-export function imageVersion(image: string): string {
-  const at = image.lastIndexOf('@');
-  if (at >= 0) return image.slice(at + 1);
-  const colon = image.lastIndexOf(':');
-  return colon > image.lastIndexOf('/') ? image.slice(colon + 1) : image;
-}
 
 /** What the Slack surface shows of a service: read from the cluster through the Cluster port. */
 export function clusterDeploymentStatus(workloads: Workloads, config: Pick<Config, 'services'>): DeploymentStatus {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Revision, ServiceState } from '../../src/domain/cluster-state.js';
-import { planRollback } from '../../src/domain/rollback-target.js';
+import { rollbackTarget } from '../../src/domain/rollback-target.js';
 
 const revision = (n: number, tag: string, formerRevisions: number[] = []): Revision => ({
   revision: n,
@@ -30,9 +30,9 @@ function state(current: Revision, ...others: Revision[]): Pick<ServiceState, 'st
   return { stable, history: [current, ...others].sort((a, b) => b.revision - a.revision) };
 }
 
-describe('planRollback (kubectl rollout undo semantics)', () => {
+describe('rollbackTarget (kubectl rollout undo semantics)', () => {
   test('goes to the previous revision by default', () => {
-    expect(planRollback(state(revision(3, '1.4.2'), revision(2, '1.4.1'), revision(1, '1.4.0')), 'app')).toEqual({
+    expect(rollbackTarget(state(revision(3, '1.4.2'), revision(2, '1.4.1'), revision(1, '1.4.0')), 'app')).toEqual({
       kind: 'rollback',
       from: 3,
       to: 2,
@@ -43,20 +43,20 @@ describe('planRollback (kubectl rollout undo semantics)', () => {
 
   test('after a rollback renumbered revision 2 as 4, the default target is 3 and "to 2" is a no-op', () => {
     const after = state(revision(4, '1.4.1', [2]), revision(3, '1.4.2'), revision(1, '1.4.0'));
-    expect(planRollback(after, 'app')).toMatchObject({ kind: 'rollback', from: 4, to: 3, image: 'shop/checkout:1.4.2' });
-    expect(planRollback(after, 'app', 2)).toEqual({
+    expect(rollbackTarget(after, 'app')).toMatchObject({ kind: 'rollback', from: 4, to: 3, image: 'shop/checkout:1.4.2' });
+    expect(rollbackTarget(after, 'app', 2)).toEqual({
       kind: 'no-op',
       revision: 4,
       message: "Deployment shop/checkout already runs revision 2, now revision 4's template (current revision 4); nothing to roll back",
     });
-    expect(planRollback(after, 'app', 1)).toMatchObject({ kind: 'rollback', to: 1, image: 'shop/checkout:1.4.0' });
+    expect(rollbackTarget(after, 'app', 1)).toMatchObject({ kind: 'rollback', to: 1, image: 'shop/checkout:1.4.0' });
   });
 
   test('names the revisions there are when the one asked for does not exist, or there is none before', () => {
-    expect(planRollback(state(revision(3, '1.4.2'), revision(2, '1.4.1')), 'app', 9)).toEqual({
+    expect(rollbackTarget(state(revision(3, '1.4.2'), revision(2, '1.4.1')), 'app', 9)).toEqual({
       kind: 'unknown',
       message: 'Deployment shop/checkout has no revision 9; the revisions it has are 2, 3 (current: 3)',
     });
-    expect(planRollback(state(revision(1, '1.4.0')), 'app')).toEqual({ kind: 'unknown', message: 'Deployment shop/checkout has no previous revision to roll back to (revisions: 1)' });
+    expect(rollbackTarget(state(revision(1, '1.4.0')), 'app')).toEqual({ kind: 'unknown', message: 'Deployment shop/checkout has no previous revision to roll back to (revisions: 1)' });
   });
 });

@@ -5,7 +5,7 @@ import type { ClusterApis } from './apis.js';
 import type { Deployments } from './deployments.js';
 import { ClusterError } from './errors.js';
 import { gatherEvidence } from './evidence.js';
-import { planRollback } from '../../domain/rollback-target.js';
+import { rollbackTarget } from '../../domain/rollback-target.js';
 import { CHANGE_CAUSE_ANNOTATION, revisionOf, templateWithoutHash } from './revisions.js';
 import { rolloutState } from './rollout-status.js';
 
@@ -93,7 +93,7 @@ export class KubernetesWorkloads implements Workloads {
         throw new ClusterError('state', `Deployment ${deploymentName} is paused; resume it first (kubectl -n ${subject.namespace} rollout resume deployment/${subject.name}) and roll back again`);
       }
       const replicaSets = await this.deployments.replicaSets(target, d);
-      const plan = planRollback({ stable: this.deployments.state(target, 'stable', d), history: this.deployments.revisions(replicaSets) }, target.settings.container, opts.toRevision);
+      const plan = rollbackTarget({ stable: this.deployments.state(target, 'stable', d), history: this.deployments.revisions(replicaSets) }, target.settings.container, opts.toRevision);
       if (plan.kind === 'unknown') throw new ClusterError('state', plan.message);
       if (plan.kind === 'no-op') return { outcome: 'no-op', deployment: deploymentName, revision: plan.revision, message: plan.message };
       const replicaSet = replicaSets.find((rs) => revisionOf(rs) === plan.to)!;
