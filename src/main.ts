@@ -10,13 +10,16 @@ import { createSlackApp, SlackStartupError, stampArrival, type SlackApp, type Sl
 import type { DeploymentStatus } from './adapters/slack/deployment-status.js';
 import { startServer } from './server.js';
 import { systemClock, type Clock, type Cluster, type Leadership } from './ports.js';
-import { KubernetesCluster } from './adapters/kubernetes/cluster.js';
+import { kubernetesCluster } from './adapters/kubernetes/cluster.js';
 import { homeKubeConfig, kubeConfigFor } from './adapters/kubernetes/kubeconfig.js';
 import { LeaseLeaderElection, leaseOptionsFromEnv } from './adapters/kubernetes/leader-election.js';
 import { ConfigMapCheckpoints } from './adapters/kubernetes/checkpoint-configmap.js';
 import { startAuditCheckpoints } from './flows/audit-checkpoints.js';
 import { clusterDeploymentStatus } from './flows/cluster-readers.js';
-import { startAnalysisLoop, type AnalysisLoop } from './analysis-loop.js';
+import { startAnalysisLoop, type AnalysisLoop } from './flows/analysis-loop.js';
+import { PrometheusClient } from './adapters/prometheus/client.js';
+import { IncrementalRangeCache } from './adapters/prometheus/range-cache.js';
+import { httpProbe } from './adapters/http/probe.js';
 
 /** Startup cannot go on: the message says what is missing and how to fix it. */
 export class StartupError extends Error {
@@ -80,7 +83,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   const clock = options.clock ?? systemClock;
   const store = openStore(env.LIFEGUARD_DB, { clock, auditKey: env.LIFEGUARD_AUDIT_KEY });
   const metrics = createMetrics();
-  const cluster = options.cluster ?? new KubernetesCluster(config, { kubeConfig: (name) => kubeConfigFor(config, name, processEnv) });
+  const cluster = options.cluster ?? kubernetesCluster(config, { kubeConfig: (name) => kubeConfigFor(config, name, processEnv) });
   let slack: SlackApp;
   try {
     slack = await createSlackApp({
@@ -90,7 +93,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
       clock,
       log,
       metrics,
-      status: options.status ?? clusterDeploymentStatus(cluster, config),
+      status: options.status ?? clusterDeploymentStatus(cluster.workloads, config),
       history: (service, environment) => listHistory(store.db, service, environment),
       ...(options.tuning ? { tuning: options.tuning } : {}),
     });
@@ -121,10 +124,21 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     throw new StartupError(`cannot connect to Slack in Socket Mode: ${(error as Error).message}`);
   }
   const leadership = electLeader(env, processEnv, log);
-  const analysis = startAnalysisLoop({ config, cluster, audit: store.audit, metrics, log, ...(leadership ? { leadership } : {}) });
   // In a cluster the checkpoint also goes to a ConfigMap beside the Lease, where the database cannot reach it.
   const remote = env.POD_NAMESPACE ? new ConfigMapCheckpoints(homeKubeConfig(processEnv), { namespace: env.POD_NAMESPACE }) : undefined;
   const checkpoints = startAuditCheckpoints({ chain: store.audit, clock, log, remote });
+  // One cache for the process: each tick then fetches only the newest samples of every range.
+  const prometheus = new IncrementalRangeCache(new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout }));
+  const analysis = startAnalysisLoop({
+    config,
+    workloads: cluster.workloads,
+    prometheus,
+    probe: httpProbe,
+    audit: store.audit,
+    metrics,
+    log,
+    ...(leadership ? { leadership } : {}),
+  });
   log.info({ port: server.port, mode: slack.mode, services: Object.keys(config.services) }, 'lifeguard started');
 
   return {

@@ -32,7 +32,13 @@ export interface AuditEntry {
 }
 
 export interface AuditLog {
+  /** Appends one row, inside the caller's transaction when there is one. */
   append(entry: AuditEntry): AuditRecord;
+  /**
+   * Appends with group commit: rows arriving together share one fsync; settles once the row is on disk. For
+   * rows that no state change must commit with (verdicts).
+   */
+  appendDurable(entry: AuditEntry): Promise<AuditRecord>;
 }
 
 export interface AuditRecord extends AuditEntry {
@@ -64,21 +70,17 @@ export interface Metrics {
 export type { Evidence, RollbackResult, RolloutProgress, RolloutResult, ServiceState, ServiceTarget, Track, TrafficWeights };
 
 /**
- * Everything Lifeguard does to a cluster. Each write is what an SRE would do with kubectl, touches
- * only the fields it must, is safe to repeat, and fails with a message that says what to fix.
+ * A service's Deployments. Each write is what an SRE would do with kubectl, touches only the fields it must,
+ * is safe to repeat, and fails with a message that says what to fix.
  */
-export interface Cluster {
+export interface Workloads {
   /** Stable and canary Deployments, the stable's revision history, and the current traffic weights. */
   readState(target: ServiceTarget): Promise<ServiceState>;
-  /** The canary's and the stable's current share of traffic (VirtualService, HTTPRoute or replica ratio). */
-  readTrafficWeights(target: ServiceTarget): Promise<TrafficWeights>;
   /** Sets the image of the configured container on the canary Deployment. */
   setCanaryImage(target: ServiceTarget, image: string, opts?: { changeCause?: string }): Promise<{ changed: boolean }>;
   scaleCanary(target: ServiceTarget, replicas: number): Promise<void>;
   /** The stable Deployment gets the canary's image. */
   promote(target: ServiceTarget, opts?: { changeCause?: string }): Promise<{ image: string; changed: boolean }>;
-  /** Sends `canaryPercent` of traffic to the canary and the rest to the stable; returns the weights now in force. */
-  setTrafficWeights(target: ServiceTarget, canaryPercent: number): Promise<TrafficWeights>;
   /** Rolls the stable Deployment back as `kubectl rollout undo [--to-revision]` does. */
   rollback(target: ServiceTarget, opts?: { toRevision?: number }): Promise<RollbackResult>;
   /** Waits until the Deployment's rollout completes, fails (ProgressDeadlineExceeded), times out or is aborted. */
@@ -89,6 +91,22 @@ export interface Cluster {
   ): Promise<RolloutResult>;
   /** Canary pod logs (last `logLines` per container), Events of both Deployments and their pods, and the Deployments as they are. */
   gatherEvidence(target: ServiceTarget, opts?: { logLines?: number }): Promise<Evidence>;
+}
+
+/** How a service's traffic is split between stable and canary: a mesh route, or the replica ratio. */
+export interface TrafficRouter {
+  /** The canary's and the stable's share now. */
+  read(target: ServiceTarget): Promise<TrafficWeights>;
+  /** Sends `canaryPercent` of traffic to the canary and the rest to the stable; returns the weights now in force. */
+  set(target: ServiceTarget, canaryPercent: number): Promise<TrafficWeights>;
+  /** Whether the cluster is observed giving the canary `canaryPercent`: a traffic step is done only then. */
+  verify(target: ServiceTarget, canaryPercent: number): Promise<boolean>;
+}
+
+/** Everything Lifeguard does to a cluster. */
+export interface Cluster {
+  workloads: Workloads;
+  traffic: TrafficRouter;
 }
 
 /** Leader election among Lifeguard replicas: only the leader runs the scheduler and executes. */

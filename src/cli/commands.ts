@@ -8,8 +8,8 @@ import { start } from './start.js';
 const analyze = createAnalyzeCommand({
   // One read by hand: give up within seconds when the cluster is away, rather than retry as the bot does.
   trafficShare: async (service, environment, config) => {
-    const [{ KubernetesCluster }, { clusterTrafficShare }] = await Promise.all([import('../adapters/kubernetes/cluster.js'), import('../flows/cluster-readers.js')]);
-    return clusterTrafficShare(new KubernetesCluster(config, { retry: { attempts: 2, requestTimeoutMs: 3_000 } }))(service, environment, config);
+    const [{ kubernetesCluster }, { clusterTrafficShare }] = await Promise.all([import('../adapters/kubernetes/cluster.js'), import('../flows/cluster-readers.js')]);
+    return clusterTrafficShare(kubernetesCluster(config, { retry: { attempts: 2, requestTimeoutMs: 3_000 } }).traffic)(service, environment, config);
   },
 });
 

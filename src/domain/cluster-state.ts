@@ -32,6 +32,8 @@ export interface DeploymentState {
   observedGeneration: number;
   paused: boolean;
   conditions: DeploymentCondition[];
+  /** Fingerprint of the pod template: equal templates, equal fingerprints (see Revision.template). */
+  template: string;
 }
 
 /** One entry of `kubectl rollout history`: a ReplicaSet of the Deployment. */
@@ -42,6 +44,10 @@ export interface Revision {
   createdAt: string;
   changeCause?: string;
   replicas: number;
+  /** Numbers this ReplicaSet had before a rollback renumbered it. */
+  formerRevisions: number[];
+  /** Fingerprint of its pod template, comparable with DeploymentState.template. */
+  template: string;
 }
 
 /** Share of the service's traffic, in percent; `stable + canary` is 100. */

@@ -1,24 +1,17 @@
 import type { Config } from '../config/schema.js';
 import { serviceTarget } from '../domain/cluster-state.js';
-import type { Cluster } from '../ports.js';
+import { imageVersion } from '../domain/image.js';
+import type { TrafficRouter, Workloads } from '../ports.js';
 import type { DeploymentSnapshot, DeploymentStatus } from '../adapters/slack/deployment-status.js';
 import type { ActiveCanary } from '../scheduler.js';
 import type { TrafficShareSource } from './canary-analysis.js';
 
-/** The version a person reads in an image reference: its tag, else its digest, else the whole reference. */
-export function imageVersion(image: string): string {
-  const at = image.lastIndexOf('@');
-  if (at >= 0) return image.slice(at + 1);
-  const colon = image.lastIndexOf(':');
-  return colon > image.lastIndexOf('/') ? image.slice(colon + 1) : image;
-}
-
 /** What the Slack surface shows of a service: read from the cluster through the Cluster port. */
-export function clusterDeploymentStatus(cluster: Cluster, config: Pick<Config, 'services'>): DeploymentStatus {
+export function clusterDeploymentStatus(workloads: Workloads, config: Pick<Config, 'services'>): DeploymentStatus {
   return {
     async describe(service, environment): Promise<DeploymentSnapshot> {
       const target = serviceTarget(config, service, environment);
-      const state = await cluster.readState(target);
+      const state = await workloads.readState(target);
       return {
         version: imageVersion(state.stable.image),
         image: state.stable.image,
@@ -33,8 +26,8 @@ export function clusterDeploymentStatus(cluster: Cluster, config: Pick<Config, '
 }
 
 /** `lifeguard analyze` without --weight: the canary's current share of traffic, from the cluster. */
-export function clusterTrafficShare(cluster: Cluster): TrafficShareSource {
-  return async (service, environment, config) => (await cluster.readTrafficWeights(serviceTarget(config, service, environment))).canary;
+export function clusterTrafficShare(traffic: TrafficRouter): TrafficShareSource {
+  return async (service, environment, config) => (await traffic.read(serviceTarget(config, service, environment))).canary;
 }
 
 /**
@@ -43,7 +36,7 @@ export function clusterTrafficShare(cluster: Cluster): TrafficShareSource {
  * service does not stop the analysis of the others.
  */
 export function liveCanaries(
-  cluster: Cluster,
+  workloads: Workloads,
   config: Pick<Config, 'services'>,
   onUnreadable: (service: string, environment: string, error: unknown) => void,
 ): (environment: string) => Promise<ActiveCanary[]> {
@@ -52,7 +45,7 @@ export function liveCanaries(
     const found = await Promise.all(
       services.map(async ([service]): Promise<ActiveCanary | undefined> => {
         try {
-          const state = await cluster.readState(serviceTarget(config, service, environment));
+          const state = await workloads.readState(serviceTarget(config, service, environment));
           const serving = state.canary.replicas.desired > 0 && state.traffic.canary > 0;
           return serving ? { service, trafficShare: state.traffic.canary } : undefined;
         } catch (error) {

@@ -1,14 +1,13 @@
 import type { Verdict } from '../domain/verdict.js';
 import type { Metrics } from '../metrics.js';
-import type { AuditRecord } from '../ports.js';
-import type { SqliteAuditLog } from '../adapters/sqlite/store.js';
+import type { AuditLog, AuditRecord } from '../ports.js';
 
 /**
  * Writes each verdict of a tick to the audit log with its whole evidence (group-committed: one fsync for the
  * tick) and counts it on /metrics. Acting on a failed verdict is the release flow's job, not this one's.
  */
 export async function recordVerdicts(
-  audit: Pick<SqliteAuditLog, 'appendDurable'>,
+  audit: Pick<AuditLog, 'appendDurable'>,
   metrics: Pick<Metrics, 'verdicts'>,
   verdicts: Verdict[],
 ): Promise<AuditRecord[]> {

@@ -1,5 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubernetesCluster } from '../../src/adapters/kubernetes/cluster.js';
+import { kubernetesCluster } from '../../src/adapters/kubernetes/cluster.js';
 import { loadConfig } from '../../src/config/load.js';
 import { serviceTarget } from '../../src/domain/cluster-state.js';
 import { KubeStandin } from '../support/kube-standin/server.js';
@@ -18,7 +18,7 @@ export const bench: Bench = {
     try {
       await seedCheckout(standin);
       const file = standin.writeKubeconfig();
-      const cluster = new KubernetesCluster(config, {
+      const cluster = kubernetesCluster(config, {
         retry: { baseDelayMs: 5, maxDelayMs: 20 },
         kubeConfig: () => {
           const kc = new KubeConfig();
@@ -33,18 +33,18 @@ export const bench: Bench = {
         return performance.now() - started;
       };
 
-      const readState = await repeat(30, () => time(() => cluster.readState(production)));
+      const readState = await repeat(30, () => time(() => cluster.workloads.readState(production)));
       const rollback = await repeat(10, () =>
         time(async () => {
-          await cluster.rollback(production);
-          const done = await cluster.waitForRollout(production, 'stable', { timeoutMs: 10_000, pollMs: 10 });
+          await cluster.workloads.rollback(production);
+          const done = await cluster.workloads.waitForRollout(production, 'stable', { timeoutMs: 10_000, pollMs: 10 });
           if (done.outcome !== 'complete') throw new Error(`rollout ${done.outcome}: ${done.message}`);
         }),
       );
       const conflicted = await repeat(10, (run) =>
         time(async () => {
           standin.inject({ path: '/apis/networking.istio.io/v1/namespaces/shop/virtualservices/checkout', method: 'PATCH', concurrentWrite: true, times: 3 });
-          await cluster.setTrafficWeights(production, run % 2 ? 5 : 25);
+          await cluster.traffic.set(production, run % 2 ? 5 : 25);
         }),
       );
       return [

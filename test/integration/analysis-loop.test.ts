@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startAnalysisLoop } from '../../src/analysis-loop.js';
+import { startAnalysisLoop, type AnalysisLoopDeps } from '../../src/flows/analysis-loop.js';
+import { httpProbe } from '../../src/adapters/http/probe.js';
+import { PrometheusClient } from '../../src/adapters/prometheus/client.js';
 import { LeaseLeaderElection } from '../../src/adapters/kubernetes/leader-election.js';
 import { openStore, type Store } from '../../src/adapters/sqlite/store.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -27,14 +29,16 @@ describe('the analysis loop', () => {
   let prometheus: RunningPrometheus;
   let kube: Fixture;
   let config: Config;
+  let ports: () => Pick<AnalysisLoopDeps, 'workloads' | 'prometheus' | 'probe'>;
 
   beforeAll(async () => {
     [prometheus, kube] = await Promise.all([startPrometheus(history), startFixture()]);
     const example = parse(readFileSync('lifeguard.example.yaml', 'utf8')) as Record<string, unknown>;
     config = parseConfig({ ...example, prometheus: { url: prometheus.url, timeout: '5s' } });
+    ports = () => ({ workloads: kube.cluster.workloads, prometheus: new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout }), probe: httpProbe });
     // A canary goes live in production only; staging's canary keeps no pods and no traffic.
-    await kube.cluster.scaleCanary(kube.production, 1);
-    await kube.cluster.setTrafficWeights(kube.production, 25);
+    await kube.cluster.workloads.scaleCanary(kube.production, 1);
+    await kube.cluster.traffic.set(kube.production, 25);
   });
   afterAll(async () => {
     await kube?.standin.stop();
@@ -51,7 +55,7 @@ describe('the analysis loop', () => {
   it('judges every canary serving traffic at the tick and audits each verdict with its evidence', async () => {
     const store = openStore(join(tempDir(), 'lifeguard.db'));
     const metrics = createMetrics({ processMetrics: false });
-    const loop = startAnalysisLoop({ config, cluster: kube.cluster, audit: store.audit, metrics, log: silent });
+    const loop = startAnalysisLoop({ config, ...ports(), audit: store.audit, metrics, log: silent });
     try {
       const scheduler = loop.scheduler()!;
       expect(scheduler.stats().map((s) => s.job).sort()).toEqual(['production every 30s', 'staging every 30s']);
@@ -82,7 +86,7 @@ describe('the analysis loop', () => {
     const [a, b] = [elect('lifeguard-a'), elect('lifeguard-b')];
     const store = openStore(join(tempDir(), 'lifeguard.db'));
     const loops = [a, b].map((leadership) =>
-      startAnalysisLoop({ config, cluster: kube.cluster, audit: store.audit, metrics: createMetrics({ processMetrics: false }), log: silent, leadership }),
+      startAnalysisLoop({ config, ...ports(), audit: store.audit, metrics: createMetrics({ processMetrics: false }), log: silent, leadership }),
     );
     const waitFor = async (check: () => boolean) => {
       for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));

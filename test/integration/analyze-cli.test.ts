@@ -65,8 +65,8 @@ describe('lifeguard analyze against a real Prometheus', () => {
   it('reads the traffic share from the cluster when --weight is omitted (the real binary, the Kubernetes stand-in)', async () => {
     const kube = await startFixture();
     try {
-      await kube.cluster.scaleCanary(kube.production, 1);
-      await kube.cluster.setTrafficWeights(kube.production, 25);
+      await kube.cluster.workloads.scaleCanary(kube.production, 1);
+      await kube.cluster.traffic.set(kube.production, 25);
       const result = await run('node_modules/.bin/tsx', ['src/cli.ts', 'analyze', 'checkout', '--env', 'production', '--at', String(HEALTHY_AT), '--json'], {
         env: { ...process.env, PROMETHEUS_URL: prometheus.url, LIFEGUARD_CONFIG: 'lifeguard.example.yaml', KUBECONFIG: kube.kubeconfig },
       });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { kubeConfigFor } from '../../src/adapters/kubernetes/kubeconfig.js';
-import { KubernetesCluster } from '../../src/adapters/kubernetes/cluster.js';
+import { kubernetesCluster } from '../../src/adapters/kubernetes/cluster.js';
 import { serviceTarget } from '../../src/domain/cluster-state.js';
 import { loadConfig } from '../../src/config/load.js';
 
@@ -56,14 +56,14 @@ describe('choosing a cluster per environment', () => {
   });
 
   test('an unknown environment is refused before any cluster is contacted', async () => {
-    const cluster = new KubernetesCluster(config, {
+    const cluster = kubernetesCluster(config, {
       kubeConfig: () => {
         throw new Error('must not be asked');
       },
     });
     const target = serviceTarget(config, 'checkout', 'production');
-    await expect(cluster.readTrafficWeights({ ...target, environment: 'qa' })).rejects.toThrow('unknown environment "qa": lifeguard.yaml defines staging, production');
-    await expect(cluster.scaleCanary(target, -2)).rejects.toThrow('canary replicas must be a whole number of 0 or more, got -2');
+    await expect(cluster.traffic.read({ ...target, environment: 'qa' })).rejects.toThrow('unknown environment "qa": lifeguard.yaml defines staging, production');
+    await expect(cluster.workloads.scaleCanary(target, -2)).rejects.toThrow('canary replicas must be a whole number of 0 or more, got -2');
   });
 
   test('serviceTarget names what exists when asked for something that does not', () => {

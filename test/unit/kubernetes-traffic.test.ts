@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { readWeights, replicaSplit, weightedRoutes, type RouteDoc } from '../../src/adapters/kubernetes/traffic-routes.js';
+import { ISTIO } from '../../src/adapters/kubernetes/traffic/istio.js';
+import { replicaSplit } from '../../src/adapters/kubernetes/traffic/replicas.js';
+import { readWeights, weightedRoutes, type RouteDoc } from '../../src/adapters/kubernetes/traffic/weighted-routes.js';
 import { loadConfig } from '../../src/config/load.js';
 
 const settings = loadConfig('lifeguard.example.yaml', {}).services.checkout!.environments.production!;
@@ -23,12 +25,12 @@ describe('Istio routes', () => {
   const vs = (route: { destination: { host: string; subset?: string }; weight?: number }[]): RouteDoc => ({ metadata: { name: 'checkout', namespace: 'shop' }, spec: { http: [{ name: 'primary', route }] } });
 
   test('knows the canary by subset or by host named after the canary Deployment', () => {
-    expect(readWeights(weightedRoutes('istio', vs([{ destination: { host: 'checkout', subset: 'stable' }, weight: 80 }, { destination: { host: 'checkout', subset: 'canary' }, weight: 20 }]), settings, undefined))).toEqual({ stable: 80, canary: 20 });
-    expect(readWeights(weightedRoutes('istio', vs([{ destination: { host: 'checkout.shop.svc.cluster.local' }, weight: 90 }, { destination: { host: 'checkout-canary.shop.svc.cluster.local' }, weight: 10 }]), settings, undefined))).toEqual({ stable: 90, canary: 10 });
+    expect(readWeights(weightedRoutes(ISTIO, vs([{ destination: { host: 'checkout', subset: 'stable' }, weight: 80 }, { destination: { host: 'checkout', subset: 'canary' }, weight: 20 }]), settings, undefined))).toEqual({ stable: 80, canary: 20 });
+    expect(readWeights(weightedRoutes(ISTIO, vs([{ destination: { host: 'checkout.shop.svc.cluster.local' }, weight: 90 }, { destination: { host: 'checkout-canary.shop.svc.cluster.local' }, weight: 10 }]), settings, undefined))).toEqual({ stable: 90, canary: 10 });
   });
 
   test('refuses a route without a canary destination, saying what to add', () => {
-    expect(() => weightedRoutes('istio', vs([{ destination: { host: 'checkout' } }]), settings, undefined)).toThrow(
+    expect(() => weightedRoutes(ISTIO, vs([{ destination: { host: 'checkout' } }]), settings, undefined)).toThrow(
       'VirtualService shop/checkout has no route with both a stable and a canary destination: add a destination with subset "canary" (or host "checkout-canary") with weight 0 next to the stable one',
     );
   });

@@ -13,7 +13,7 @@ export type Delivery = { ok: true; channel: string; ts: string } | { ok: false; 
 
 export interface PostingQueueOptions {
   client: webApi.WebClient;
-  audit: AuditLog;
+  audit: Pick<AuditLog, 'append'>;
   log: Logger;
   metrics?: Metrics;
   /** Slack allows about one message per second per channel. */
@@ -54,9 +54,12 @@ export class PostingQueue {
     for (let waits = 0; ; ) {
       const wait = (this.lastSent.get(key) ?? -Infinity) + interval - Date.now();
       if (wait > 0) await sleep(wait);
-      this.lastSent.set(key, Date.now());
       try {
-        const response = await this.call(item);
+        const response = await this.call(item).finally(() => {
+          // Spaced from Slack's answer rather than from our request, so that a request slowed on its way cannot
+          // bring the next one closer at Slack's end.
+          this.lastSent.set(key, Date.now());
+        });
         if (item.kind === 'post' && response.channel && response.channel !== item.channel) this.ids.set(item.channel, response.channel);
         return { ok: true, channel: response.channel ?? item.channel, ts: response.ts ?? '' };
       } catch (error) {

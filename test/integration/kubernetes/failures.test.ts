@@ -19,7 +19,7 @@ describe('409 Conflict', () => {
   test('re-reads and retries when another writer changes the Deployment in between', async () => {
     f = await startFixture();
     f.standin.inject({ path: CANARY_PATH, method: 'PATCH', concurrentWrite: true, times: 2 });
-    await f.cluster.setCanaryImage(f.production, NEW_IMAGE);
+    await f.cluster.workloads.setCanaryImage(f.production, NEW_IMAGE);
     expect(canaryImage()).toBe(NEW_IMAGE);
     const patches = f.standin.requests.filter((r) => r.method === 'PATCH' && r.path === CANARY_PATH).map((r) => r.status);
     expect(patches).toEqual([409, 409, 200]);
@@ -30,7 +30,7 @@ describe('409 Conflict', () => {
   test('gives up after a bounded number of attempts in a conflict storm, saying what is going on', async () => {
     f = await startFixture({ retry: { conflictAttempts: 4 } });
     f.standin.inject({ path: VS_PATH, method: 'PATCH', concurrentWrite: true });
-    const error = await f.cluster.setTrafficWeights(f.production, 5).catch((e: unknown) => e);
+    const error = await f.cluster.traffic.set(f.production, 5).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ClusterError);
     expect((error as ClusterError).message).toBe(
       'VirtualService shop/checkout kept changing while Lifeguard tried to update it (409 Conflict on 4 attempts): another controller or person is writing to it; find out who (kubectl get -o yaml, managedFields) and try again',
@@ -41,7 +41,7 @@ describe('409 Conflict', () => {
   test('a rollback that meets a conflict re-plans from a fresh read', async () => {
     f = await startFixture();
     f.standin.inject({ path: '/apis/apps/v1/namespaces/shop/deployments/checkout', method: 'PATCH', concurrentWrite: true, times: 1 });
-    const result = await f.cluster.rollback(f.production);
+    const result = await f.cluster.workloads.rollback(f.production);
     expect(result).toMatchObject({ outcome: 'rolled-back', fromRevision: 3, toRevision: 2 });
     expect(f.standin.requests.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([409, 200]);
   });
@@ -52,7 +52,7 @@ describe('5xx and timeouts', () => {
     f = await startFixture();
     f.standin.inject({ path: CANARY_PATH, method: 'GET', status: 503, times: 1 });
     f.standin.inject({ path: CANARY_PATH, method: 'PATCH', status: 500, times: 2 });
-    await f.cluster.setCanaryImage(f.production, NEW_IMAGE);
+    await f.cluster.workloads.setCanaryImage(f.production, NEW_IMAGE);
     expect(canaryImage()).toBe(NEW_IMAGE);
     expect(f.standin.requests.filter((r) => r.path === CANARY_PATH).map((r) => `${r.method} ${r.status}`)).toEqual(['GET 503', 'GET 200', 'PATCH 500', 'PATCH 500', 'PATCH 200']);
   });
@@ -60,8 +60,8 @@ describe('5xx and timeouts', () => {
   test('gives up after its attempts when the API server stays down, naming the call', async () => {
     f = await startFixture({ retry: { attempts: 3 } });
     f.standin.inject({ path: CANARY_PATH, status: 503 });
-    await expect(f.cluster.scaleCanary(f.production, 1)).resolves.toBeUndefined();
-    await expect(f.cluster.setCanaryImage(f.production, NEW_IMAGE)).rejects.toThrow(
+    await expect(f.cluster.workloads.scaleCanary(f.production, 1)).resolves.toBeUndefined();
+    await expect(f.cluster.workloads.setCanaryImage(f.production, NEW_IMAGE)).rejects.toThrow(
       'cluster "prod" answered 503 to get deployments for Deployment shop/checkout-canary (API server: injected fault: 503 on GET /apis/apps/v1/namespaces/shop/deployments/checkout-canary); gave up after 3 attempts',
     );
   });
@@ -70,7 +70,7 @@ describe('5xx and timeouts', () => {
     f = await startFixture({ retry: { requestTimeoutMs: 200 } });
     f.standin.inject({ path: CANARY_PATH, method: 'GET', latencyMs: 1_000, times: 1 });
     const started = Date.now();
-    const state = await f.cluster.readState(f.production);
+    const state = await f.cluster.workloads.readState(f.production);
     expect(state.canary.name).toBe('checkout-canary');
     expect(Date.now() - started).toBeLessThan(900);
   });
@@ -78,8 +78,8 @@ describe('5xx and timeouts', () => {
   test('a request that always hangs ends in a timeout message', async () => {
     f = await startFixture({ retry: { requestTimeoutMs: 100, attempts: 2 } });
     f.standin.inject({ path: CANARY_PATH, method: 'GET', latencyMs: 500 });
-    await expect(f.cluster.readTrafficWeights(f.staging)).resolves.toMatchObject({ source: 'replicas' });
-    await expect(f.cluster.readState(f.production)).rejects.toThrow(
+    await expect(f.cluster.traffic.read(f.staging)).resolves.toMatchObject({ source: 'replicas' });
+    await expect(f.cluster.workloads.readState(f.production)).rejects.toThrow(
       'cannot reach cluster "prod" to get deployments for Deployment shop/checkout-canary: request timed out; gave up after 2 attempts',
     );
   });
@@ -93,24 +93,24 @@ describe('403 and 404', () => {
         { apiGroups: ['networking.istio.io'], resources: ['virtualservices'], verbs: ['get'] },
       ],
     });
-    await expect(f.cluster.readState(f.production)).resolves.toMatchObject({ service: 'checkout' });
-    const error = (await f.cluster.setCanaryImage(f.production, NEW_IMAGE).catch((e: unknown) => e)) as ClusterError;
+    await expect(f.cluster.workloads.readState(f.production)).resolves.toMatchObject({ service: 'checkout' });
+    const error = (await f.cluster.workloads.setCanaryImage(f.production, NEW_IMAGE).catch((e: unknown) => e)) as ClusterError;
     expect(error.kind).toBe('forbidden');
     expect(error.message).toBe(
       'Lifeguard\'s ServiceAccount may not patch deployments (API group "apps") in namespace "shop" on cluster "prod": add that verb to its Role (manifests/rbac.yaml) and bind it in "shop" (API server: deployments.apps "checkout-canary" is forbidden: User "system:serviceaccount:lifeguard:lifeguard" cannot patch resource "deployments" in API group "apps" in the namespace "shop")',
     );
-    await expect(f.cluster.scaleCanary(f.production, 1)).rejects.toThrow('may not patch deployments/scale (API group "apps") in namespace "shop"');
+    await expect(f.cluster.workloads.scaleCanary(f.production, 1)).rejects.toThrow('may not patch deployments/scale (API group "apps") in namespace "shop"');
     expect(f.standin.requests.filter((r) => r.status === 403)).toHaveLength(2);
   });
 
   test('404 names the missing object and where its name comes from', async () => {
     f = await startFixture();
     const target = { ...f.production, settings: { ...f.production.settings, canary: 'checkout-canari' } };
-    await expect(f.cluster.readState(target)).rejects.toThrow(
+    await expect(f.cluster.workloads.readState(target)).rejects.toThrow(
       'Deployment shop/checkout-canari not found on cluster "prod": check services.checkout.environments.production.canary in lifeguard.yaml (API server: deployments.apps "checkout-canari" not found)',
     );
     const vsTarget = { ...f.production, settings: { ...f.production.settings, traffic: { istio: { virtualService: 'payments' } } } };
-    await expect(f.cluster.setTrafficWeights(vsTarget, 5)).rejects.toThrow(
+    await expect(f.cluster.traffic.set(vsTarget, 5)).rejects.toThrow(
       'VirtualService shop/payments not found on cluster "prod": check services.checkout.environments.production.traffic.istio.virtualService in lifeguard.yaml',
     );
     expect(f.standin.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);

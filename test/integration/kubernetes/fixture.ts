@@ -1,7 +1,8 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadConfig } from '../../../src/config/load.js';
 import { serviceTarget, type ServiceTarget } from '../../../src/domain/cluster-state.js';
-import { KubernetesCluster } from '../../../src/adapters/kubernetes/cluster.js';
+import type { Cluster } from '../../../src/ports.js';
+import { kubernetesCluster } from '../../../src/adapters/kubernetes/cluster.js';
 import type { RetryPolicy } from '../../../src/adapters/kubernetes/api.js';
 import { KubeStandin, type StandinOptions } from '../../support/kube-standin/server.js';
 import { seedCheckout } from '../../support/kube-standin/seed.js';
@@ -10,19 +11,19 @@ export const exampleConfig = loadConfig('lifeguard.example.yaml', {});
 
 export interface Fixture {
   standin: KubeStandin;
-  cluster: KubernetesCluster;
+  cluster: Cluster;
   kubeconfig: string;
   production: ServiceTarget;
   staging: ServiceTarget;
 }
 
-/** A seeded stand-in and a KubernetesCluster talking to it through the kubeconfig context the example config names. */
+/** A seeded stand-in and a Kubernetes cluster adapter talking to it through the kubeconfig context the example config names. */
 export async function startFixture(opts: StandinOptions & { retry?: Partial<RetryPolicy> } = {}): Promise<Fixture> {
   const standin = await KubeStandin.start({ readyDelayMs: 0, ...opts });
   await seedCheckout(standin);
   standin.setReadyDelay(opts.readyDelayMs ?? 50);
   const kubeconfig = standin.writeKubeconfig('lifeguard-standin');
-  const cluster = new KubernetesCluster(exampleConfig, {
+  const cluster = kubernetesCluster(exampleConfig, {
     retry: { baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000, ...opts.retry },
     kubeConfig: () => {
       const kc = new KubeConfig();

@@ -38,7 +38,7 @@ describe('the real kubectl against the stand-in', () => {
     expect(merge).toMatchObject({ code: 0, stdout: 'virtualservice.networking.istio.io/checkout patched\n' });
     const json = await k('-n', 'shop', 'patch', 'vs', 'checkout', '--type', 'json', '-p', '[{"op":"replace","path":"/spec/http/0/route/0/weight","value":90},{"op":"replace","path":"/spec/http/0/route/1/weight","value":10}]');
     expect(json.code).toBe(0);
-    expect(await f.cluster.readTrafficWeights(f.production)).toEqual({ stable: 90, canary: 10, source: 'istio' });
+    expect(await f.cluster.traffic.read(f.production)).toEqual({ stable: 90, canary: 10, source: 'istio' });
     const unchanged = await k('-n', 'shop', 'patch', 'vs', 'checkout', '--type', 'merge', '-p', '{"metadata":{"labels":{"team":"payments"}}}');
     expect(unchanged.stdout).toBe('virtualservice.networking.istio.io/checkout patched (no change)\n');
     const strategicOnCrd = await k('-n', 'shop', 'patch', 'vs', 'checkout', '-p', '{"spec":{"hosts":["x"]}}');
@@ -68,7 +68,7 @@ describe('the real kubectl against the stand-in', () => {
     const toFirst = await k('-n', 'shop-staging', 'rollout', 'undo', 'deployment/checkout', '--to-revision=1');
     expect(toFirst.code).toBe(0);
     await settled(f.standin, 'shop-staging', 'checkout');
-    const state = await f.cluster.readState(f.staging);
+    const state = await f.cluster.workloads.readState(f.staging);
     expect(state.history.map((r) => r.revision)).toEqual([6, 5, 4, 2]);
     expect(state.stable.image).toBe(`${CHECKOUT_IMAGE}:1.4.0`);
   });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { KubernetesCluster } from '../../../src/adapters/kubernetes/cluster.js';
+import { kubernetesCluster } from '../../../src/adapters/kubernetes/cluster.js';
 import { serviceTarget } from '../../../src/domain/cluster-state.js';
 import { KubeStandin } from '../../support/kube-standin/server.js';
 import { seedCheckout } from '../../support/kube-standin/seed.js';
@@ -42,9 +42,9 @@ test('each environment is changed on the cluster, and through the kubeconfig con
       production: { ...exampleConfig.environments.production!, cluster: 'us' },
     },
   };
-  const cluster = new KubernetesCluster(config, { retry: { baseDelayMs: 5 } });
-  await cluster.scaleCanary(serviceTarget(exampleConfig, 'checkout', 'staging'), 1);
-  await cluster.setTrafficWeights(serviceTarget(exampleConfig, 'checkout', 'production'), 25);
+  const cluster = kubernetesCluster(config, { retry: { baseDelayMs: 5 } });
+  await cluster.workloads.scaleCanary(serviceTarget(exampleConfig, 'checkout', 'staging'), 1);
+  await cluster.traffic.set(serviceTarget(exampleConfig, 'checkout', 'production'), 25);
   const writes = (s: KubeStandin) => s.requests.filter((r) => r.method === 'PATCH').map((r) => `${r.namespace}/${r.resource}/${r.name}`);
   expect(writes(eu)).toEqual(['shop-staging/deployments/scale/checkout-canary']);
   expect(writes(us)).toEqual(['shop/virtualservices/checkout']);

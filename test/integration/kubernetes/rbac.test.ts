@@ -66,17 +66,17 @@ describe('manifests/rbac.yaml', () => {
     try {
       f.standin.apply(checkoutHttpRoute('shop'));
       const gateway = { ...f.production, settings: { ...f.production.settings, traffic: { gatewayApi: { httpRoute: 'checkout' } } } };
-      await f.cluster.readState(f.production);
-      await f.cluster.readState(f.staging);
-      await f.cluster.setCanaryImage(f.production, `${CHECKOUT_IMAGE}:1.5.0`);
-      await f.cluster.scaleCanary(f.production, 1);
-      await f.cluster.setTrafficWeights(f.production, 5);
-      await f.cluster.setTrafficWeights(gateway, 5);
-      await f.cluster.setTrafficWeights(f.staging, 50);
-      await f.cluster.waitForRollout(f.production, 'canary', { timeoutMs: 5_000, pollMs: 20 });
-      await f.cluster.gatherEvidence(f.production, { logLines: 10 });
-      await f.cluster.promote(f.production);
-      await f.cluster.rollback(f.production);
+      await f.cluster.workloads.readState(f.production);
+      await f.cluster.workloads.readState(f.staging);
+      await f.cluster.workloads.setCanaryImage(f.production, `${CHECKOUT_IMAGE}:1.5.0`);
+      await f.cluster.workloads.scaleCanary(f.production, 1);
+      await f.cluster.traffic.set(f.production, 5);
+      await f.cluster.traffic.set(gateway, 5);
+      await f.cluster.traffic.set(f.staging, 50);
+      await f.cluster.workloads.waitForRollout(f.production, 'canary', { timeoutMs: 5_000, pollMs: 20 });
+      await f.cluster.workloads.gatherEvidence(f.production, { logLines: 10 });
+      await f.cluster.workloads.promote(f.production);
+      await f.cluster.workloads.rollback(f.production);
 
       const kc = new KubeConfig();
       kc.loadFromFile(f.kubeconfig);

@@ -13,11 +13,11 @@ afterEach(async () => {
   await f.standin.stop();
 });
 
-const history = async (namespace: string) => (await f.cluster.readState({ ...f.production, settings: { ...f.production.settings, namespace } })).history.map((r) => [r.revision, r.images.app?.split(':')[1], r.changeCause]);
+const history = async (namespace: string) => (await f.cluster.workloads.readState({ ...f.production, settings: { ...f.production.settings, namespace } })).history.map((r) => [r.revision, r.images.app?.split(':')[1], r.changeCause]);
 
 describe('rollback', () => {
   test('to the previous revision: its template comes back as the next revision', async () => {
-    const result = await f.cluster.rollback(f.production);
+    const result = await f.cluster.workloads.rollback(f.production);
     expect(result).toEqual({
       outcome: 'rolled-back',
       deployment: 'shop/checkout',
@@ -32,12 +32,12 @@ describe('rollback', () => {
       [3, '1.4.2', 'release 1.4.2'],
       [1, '1.4.0', 'release 1.4.0'],
     ]);
-    const rollout = await f.cluster.waitForRollout(f.production, 'stable', { timeoutMs: 5_000, pollMs: 20 });
+    const rollout = await f.cluster.workloads.waitForRollout(f.production, 'stable', { timeoutMs: 5_000, pollMs: 20 });
     expect(rollout.outcome).toBe('complete');
   });
 
   test('to a given revision, and the pod-template-hash label does not leak into the Deployment', async () => {
-    await f.cluster.rollback(f.production, { toRevision: 1 });
+    await f.cluster.workloads.rollback(f.production, { toRevision: 1 });
     const d = f.standin.store.mustGet(typeOfKind('Deployment'), 'shop', 'checkout');
     expect((d.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels).toEqual({ app: 'checkout', track: 'stable', version: 'baseline' });
     await settled(f.standin, 'shop', 'checkout');
@@ -46,7 +46,7 @@ describe('rollback', () => {
 
   test('to the current revision is a no-op that says so', async () => {
     const patches = () => f.standin.requests.filter((r) => r.method === 'PATCH').length;
-    expect(await f.cluster.rollback(f.production, { toRevision: 3 })).toEqual({
+    expect(await f.cluster.workloads.rollback(f.production, { toRevision: 3 })).toEqual({
       outcome: 'no-op',
       deployment: 'shop/checkout',
       revision: 3,
@@ -56,9 +56,9 @@ describe('rollback', () => {
   });
 
   test('repeating a rollback to a given revision is a no-op, though that revision has been renumbered', async () => {
-    expect(await f.cluster.rollback(f.production, { toRevision: 2 })).toMatchObject({ outcome: 'rolled-back', toRevision: 2 });
+    expect(await f.cluster.workloads.rollback(f.production, { toRevision: 2 })).toMatchObject({ outcome: 'rolled-back', toRevision: 2 });
     await settled(f.standin, 'shop', 'checkout');
-    expect(await f.cluster.rollback(f.production, { toRevision: 2 })).toEqual({
+    expect(await f.cluster.workloads.rollback(f.production, { toRevision: 2 })).toEqual({
       outcome: 'no-op',
       deployment: 'shop/checkout',
       revision: 4,
@@ -68,7 +68,7 @@ describe('rollback', () => {
   });
 
   test('to an unknown revision lists the revisions that exist', async () => {
-    await expect(f.cluster.rollback(f.production, { toRevision: 9 })).rejects.toThrow('Deployment shop/checkout has no revision 9; the revisions it has are 1, 2, 3 (current: 3)');
+    await expect(f.cluster.workloads.rollback(f.production, { toRevision: 9 })).rejects.toThrow('Deployment shop/checkout has no revision 9; the revisions it has are 1, 2, 3 (current: 3)');
   });
 
   test('copies the pod template exactly, even fields newer than the client library knows', async () => {
@@ -79,7 +79,7 @@ describe('rollback', () => {
       { image: `${CHECKOUT_IMAGE}:1.4.1`, changeCause: 'release 1.4.1' },
     ]);
     const target = { ...f.production, settings: { ...f.production.settings, namespace: 'future' } };
-    expect(await f.cluster.rollback(target)).toMatchObject({ outcome: 'rolled-back', toRevision: 1 });
+    expect(await f.cluster.workloads.rollback(target)).toMatchObject({ outcome: 'rolled-back', toRevision: 1 });
     await settled(f.standin, 'future', 'checkout');
     const d = f.standin.store.mustGet(typeOfKind('Deployment'), 'future', 'checkout');
     expect((d.spec as { template: { spec: Record<string, unknown> } }).template.spec.workloadRef).toEqual({ name: 'checkout', podGroup: 'web' });
@@ -91,7 +91,7 @@ describe('rollback', () => {
     const type = typeOfKind('Deployment');
     const d = f.standin.store.mustGet(type, 'shop', 'checkout');
     f.standin.store.update(type, { ...d, spec: { ...d.spec, paused: true } });
-    await expect(f.cluster.rollback(f.production)).rejects.toThrow('Deployment shop/checkout is paused; resume it first (kubectl -n shop rollout resume deployment/checkout) and roll back again');
+    await expect(f.cluster.workloads.rollback(f.production)).rejects.toThrow('Deployment shop/checkout is paused; resume it first (kubectl -n shop rollout resume deployment/checkout) and roll back again');
   });
 });
 
@@ -103,7 +103,7 @@ describe('history after a rollback, as kubectl shows it', () => {
       { image: `${CHECKOUT_IMAGE}:1.4.1`, changeCause: 'release 1.4.1' },
       { image: `${CHECKOUT_IMAGE}:1.4.2`, changeCause: 'release 1.4.2' },
     ]);
-    await f.cluster.rollback(f.production, { toRevision: 1 });
+    await f.cluster.workloads.rollback(f.production, { toRevision: 1 });
     const undo = await kubectl(f.kubeconfig, ['-n', 'twin', 'rollout', 'undo', 'deployment/checkout', '--to-revision=1']);
     expect(undo).toMatchObject({ code: 0, stdout: 'deployment.apps/checkout rolled back\n' });
     await settled(f.standin, 'shop', 'checkout');
@@ -120,7 +120,7 @@ describe('history after a rollback, as kubectl shows it', () => {
     expect(ourRevision.stdout).toBe(theirRevision.stdout);
 
     // Rolling back again (to the previous revision, 3) agrees with kubectl too.
-    await f.cluster.rollback(f.production);
+    await f.cluster.workloads.rollback(f.production);
     await kubectl(f.kubeconfig, ['-n', 'twin', 'rollout', 'undo', 'deployment/checkout']);
     await settled(f.standin, 'shop', 'checkout');
     await settled(f.standin, 'twin', 'checkout');

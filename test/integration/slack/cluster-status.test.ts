@@ -28,8 +28,8 @@ describe('Slack shows what runs in the cluster', () => {
     expect(text).toContain('*checkout/staging*: `1.4.2` (revision 3)');
     expect(text).not.toContain('canary at');
 
-    await kube.cluster.scaleCanary(kube.production, 1);
-    await kube.cluster.setTrafficWeights(kube.production, 25);
+    await kube.cluster.workloads.scaleCanary(kube.production, 1);
+    await kube.cluster.traffic.set(kube.production, 25);
     text = await reply('/release', 'status checkout');
     expect(text).toContain('*checkout/production*: `1.4.2` (revision 3), canary at 25%');
   });

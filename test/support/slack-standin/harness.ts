@@ -8,7 +8,7 @@ import { loadConfig } from '../../../src/config/load.js';
 import { startLifeguard, type Lifeguard, type StartOptions } from '../../../src/main.js';
 import type { Clock, Cluster } from '../../../src/ports.js';
 import { KubeConfig } from '@kubernetes/client-node';
-import { KubernetesCluster } from '../../../src/adapters/kubernetes/cluster.js';
+import { kubernetesCluster } from '../../../src/adapters/kubernetes/cluster.js';
 import { SlackStandin } from './web-api.js';
 import { interactionBody, postSigned, slashCommandBody } from './sign.js';
 import { buttonClick, type ClickInput } from './payloads.js';
@@ -38,10 +38,10 @@ export interface Harness {
 
 /**
  * A cluster nobody listens for (a closed loopback port): what Lifeguard meets when its cluster is away. Tests
- * about the cluster pass a KubernetesCluster talking to the Kubernetes stand-in instead.
+ * about the cluster pass a Kubernetes cluster adapter talking to the Kubernetes stand-in instead.
  */
-export function unreachableCluster(config: ConstructorParameters<typeof KubernetesCluster>[0]): Cluster {
-  return new KubernetesCluster(config, {
+export function unreachableCluster(config: Parameters<typeof kubernetesCluster>[0]): Cluster {
+  return kubernetesCluster(config, {
     retry: { attempts: 1, requestTimeoutMs: 1_000 },
     kubeConfig: () => {
       const kc = new KubeConfig();

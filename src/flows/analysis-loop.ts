@@ -1,20 +1,19 @@
 import type { Logger } from 'pino';
-import type { Config } from './config/schema.js';
-import { analyzeCanaries } from './flows/canary-analysis.js';
-import { liveCanaries } from './flows/cluster-readers.js';
-import { recordVerdicts } from './flows/record-verdicts.js';
-import type { Metrics as LifeguardMetrics } from './metrics.js';
-import type { Cluster, Leadership } from './ports.js';
-import type { SqliteAuditLog } from './adapters/sqlite/store.js';
-import { PrometheusClient } from './adapters/prometheus/client.js';
-import { IncrementalRangeCache } from './adapters/prometheus/range-cache.js';
-import { httpProbe } from './adapters/http/probe.js';
-import { startAnalysisScheduler, type AnalysisScheduler } from './scheduler.js';
+import type { Config } from '../config/schema.js';
+import type { Metrics as LifeguardMetrics } from '../metrics.js';
+import type { AuditLog, Leadership, Metrics, Workloads } from '../ports.js';
+import { startAnalysisScheduler, type AnalysisScheduler } from '../scheduler.js';
+import { analyzeCanaries, type Probe } from './canary-analysis.js';
+import { liveCanaries } from './cluster-readers.js';
+import { recordVerdicts } from './record-verdicts.js';
 
 export interface AnalysisLoopDeps {
   config: Config;
-  cluster: Cluster;
-  audit: Pick<SqliteAuditLog, 'appendDurable'>;
+  workloads: Workloads;
+  /** PromQL, ideally behind a range cache so that each tick fetches only the newest samples. */
+  prometheus: Metrics;
+  probe: Probe;
+  audit: Pick<AuditLog, 'appendDurable'>;
   metrics: LifeguardMetrics;
   log: Logger;
   /** Only the leader judges; without one (a single replica) this process always does. */
@@ -32,10 +31,8 @@ export interface AnalysisLoop {
  * Runs only while this replica holds leadership, and stops the moment it loses it.
  */
 export function startAnalysisLoop(deps: AnalysisLoopDeps): AnalysisLoop {
-  const { config, cluster, log } = deps;
-  // One cache for the process: each tick then fetches only the newest samples of every range.
-  const prometheus = new IncrementalRangeCache(new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout }));
-  const activeIn = liveCanaries(cluster, config, (service, environment, error) =>
+  const { config, log } = deps;
+  const activeIn = liveCanaries(deps.workloads, config, (service, environment, error) =>
     log.warn({ service, environment, err: error }, 'cannot read the canary of a service from its cluster; it is not judged this tick'),
   );
   let scheduler: AnalysisScheduler | undefined;
@@ -47,7 +44,7 @@ export function startAnalysisLoop(deps: AnalysisLoopDeps): AnalysisLoop {
       activeCanaries: (environment) => activeIn(environment),
       judge: async (targets, at) => {
         const started = performance.now();
-        const verdicts = await analyzeCanaries({ metrics: prometheus, probe: httpProbe }, targets, at);
+        const verdicts = await analyzeCanaries({ metrics: deps.prometheus, probe: deps.probe }, targets, at);
         // Canaries of one tick are judged together (grouped queries): each waited the whole tick for its verdict.
         const seconds = (performance.now() - started) / 1000;
         for (const t of targets) deps.metrics.analysisDurationSeconds.observe({ service: t.service, environment: t.environment }, seconds);

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { URGENCIES, type ServiceEnvironment } from '../config/schema.js';
+import type { ServiceState } from './cluster-state.js';
+import { imageVersion } from './image.js';
+import { rollbackTarget, rollbackTargetSchema } from './rollback-target.js';
+
+/**
+ * What a request will do, computed once when it is opened and stored with it as domain data: the card, the
+ * CLI and (later) the executor read this, never a view model.
+ */
+
+/** The stable Deployment as it ran when the plan was made; null when the cluster could not be read. */
+const runningSchema = z.object({ version: z.string(), image: z.string(), revision: z.number().int() }).nullable();
+
+const subject = { service: z.string(), environment: z.string(), running: runningSchema };
+const steps = { steps: z.array(z.number().int().min(1).max(100)), pauseForApprovalAt: z.array(z.number().int()) };
+
+export const HOTFIX_PATHS = ['direct', 'fast-canary', 'canary'] as const;
+
+export const planSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('release'), ...subject, version: z.string(), strategy: z.enum(['canary', 'rolling']), ...steps }),
+  z.object({
+    kind: z.literal('rollback'),
+    ...subject,
+    reason: z.string(),
+    /** `to=` as the requester gave it; absent: the previous revision. */
+    requestedRevision: z.number().int().optional(),
+    /** Where `kubectl rollout undo` would go, from the same read as `running`; null when the cluster could not be read. */
+    target: rollbackTargetSchema.nullable(),
+    canaryWeightNow: z.number().nullable(),
+  }),
+  z.object({
+    kind: z.literal('hotfix'),
+    ...subject,
+    version: z.string(),
+    urgency: z.enum(URGENCIES),
+    reason: z.string(),
+    path: z.enum(HOTFIX_PATHS),
+    ...steps,
+  }),
+]);
+export type Plan = z.infer<typeof planSchema>;
+export type ReleasePlan = Extract<Plan, { kind: 'release' }>;
+export type RollbackRequestPlan = Extract<Plan, { kind: 'rollback' }>;
+export type HotfixPlan = Extract<Plan, { kind: 'hotfix' }>;
+
+/** The cluster as read for a plan: the state, or why it could not be read. */
+export type ClusterRead = { ok: true; state: ServiceState } | { ok: false; why: string };
+
+function running(read: ClusterRead): z.infer<typeof runningSchema> {
+  if (!read.ok) return null;
+  const { stable } = read.state;
+  return { version: imageVersion(stable.image), image: stable.image, revision: stable.revision };
+}
+
+type Rollout = Pick<ServiceEnvironment, 'steps' | 'pauseForApprovalAt'>;
+
+export function planRelease(
+  request: { service: string; environment: string; version: string; strategy: 'canary' | 'rolling' },
+  settings: Rollout,
+  read: ClusterRead,
+): ReleasePlan {
+  const rolling = request.strategy === 'rolling';
+  return {
+    kind: 'release',
+    ...request,
+    running: running(read),
+    steps: rolling ? [100] : [...settings.steps],
+    pauseForApprovalAt: rolling ? [] : [...settings.pauseForApprovalAt],
+  };
+}
+
+export function planRollback(
+  request: { service: string; environment: string; reason: string; toRevision?: number | undefined },
+  settings: Pick<ServiceEnvironment, 'container'>,
+  read: ClusterRead,
+): RollbackRequestPlan {
+  return {
+    kind: 'rollback',
+    service: request.service,
+    environment: request.environment,
+    reason: request.reason,
+    ...(request.toRevision !== undefined ? { requestedRevision: request.toRevision } : {}),
+    running: running(read),
+    target: read.ok ? rollbackTarget(read.state, settings.container, request.toRevision) : null,
+    canaryWeightNow: read.ok ? read.state.traffic.canary : null,
+  };
+}
+
+/**
+ * How a hotfix rolls out by urgency (DESIGN §1): critical goes straight to 100% watched by analysis, high is a
+ * fast canary (first step, then all), medium and low follow the environment's normal canary with its pauses.
+ */
+export function planHotfix(
+  request: { service: string; environment: string; version: string; urgency: (typeof URGENCIES)[number]; reason: string },
+  settings: Rollout,
+  read: ClusterRead,
+): HotfixPlan {
+  const base = { kind: 'hotfix' as const, ...request, running: running(read) };
+  if (request.urgency === 'critical') return { ...base, path: 'direct', steps: [100], pauseForApprovalAt: [] };
+  if (request.urgency === 'high') {
+    const first = settings.steps[0] ?? 100;
+    return { ...base, path: 'fast-canary', steps: first === 100 ? [100] : [first, 100], pauseForApprovalAt: [] };
+  }
+  return { ...base, path: 'canary', steps: [...settings.steps], pauseForApprovalAt: [...settings.pauseForApprovalAt] };
+}
