@@ -5,17 +5,17 @@ import { createLogger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { openStore } from './adapters/sqlite/store.js';
 import { SqliteApprovalRepository } from './adapters/sqlite/approvals.js';
-import { listHistory } from './adapters/sqlite/releases.js';
+import { SqliteReleaseHistory } from './adapters/sqlite/releases.js';
 import { createSlackApp, SlackStartupError, stampArrival, type SlackApp, type SlackAppOptions } from './adapters/slack/app.js';
-import type { DeploymentStatus } from './adapters/slack/deployment-status.js';
 import { startServer } from './server.js';
-import { systemClock, type Clock, type Cluster, type Leadership } from './ports.js';
+import { systemClock, type Clock, type Cluster, type Leadership, type Store } from './ports.js';
 import { kubernetesCluster } from './adapters/kubernetes/cluster.js';
 import { homeKubeConfig, kubeConfigFor } from './adapters/kubernetes/kubeconfig.js';
 import { LeaseLeaderElection, leaseOptionsFromEnv } from './adapters/kubernetes/leader-election.js';
 import { ConfigMapCheckpoints } from './adapters/kubernetes/checkpoint-configmap.js';
 import { startAuditCheckpoints } from './flows/audit-checkpoints.js';
-import { clusterDeploymentStatus } from './flows/cluster-readers.js';
+import { ApprovalFlow } from './flows/approval.js';
+import { RequestFlow } from './flows/requests.js';
 import { startAnalysisLoop, type AnalysisLoop } from './flows/analysis-loop.js';
 import { PrometheusClient } from './adapters/prometheus/client.js';
 import { IncrementalRangeCache } from './adapters/prometheus/range-cache.js';
@@ -42,12 +42,10 @@ export interface StartOptions {
   clock?: Clock;
   /** The clusters of lifeguard.yaml; by default reached through client-node with KUBECONFIG or in-cluster config. */
   cluster?: Cluster;
-  /** The cluster reader for plans; by default read from `cluster`. */
-  status?: DeploymentStatus;
   /** Interface to listen on; all by default. Tests use 127.0.0.1. */
   host?: string;
   /** Shorter waits for tests; defaults suit Slack. */
-  tuning?: SlackAppOptions['tuning'];
+  tuning?: SlackAppOptions['tuning'] & { statusTimeoutMs?: number };
 }
 
 export interface Lifeguard {
@@ -89,18 +87,19 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     slack = await createSlackApp({
       credentials: { botToken: env.SLACK_BOT_TOKEN!, signingSecret: env.SLACK_SIGNING_SECRET ?? '', appToken: env.SLACK_APP_TOKEN, apiUrl: env.SLACK_API_URL },
       config,
-      store: { transaction: store.transaction, audit: store.audit, approvals: new SqliteApprovalRepository(store.db) },
-      clock,
+      audit: store.audit,
       log,
       metrics,
-      status: options.status ?? clusterDeploymentStatus(cluster.workloads, config),
-      history: (service, environment) => listHistory(store.db, service, environment),
-      ...(options.tuning ? { tuning: options.tuning } : {}),
+      ...(options.tuning ? { tuning: { minPostIntervalMs: options.tuning.minPostIntervalMs, usergroupTtlMs: options.tuning.usergroupTtlMs } } : {}),
     });
   } catch (error) {
     store.close();
     throw error instanceof SlackStartupError ? new StartupError(error.message) : error;
   }
+  const repositories: Store = { transaction: store.transaction, audit: store.audit, approvals: new SqliteApprovalRepository(store.db), history: new SqliteReleaseHistory(store.db) };
+  const approvals = new ApprovalFlow({ store: repositories, clock, roles: slack.directory });
+  const requests = new RequestFlow({ config, workloads: cluster.workloads, approvals, chat: slack.chat, readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000 });
+  slack.listen({ approvals, requests, history: repositories.history });
   const server = await startServer({
     port: env.PORT,
     ...(options.host ? { host: options.host } : {}),

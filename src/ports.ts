@@ -11,6 +11,7 @@ import type {
   Track,
   TrafficWeights,
 } from './domain/cluster-state.js';
+import type { ApprovalRecord, ApprovalState, NewApproval, Vote } from './domain/approval.js';
 import type { MatrixOutcome, VectorOutcome } from './domain/query-outcome.js';
 
 /** Time, injectable so that ticks, expiries and cooldowns are deterministic in tests. */
@@ -119,4 +120,69 @@ export interface Leadership {
   start(): void;
   /** Stops renewing; releases the lease when `release` is true (a clean shutdown). */
   stop(opts?: { release?: boolean }): Promise<void>;
+}
+
+/** Where approval requests live; every method runs inside the caller's transaction. */
+export interface ApprovalRepository {
+  insert(request: NewApproval): number;
+  get(id: number): ApprovalRecord | undefined;
+  addVote(id: number, vote: Vote): void;
+  /** Compare-and-set: moves the request from `from` to `to`; false when it was no longer in `from`. */
+  transition(id: number, from: ApprovalState, to: ApprovalState, at: Date): boolean;
+  attachMessage(id: number, channel: string, ts: string): void;
+  /** Ids of pending requests whose expiry is at or before `at`. */
+  pendingExpiredBy(at: Date): number[];
+}
+
+/** One entry of a service's release history. */
+export interface HistoryEntry {
+  id: string;
+  kind: 'release' | 'rollback' | 'hotfix';
+  service: string;
+  environment: string;
+  fromVersion: string | undefined;
+  toVersion: string | undefined;
+  state: string;
+  requestedBy: string;
+  reason: string | undefined;
+  createdAt: string;
+  finishedAt: string | undefined;
+  outcome: string | undefined;
+}
+
+export interface ReleaseHistory {
+  /** Newest first. */
+  list(service: string, environment?: string): HistoryEntry[];
+}
+
+/** The database, as typed repositories and the audit log. */
+export interface Store {
+  /** One IMMEDIATE transaction: a state change and its audit row commit together or not at all. */
+  transaction<T>(fn: () => T): T;
+  audit: AuditLog;
+  approvals: ApprovalRepository;
+  history: ReleaseHistory;
+}
+
+/** What the approval flow needs of the store. */
+export type ApprovalStore = Pick<Store, 'transaction' | 'audit' | 'approvals'>;
+
+/** The roles, among `among`, that a user holds right now (usergroups resolved). */
+export interface RoleDirectory {
+  rolesOf(user: string, among: readonly string[]): Promise<string[]>;
+}
+
+/** Where a chat message landed, or the chat service's error code. */
+export type ChatDelivery = { ok: true; channel: string; ts: string } | { ok: false; error: string };
+
+/** A request's card as it stands: the chat adapter renders it (Block Kit for Slack). */
+export interface RequestCardView {
+  request: ApprovalRecord;
+  /** Whether a granted request of this kind runs anything yet. */
+  executionAvailable: boolean;
+}
+
+/** The chat the flows talk to, in view models: rendering stays in the adapter. */
+export interface Chat {
+  postCard(channel: string, card: RequestCardView): Promise<ChatDelivery>;
 }

@@ -1,6 +1,6 @@
 import { AuditKeyRequired, type ChainCheck } from '../adapters/sqlite/audit-chain.js';
 import { checkStateTables } from '../adapters/sqlite/state-check.js';
-import type { Store } from '../adapters/sqlite/store.js';
+import type { SqliteStore } from '../adapters/sqlite/store.js';
 import { EnvError, readAuditKey } from '../config/audit-key.js';
 import { compareCheckpoint, describeFinding, expectForm, parseExpect, type Checkpoint } from '../domain/checkpoint.js';
 import { EXIT, UsageError, type CliIo, type ParsedArgs } from './command.js';
@@ -68,13 +68,13 @@ function chainLines(check: ChainCheck, file: string): string[] {
   return [intact, `keyed: HMAC-SHA256 with LIFEGUARD_AUDIT_KEY from row ${check.keyedFrom}; rows 1-${check.keyedFrom - 1} predate the key (plain SHA-256)`];
 }
 
-function checkpointLine(expected: Expected, store: Store): { ok: boolean; line: string } {
+function checkpointLine(expected: Expected, store: SqliteStore): { ok: boolean; line: string } {
   const finding = compareCheckpoint(expected.checkpoint, store.audit.head()?.id ?? 0, (id) => store.audit.hashAt(id));
   const label = finding.ok ? 'checkpoint' : finding.problem === 'rewritten' ? 'audit log REWRITTEN' : 'audit log TRUNCATED';
   return { ok: finding.ok, line: `${label}: ${describeFinding(finding)} [${expected.source}]` };
 }
 
-function stateLines(store: Store): { ok: boolean; lines: string[] } {
+function stateLines(store: SqliteStore): { ok: boolean; lines: string[] } {
   const state = checkStateTables(store.db);
   if (state.disagreements.length === 0) {
     return { ok: true, lines: [`state tables agree with the log: ${state.requests} approval request${state.requests === 1 ? '' : 's'}, ${state.releases} release${state.releases === 1 ? '' : 's'}`] };

@@ -1,16 +1,15 @@
-import type Database from 'better-sqlite3';
 import { catalogFromConfig } from '../../commands/catalog.js';
 import { resolveTarget, unknownName, type Catalog } from '../../commands/grammar.js';
-import { listHistory, type ReleaseRow } from '../adapters/sqlite/releases.js';
+import type { HistoryEntry } from '../ports.js';
 import type { Config } from '../config/schema.js';
 import { EXIT, UsageError, type CliCommand } from './command.js';
 import { dbPath } from './operator.js';
 import { textTable } from './text-table.js';
 import { withStore } from './with-store.js';
 
-function duration(row: ReleaseRow): string {
-  if (!row.finished_at) return 'running';
-  const seconds = Math.round((Date.parse(row.finished_at) - Date.parse(row.created_at)) / 1000);
+function duration(entry: HistoryEntry): string {
+  if (!entry.finishedAt) return 'running';
+  const seconds = Math.round((Date.parse(entry.finishedAt) - Date.parse(entry.createdAt)) / 1000);
   return seconds >= 120 ? `${Math.round(seconds / 60)}m` : `${seconds}s`;
 }
 
@@ -18,9 +17,8 @@ function duration(row: ReleaseRow): string {
  * The services and environments history may name: the config's, and those the database has recorded, so a service
  * taken out of the config keeps its history readable.
  */
-function historyCatalog(config: Config, db: Database.Database): Catalog {
+function historyCatalog(config: Config, recorded: { service: string; environment: string }[]): Catalog {
   const known = new Map(Object.entries(catalogFromConfig(config).services).map(([service, envs]) => [service, new Set(envs)]));
-  const recorded = db.prepare<[], { service: string; environment: string }>('SELECT DISTINCT service, environment FROM releases').all();
   for (const { service, environment } of recorded) known.set(service, (known.get(service) ?? new Set()).add(environment));
   return { services: Object.fromEntries([...known].map(([service, envs]) => [service, [...envs]])) };
 }
@@ -46,9 +44,11 @@ export const history: CliCommand = {
     const env = args.values.env as string | undefined;
     const { configPath, loadConfig } = await import('../config/load.js');
     const config = loadConfig(configPath(args.values.config as string | undefined, io.env), io.env);
+    const { SqliteReleaseHistory } = await import('../adapters/sqlite/releases.js');
     return withStore(dbPath(args.values.db, io.env), true, io, (store) => {
-      checkNames(historyCatalog(config, store.db), service, env);
-      const rows = listHistory(store.db, service, env);
+      const history = new SqliteReleaseHistory(store.db);
+      checkNames(historyCatalog(config, history.recorded()), service, env);
+      const rows = history.list(service, env);
       if (args.values.json) {
         io.out(JSON.stringify(rows.map((r) => ({ ...r, duration: duration(r) })), null, 2));
       } else if (rows.length === 0) {
@@ -57,7 +57,7 @@ export const history: CliCommand = {
         io.out(
           textTable([
             ['ID', 'KIND', 'ENV', 'FROM', 'TO', 'STATE', 'OUTCOME', 'BY', 'STARTED', 'DURATION'],
-            ...rows.map((r) => [r.id, r.kind, r.environment, r.from_version ?? '-', r.to_version ?? '-', r.state, r.outcome ?? '-', r.requested_by, r.created_at, duration(r)]),
+            ...rows.map((r) => [r.id, r.kind, r.environment, r.fromVersion ?? '-', r.toVersion ?? '-', r.state, r.outcome ?? '-', r.requestedBy, r.createdAt, duration(r)]),
           ]).join('\n'),
         );
       }

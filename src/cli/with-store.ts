@@ -1,4 +1,4 @@
-import type { OpenOptions, Store } from '../adapters/sqlite/store.js';
+import type { OpenOptions, SqliteStore } from '../adapters/sqlite/store.js';
 import { EXIT, type CliIo } from './command.js';
 
 /**
@@ -6,9 +6,9 @@ import { EXIT, type CliIo } from './command.js';
  * Lifeguard's is reported by path with exit 2. Read-only commands never create a database. The SQLite adapter is
  * imported here, when a command opens the database, so commands that never do (and `--help`) do not load it.
  */
-export async function withStore(file: string, readonly: boolean, io: CliIo, fn: (store: Store) => number, options: Pick<OpenOptions, 'auditKey'> = {}): Promise<number> {
+export async function withStore(file: string, readonly: boolean, io: CliIo, fn: (store: SqliteStore) => number, options: Pick<OpenOptions, 'auditKey'> = {}): Promise<number> {
   const { openStore, StoreError } = await import('../adapters/sqlite/store.js');
-  let store: Store;
+  let store: SqliteStore;
   try {
     store = openStore(file, { ...options, readonly });
   } catch (error) {

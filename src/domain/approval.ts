@@ -1,4 +1,5 @@
 import type { Config, Urgency } from '../config/schema.js';
+import type { Plan } from './plans.js';
 
 /**
  * Approval policy, free of I/O: what a request needs, and whether one click may count towards it.
@@ -36,6 +37,17 @@ export interface ApprovalRequest {
   expiresAt: Date;
   votes: Vote[];
 }
+
+/** A request as stored: what it plans to do, and where its card is. */
+export interface ApprovalRecord extends ApprovalRequest {
+  /** Computed when the request was opened; the card, the CLI and the audit log show this. */
+  plan: Plan;
+  decidedAt?: Date | undefined;
+  channel?: string | undefined;
+  messageTs?: string | undefined;
+}
+
+export type NewApproval = Omit<ApprovalRecord, 'id' | 'votes' | 'decidedAt' | 'channel' | 'messageTs'>;
 
 /** What `kind` needs in `environment`; a hotfix's approvers follow its urgency. */
 export function requirementFor(
@@ -127,18 +139,3 @@ export function cardDenial(card: Partial<CardRef>, clicked: CardRef): 'wrong-car
   return card.channel === clicked.channel && card.messageTs === clicked.messageTs ? undefined : 'wrong-card';
 }
 
-/**
- * How a hotfix rolls out by urgency (DESIGN §1): critical goes straight to 100% watched by analysis, high is a
- * fast canary (first step, then all), medium and low follow the environment's normal canary with its pauses.
- */
-export function hotfixRollout(
-  urgency: Urgency,
-  plan: { steps: readonly number[]; pauseForApprovalAt: readonly number[] },
-): { strategy: string; steps: number[]; pauseForApprovalAt: number[] } {
-  if (urgency === 'critical') return { strategy: 'direct rollout, watched by analysis', steps: [100], pauseForApprovalAt: [] };
-  if (urgency === 'high') {
-    const first = plan.steps[0] ?? 100;
-    return { strategy: 'fast canary', steps: first === 100 ? [100] : [first, 100], pauseForApprovalAt: [] };
-  }
-  return { strategy: 'canary', steps: [...plan.steps], pauseForApprovalAt: [...plan.pauseForApprovalAt] };
-}

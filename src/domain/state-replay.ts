@@ -90,7 +90,7 @@ export function replayApprovals(events: readonly LoggedEvent[]): Map<number, Rep
       requests.set(id, request);
     }
     if (event.action === 'approval.requested') {
-      Object.assign(request, { openedAt: event.row, kind: detail.kind, subject: event.subject, requester: event.actor, requirement: detail.requirement, summary: detail.command });
+      Object.assign(request, { openedAt: event.row, kind: detail.kind, subject: event.subject, requester: event.actor, requirement: detail.requirement, summary: detail.plan ?? detail.command });
     } else if (event.action === 'approval.card_posted') {
       request.card = { channel: detail.channel, ts: detail.ts };
     } else if (event.action in STATE_OF) {

@@ -1,12 +1,12 @@
-import type { AuditLog, Clock } from '../ports.js';
+import type { ApprovalStore, Clock, RoleDirectory } from '../ports.js';
+import type { Plan } from '../domain/plans.js';
 import {
   cardDenial,
   isSatisfied,
   judgeVote,
   type CardRef,
   type ApprovalKind,
-  type ApprovalRequest,
-  type ApprovalState,
+  type ApprovalRecord,
   type Denial,
   type Requirement,
   type Vote,
@@ -16,40 +16,6 @@ import {
  * The generic approval mechanism: a request with its required roles and count, its requester and expiry,
  * and what happens once it is granted. Release, rollback and hotfix flows plug in through `ApprovalExecutors`.
  */
-
-export interface ApprovalRecord extends ApprovalRequest {
-  /** The command being approved, as the requester gave it (shown on the card, kept in the audit log). */
-  summary: Record<string, unknown>;
-  decidedAt?: Date | undefined;
-  channel?: string | undefined;
-  messageTs?: string | undefined;
-}
-
-export type NewApproval = Omit<ApprovalRecord, 'id' | 'votes' | 'decidedAt' | 'channel' | 'messageTs'>;
-
-/** Where approval requests live; every method runs inside the caller's transaction. */
-export interface ApprovalRepository {
-  insert(request: NewApproval): number;
-  get(id: number): ApprovalRecord | undefined;
-  addVote(id: number, vote: Vote): void;
-  /** Compare-and-set: moves the request from `from` to `to`; false when it was no longer in `from`. */
-  transition(id: number, from: ApprovalState, to: ApprovalState, at: Date): boolean;
-  attachMessage(id: number, channel: string, ts: string): void;
-  /** Ids of pending requests whose expiry is at or before `at`. */
-  pendingExpiredBy(at: Date): number[];
-}
-
-export interface ApprovalStore {
-  /** One IMMEDIATE transaction: the state change and its audit row commit together or not at all. */
-  transaction<T>(fn: () => T): T;
-  audit: AuditLog;
-  approvals: ApprovalRepository;
-}
-
-/** The roles, among `among`, that a user holds right now (usergroups resolved). */
-export interface RoleDirectory {
-  rolesOf(user: string, among: readonly string[]): Promise<string[]>;
-}
 
 /**
  * Runs what a granted request asked for. An executor starts the work and returns; it reports progress and
@@ -76,7 +42,7 @@ export interface OpenApproval {
   requester: string;
   requirement: Requirement;
   ttlMs: number;
-  summary: Record<string, unknown>;
+  plan: Plan;
 }
 
 export class ApprovalFlow {
@@ -107,7 +73,7 @@ export class ApprovalFlow {
         environment: input.environment,
         requester: input.requester,
         requirement: input.requirement,
-        summary: input.summary,
+        plan: input.plan,
         state: granted ? 'granted' : 'pending',
         createdAt: now,
         expiresAt: new Date(now.getTime() + input.ttlMs),
@@ -116,7 +82,7 @@ export class ApprovalFlow {
         actor: input.requester,
         action: 'approval.requested',
         subject,
-        detail: { request: newId, kind: input.kind, requirement: input.requirement, command: input.summary },
+        detail: { request: newId, kind: input.kind, requirement: input.requirement, plan: input.plan },
       });
       if (granted) {
         store.audit.append({

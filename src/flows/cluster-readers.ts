@@ -1,29 +1,8 @@
 import type { Config } from '../config/schema.js';
 import { serviceTarget } from '../domain/cluster-state.js';
-import { imageVersion } from '../domain/image.js';
 import type { TrafficRouter, Workloads } from '../ports.js';
-import type { DeploymentSnapshot, DeploymentStatus } from '../adapters/slack/deployment-status.js';
 import type { ActiveCanary } from '../scheduler.js';
 import type { TrafficShareSource } from './canary-analysis.js';
-
-/** What the Slack surface shows of a service: read from the cluster through the Cluster port. */
-export function clusterDeploymentStatus(workloads: Workloads, config: Pick<Config, 'services'>): DeploymentStatus {
-  return {
-    async describe(service, environment): Promise<DeploymentSnapshot> {
-      const target = serviceTarget(config, service, environment);
-      const state = await workloads.readState(target);
-      return {
-        version: imageVersion(state.stable.image),
-        image: state.stable.image,
-        revision: state.stable.revision,
-        history: state.history
-          .filter((r) => r.revision !== state.stable.revision)
-          .map((r) => ({ revision: r.revision, image: r.images[target.settings.container] ?? Object.values(r.images)[0] ?? '' })),
-        canaryWeight: state.traffic.canary,
-      };
-    },
-  };
-}
 
 /** `lifeguard analyze` without --weight: the canary's current share of traffic, from the cluster. */
 export function clusterTrafficShare(traffic: TrafficRouter): TrafficShareSource {

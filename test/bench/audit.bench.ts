@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type Store } from '../../src/adapters/sqlite/store.js';
+import { openStore, type SqliteStore } from '../../src/adapters/sqlite/store.js';
 import { median, repeat, type Bench } from './harness.js';
 
 const RUNS = 5;
@@ -11,7 +11,7 @@ const entry = (i: number) => ({ actor: 'lifeguard', action: 'analysis.verdict', 
 /** LIFEGUARD_AUDIT_KEY for the keyed figures. */
 const KEY = 'bench-audit-key-'.padEnd(64, '0');
 
-function withStore<T>(fn: (store: Store) => Promise<T>, auditKey?: string): Promise<T> {
+function withStore<T>(fn: (store: SqliteStore) => Promise<T>, auditKey?: string): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeguard-bench-'));
   const store = openStore(join(dir, 'lifeguard.db'), { auditKey });
   return fn(store).finally(() => {

@@ -8,7 +8,7 @@ import { startAnalysisLoop, type AnalysisLoopDeps } from '../../src/flows/analys
 import { httpProbe } from '../../src/adapters/http/probe.js';
 import { PrometheusClient } from '../../src/adapters/prometheus/client.js';
 import { LeaseLeaderElection } from '../../src/adapters/kubernetes/leader-election.js';
-import { openStore, type Store } from '../../src/adapters/sqlite/store.js';
+import { openStore, type SqliteStore } from '../../src/adapters/sqlite/store.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
@@ -45,7 +45,7 @@ describe('the analysis loop', () => {
     await prometheus?.stop();
   });
 
-  function verdictRows(store: Store) {
+  function verdictRows(store: SqliteStore) {
     return store.db
       .prepare<[], { actor: string; subject: string; detail: string }>("SELECT actor, subject, detail FROM audit_log WHERE action = 'analysis.verdict' ORDER BY id")
       .all()

@@ -1,3 +1,4 @@
+import type { Plan } from '../../src/domain/plans.js';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -12,6 +13,8 @@ import { AuditCheckpoints } from '../../src/flows/audit-checkpoints.js';
 import { runCli } from '../support/cli.js';
 import { KubeStandin } from '../support/kube-standin/server.js';
 import { useTempDirs } from '../support/tmp.js';
+
+const releasePlan: Plan = { kind: 'release', service: 'checkout', environment: 'production', version: '1.5.0', strategy: 'canary', running: null, steps: [5, 25, 50, 100], pauseForApprovalAt: [50] };
 
 /**
  * An attacker who can write the database: drops the append-only triggers with the sqlite3 shell, deletes or edits
@@ -175,7 +178,7 @@ describe('audit verify --state', () => {
       roles: { rolesOf: async (_user, among) => [...among] },
     });
     const open = (kind: 'release' | 'rollback') =>
-      flow.open({ kind, service: 'checkout', environment: 'production', requester: 'U09BOB', requirement: { mode: 'any', roles: ['release-manager'], count: 1 }, ttlMs: 3_600_000, summary: { version: '1.5.0' } });
+      flow.open({ kind, service: 'checkout', environment: 'production', requester: 'U09BOB', requirement: { mode: 'any', roles: ['release-manager'], count: 1 }, ttlMs: 3_600_000, plan: releasePlan });
     const first = open('release');
     flow.attachMessage(first.id, 'C0CHECKOUT', '1700000000.000100');
     open('rollback');
@@ -188,7 +191,7 @@ describe('audit verify --state', () => {
     const flow = new ApprovalFlow({ store: { transaction: store.transaction, audit: store.audit, approvals: new SqliteApprovalRepository(store.db) }, clock: { now: () => new Date() }, roles: { rolesOf: async (_u, among) => [...among] } });
     expect(await flow.vote(1, 'U01ALICE', 'approve')).toMatchObject({ ok: true, record: { state: 'granted' } });
     expect(await flow.vote(2, 'U01ALICE', 'reject', { reason: 'not during the sale' })).toMatchObject({ ok: true, record: { state: 'refused' } });
-    const stale = flow.open({ kind: 'hotfix', service: 'checkout', environment: 'production', requester: 'U09BOB', requirement: { mode: 'each', roles: ['on-call'] }, ttlMs: -1, summary: { urgency: 'critical' } });
+    const stale = flow.open({ kind: 'hotfix', service: 'checkout', environment: 'production', requester: 'U09BOB', requirement: { mode: 'each', roles: ['on-call'] }, ttlMs: -1, plan: { ...releasePlan, kind: 'hotfix', urgency: 'critical', reason: 'card payments failing', path: 'direct', steps: [100], pauseForApprovalAt: [] } });
     expect(flow.expireDue().map((r) => r.id)).toEqual([stale.id]);
     store.close();
     const result = await runCli(['audit', 'verify', '--state', '--db', file]);

@@ -6,7 +6,7 @@ import { errorReply, helpReply, resultPost, stepPost, usageError } from '../../s
 import { requestCard } from '../../src/adapters/slack/blocks/request-card.js';
 import { fitMessage, type SlackMessage } from '../../src/adapters/slack/blocks/fit.js';
 import type { ApprovalView } from '../../src/adapters/slack/blocks/approvals.js';
-import type { ApprovalRecord } from '../../src/flows/approval.js';
+import type { ApprovalRecord } from '../../src/domain/approval.js';
 import { blockProblem } from '../support/slack-standin/limits.js';
 import { RELEASE_USAGE } from '../../commands/index.js';
 
@@ -167,11 +167,15 @@ describe('request cards', () => {
       createdAt: at,
       expiresAt: new Date('2026-11-22T14:00:00Z'),
       votes: [{ user: 'U02CAROL', decision: 'approve', role: 'team-lead', at }],
-      summary: {
+      plan: {
         kind: 'hotfix',
-        command: { service: 'checkout', env: 'production', version: '1.4.3', urgency: 'high', reason: 'card payments failing' },
-        current: { version: '1.4.2', image: 'registry.local/checkout:1.4.2', revision: 41, history: [], canaryWeight: 0 },
-        strategy: 'fast canary',
+        service: 'checkout',
+        environment: 'production',
+        version: '1.4.3',
+        urgency: 'high',
+        reason: 'card payments failing',
+        running: { version: '1.4.2', image: 'registry.local/checkout:1.4.2', revision: 41 },
+        path: 'fast-canary',
         steps: [5, 100],
         pauseForApprovalAt: [],
       },

@@ -3,12 +3,13 @@ import type { RequestListener } from 'node:http';
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
-import { ApprovalFlow, type ApprovalExecutors, type ApprovalStore } from '../../flows/approval.js';
+import type { ApprovalFlow } from '../../flows/approval.js';
+import type { RequestFlow } from '../../flows/requests.js';
 import type { Metrics } from '../../metrics.js';
-import type { Clock } from '../../ports.js';
+import type { AuditLog, Chat, ReleaseHistory, RoleDirectory } from '../../ports.js';
 import { boltLogger } from './bolt-logger.js';
-import type { DeploymentStatus } from './deployment-status.js';
-import { RECEIVED_AT, type HistoryReader } from './handlers/deps.js';
+import { slackChat } from './chat.js';
+import { RECEIVED_AT, type HandlerDeps } from './handlers/deps.js';
 import { sweepExpired } from './handlers/cards.js';
 import { registerCommands } from './handlers/commands.js';
 import { registerInteractions } from './handlers/interactions.js';
@@ -31,23 +32,31 @@ export interface SlackCredentials {
 export interface SlackAppOptions {
   credentials: SlackCredentials;
   config: Config;
-  store: ApprovalStore;
-  clock: Clock;
+  /** Where posts that still fail are recorded. */
+  audit: Pick<AuditLog, 'append'>;
   log: Logger;
   metrics: Metrics;
-  status?: DeploymentStatus | undefined;
-  history?: HistoryReader | undefined;
-  executors?: ApprovalExecutors;
   /** Defaults suit Slack; tests shorten them. */
-  tuning?: { minPostIntervalMs?: number; usergroupTtlMs?: number; statusTimeoutMs?: number };
+  tuning?: { minPostIntervalMs?: number; usergroupTtlMs?: number };
+}
+
+/** The flows Slack's commands and buttons call. */
+export interface SlackFlows {
+  approvals: ApprovalFlow;
+  requests: RequestFlow;
+  history: ReleaseHistory;
 }
 
 export interface SlackApp {
   mode: 'http' | 'socket';
   app: App;
   client: webApi.WebClient;
-  flow: ApprovalFlow;
   queue: PostingQueue;
+  /** Who holds which role, from the config and Slack's user groups. */
+  directory: RoleDirectory;
+  chat: Chat;
+  /** Registers the commands and buttons on the flows; call once, before `start`. */
+  listen(flows: SlackFlows): void;
   /** HTTP mode: serves POST /slack/events (bounded and checked by the endpoint guard, then Bolt). */
   requestListener: RequestListener | undefined;
   /** Expires requests past their time and redraws their cards; runs every minute once started. */
@@ -114,7 +123,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   const client = app.client;
   const queue = new PostingQueue({
     client,
-    audit: options.store.audit,
+    audit: options.audit,
     log,
     metrics: options.metrics,
     ...(options.tuning?.minPostIntervalMs !== undefined ? { minIntervalMs: options.tuning.minPostIntervalMs } : {}),
@@ -125,23 +134,11 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     log,
     ...(options.tuning?.usergroupTtlMs !== undefined ? { ttlMs: options.tuning.usergroupTtlMs } : {}),
   });
-  const flow = new ApprovalFlow({ store: options.store, clock: options.clock, roles: directory, ...(options.executors ? { executors: options.executors } : {}) });
-  const deps = {
-    config: options.config,
-    flow,
-    queue,
-    status: options.status,
-    history: options.history,
-    audit: options.store.audit,
-    log,
-    metrics: options.metrics,
-    statusTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000,
-  };
-  registerCommands(app, deps);
-  registerInteractions(app, deps);
+  let deps: HandlerDeps | undefined;
   app.error(handlerErrorHandler(options));
 
   const sweep = async () => {
+    if (!deps) return 0;
     try {
       return await sweepExpired(deps);
     } catch (error) {
@@ -155,8 +152,14 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     mode: socket ? 'socket' : 'http',
     app,
     client,
-    flow,
     queue,
+    directory,
+    chat: slackChat(queue),
+    listen: (flows) => {
+      deps = { config: options.config, flow: flows.approvals, requests: flows.requests, history: flows.history, queue, audit: options.audit, log, metrics: options.metrics };
+      registerCommands(app, deps);
+      registerInteractions(app, deps);
+    },
     requestListener: socket
       ? undefined
       : guardSlackEndpoint((receiver as HTTPReceiver).requestListener, {

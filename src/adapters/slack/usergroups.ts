@@ -2,7 +2,7 @@ import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import { rolesHeldBy, usergroupsOf } from '../../domain/roles.js';
-import type { RoleDirectory } from '../../flows/approval.js';
+import type { RoleDirectory } from '../../ports.js';
 import { slackErrorCode, withRateLimit } from './web-client.js';
 
 interface Cached<T> {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { ApprovalKind, ApprovalState, Requirement, Vote } from '../../domain/approval.js';
-import type { ApprovalRecord, ApprovalRepository, NewApproval } from '../../flows/approval.js';
+import type { ApprovalKind, ApprovalRecord, ApprovalState, NewApproval, Requirement, Vote } from '../../domain/approval.js';
+import { planSchema } from '../../domain/plans.js';
+import type { ApprovalRepository } from '../../ports.js';
 
 interface RequestRow {
   id: number;
@@ -24,6 +25,15 @@ interface VoteRow {
   role: string;
   reason: string | null;
   at: string;
+}
+
+/** The plan is stored in the `summary` column (its name from before plans were domain data). */
+function readPlan(row: RequestRow) {
+  const parsed = planSchema.safeParse(JSON.parse(row.summary));
+  if (!parsed.success) {
+    throw new Error(`approval request ${row.id} holds a plan this Lifeguard cannot read (${parsed.error.issues[0]?.message}); it was written by another version: open a new request`);
+  }
+  return parsed.data;
 }
 
 /** Approval requests and their votes in SQLite (migration 3). */
@@ -52,7 +62,7 @@ export class SqliteApprovalRepository implements ApprovalRepository {
       environment: request.environment,
       requester: request.requester,
       requirement: JSON.stringify(request.requirement),
-      summary: JSON.stringify(request.summary),
+      summary: JSON.stringify(request.plan),
       state: request.state,
       created_at: request.createdAt.toISOString(),
       expires_at: request.expiresAt.toISOString(),
@@ -77,7 +87,7 @@ export class SqliteApprovalRepository implements ApprovalRepository {
       environment: row.environment,
       requester: row.requester,
       requirement: JSON.parse(row.requirement) as Requirement,
-      summary: JSON.parse(row.summary) as Record<string, unknown>,
+      plan: readPlan(row),
       state: row.state,
       createdAt: new Date(row.created_at),
       expiresAt: new Date(row.expires_at),

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
+import type { HistoryEntry, ReleaseHistory } from '../../ports.js';
 
-export interface ReleaseRow {
+interface ReleaseRow {
   id: string;
   kind: 'release' | 'rollback' | 'hotfix';
   service: string;
@@ -15,12 +16,38 @@ export interface ReleaseRow {
   outcome: string | null;
 }
 
-/** Releases, rollbacks and hotfixes of a service, newest first. */
-export function listHistory(db: Database.Database, service: string, environment?: string, limit = 50): ReleaseRow[] {
-  const byEnv = environment !== undefined;
-  return db
-    .prepare<unknown[], ReleaseRow>(
-      `SELECT * FROM releases WHERE service = ? ${byEnv ? 'AND environment = ?' : ''} ORDER BY created_at DESC LIMIT ?`,
-    )
-    .all(...(byEnv ? [service, environment, limit] : [service, limit]));
+const entry = (r: ReleaseRow): HistoryEntry => ({
+  id: r.id,
+  kind: r.kind,
+  service: r.service,
+  environment: r.environment,
+  fromVersion: r.from_version ?? undefined,
+  toVersion: r.to_version ?? undefined,
+  state: r.state,
+  requestedBy: r.requested_by,
+  reason: r.reason ?? undefined,
+  createdAt: r.created_at,
+  finishedAt: r.finished_at ?? undefined,
+  outcome: r.outcome ?? undefined,
+});
+
+/** Releases, rollbacks and hotfixes in SQLite (migration 2). */
+export class SqliteReleaseHistory implements ReleaseHistory {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly limit = 50,
+  ) {}
+
+  list(service: string, environment?: string): HistoryEntry[] {
+    const byEnv = environment !== undefined;
+    return this.db
+      .prepare<unknown[], ReleaseRow>(`SELECT * FROM releases WHERE service = ? ${byEnv ? 'AND environment = ?' : ''} ORDER BY created_at DESC LIMIT ?`)
+      .all(...(byEnv ? [service, environment, this.limit] : [service, this.limit]))
+      .map(entry);
+  }
+
+  /** Every service and environment with recorded history, including those since taken out of the config. */
+  recorded(): { service: string; environment: string }[] {
+    return this.db.prepare<[], { service: string; environment: string }>('SELECT DISTINCT service, environment FROM releases').all();
+  }
 }

@@ -12,7 +12,7 @@ export class StoreError extends Error {
   override name = 'StoreError';
 }
 
-export interface Store {
+export interface SqliteStore {
   readonly db: Database.Database;
   readonly file: string;
   readonly audit: SqliteAuditLog;
@@ -71,7 +71,7 @@ function migrate(db: Database.Database, migrations: Migration[]): void {
 }
 
 /** Opens (creating and migrating when needed) the SQLite database: WAL, durable commits, busy waits for other processes. */
-export function openStore(file: string, options: OpenOptions = {}): Store {
+export function openStore(file: string, options: OpenOptions = {}): SqliteStore {
   const readonly = options.readonly ?? false;
   checkDirectory(file, readonly);
   let db: Database.Database;

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHECKPOINT_CONFIGMAP, ConfigMapCheckpoints } from '../../../src/adapters/kubernetes/checkpoint-configmap.js';
-import { openStore, type Store } from '../../../src/adapters/sqlite/store.js';
+import { openStore, type SqliteStore } from '../../../src/adapters/sqlite/store.js';
 import { AuditCheckpoints, startAuditCheckpoints, type CheckpointDeps } from '../../../src/flows/audit-checkpoints.js';
 import { createLogger } from '../../../src/log.js';
 import { typeOfKind } from '../../support/kube-standin/resources.js';
@@ -29,7 +29,7 @@ function capturedLog() {
 
 describe('audit checkpoints', () => {
   let standin: KubeStandin;
-  let store: Store;
+  let store: SqliteStore;
   let kubeconfig: string;
   const note = (text: string) => store.audit.append({ actor: 'cli:test', action: 'operator.note', subject: '-', detail: { text } });
   const remote = (namespace = 'lifeguard') => {

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../../src/adapters/sqlite/store.js';
+import { openStore, type SqliteStore } from '../../../src/adapters/sqlite/store.js';
 import { SqliteApprovalRepository } from '../../../src/adapters/sqlite/approvals.js';
-import { ApprovalFlow, type OpenApproval, type RoleDirectory } from '../../../src/flows/approval.js';
-import type { Clock } from '../../../src/ports.js';
+import { ApprovalFlow, type OpenApproval } from '../../../src/flows/approval.js';
+import type { Clock, RoleDirectory } from '../../../src/ports.js';
 
 /** A clock the test moves by hand. */
 function manualClock(start: string): Clock & { advance(ms: number): void } {
@@ -28,20 +28,20 @@ const request: OpenApproval = {
   requester: 'UREQ',
   requirement: { mode: 'any', roles: ['release-manager'], count: 1 },
   ttlMs: 60 * 60_000,
-  summary: { action: 'start', service: 'checkout', env: 'production', version: '1.5.0', strategy: 'canary' },
+  plan: { kind: 'release', service: 'checkout', environment: 'production', version: '1.5.0', strategy: 'canary', running: null, steps: [5, 25, 50, 100], pauseForApprovalAt: [50] },
 };
 
 describe('approval flow on SQLite', () => {
   let dir: string;
-  let stores: Store[];
+  let stores: SqliteStore[];
   let clock: ReturnType<typeof manualClock>;
   const roles = directory({ U01ALICE: ['release-manager'], U05FRANK: ['release-manager'], UREQ: ['release-manager'] });
 
-  function flowOn(store: Store): ApprovalFlow {
+  function flowOn(store: SqliteStore): ApprovalFlow {
     return new ApprovalFlow({ store: { ...store, approvals: new SqliteApprovalRepository(store.db) }, clock, roles });
   }
 
-  function actions(store: Store): string[] {
+  function actions(store: SqliteStore): string[] {
     return [...store.audit.rows()].map((r) => `${r.actor} ${r.action}`);
   }
 

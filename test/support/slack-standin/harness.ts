@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../../src/log.js';
 import { loadConfig } from '../../../src/config/load.js';
-import { startLifeguard, type Lifeguard, type StartOptions } from '../../../src/main.js';
+import { startLifeguard, type Lifeguard } from '../../../src/main.js';
 import type { Clock, Cluster } from '../../../src/ports.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { kubernetesCluster } from '../../../src/adapters/kubernetes/cluster.js';
@@ -58,7 +58,7 @@ export function unreachableCluster(config: Parameters<typeof kubernetesCluster>[
 
 /** Lifeguard on a free loopback port with the example config, a temp database and the Slack stand-in. */
 export async function startHarness(
-  options: { clock?: Clock; status?: StartOptions['status']; cluster?: Cluster; socketMode?: boolean; statusTimeoutMs?: number } = {},
+  options: { clock?: Clock; cluster?: Cluster; socketMode?: boolean; statusTimeoutMs?: number } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeguard-slack-'));
   const standin = await SlackStandin.start({
@@ -88,7 +88,6 @@ export async function startHarness(
     host: '127.0.0.1',
     log: createLogger({ level: 'info', destination }),
     ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.status ? { status: options.status } : {}),
     cluster: options.cluster ?? unreachableCluster(loadConfig('lifeguard.example.yaml', {})),
     tuning: { minPostIntervalMs: 50, statusTimeoutMs: options.statusTimeoutMs ?? 30_000 },
   });

@@ -1,5 +1,5 @@
 import type { VoteDenial } from '../../../flows/approval.js';
-import type { ApprovalRecord } from '../../../flows/approval.js';
+import type { ApprovalRecord } from '../../../domain/approval.js';
 import { escape, mention, roleList, slackTime } from './format.js';
 
 const DECIDED = { granted: 'approved', refused: 'rejected', expired: 'expired' } as const;

@@ -1,30 +1,16 @@
-import type { HotfixCommand, RollbackCommand } from '../../../../commands/index.js';
-import type { ApprovalRecord } from '../../../flows/approval.js';
-import type { DeploymentSnapshot } from '../deployment-status.js';
+import type { ApprovalRecord } from '../../../domain/approval.js';
+import type { HotfixPlan, Plan } from '../../../domain/plans.js';
 import type { ApprovalView } from './approvals.js';
 import type { SlackMessage } from './fit.js';
 import { releaseCard, type Step } from './release-card.js';
-import { rollbackPlan } from './rollback-plan.js';
+import { rollbackPlan, type RollbackPlanInput } from './rollback-plan.js';
 import { escape } from './format.js';
 
-/** What an approval request keeps about its command, written when it is opened; the card is rebuilt from it. */
-export type RequestSummary =
-  | {
-      kind: 'release';
-      command: { service: string; env: string; version: string; strategy: string };
-      current: DeploymentSnapshot | null;
-      steps: number[];
-      pauseForApprovalAt: number[];
-    }
-  | { kind: 'rollback'; command: RollbackCommand; current: DeploymentSnapshot | null }
-  | {
-      kind: 'hotfix';
-      command: HotfixCommand;
-      current: DeploymentSnapshot | null;
-      strategy: string;
-      steps: number[];
-      pauseForApprovalAt: number[];
-    };
+const HOTFIX_PATHS: Record<HotfixPlan['path'], string> = {
+  direct: 'direct rollout, watched by analysis',
+  'fast-canary': 'fast canary',
+  canary: 'canary',
+};
 
 function plannedSteps(steps: number[], pauses: number[]): Step[] {
   return steps.map((weight) => ({ weight, state: 'pending', ...(pauses.includes(weight) ? { pause: true } : {}) }));
@@ -34,42 +20,43 @@ function approvalView(record: ApprovalRecord): ApprovalView {
   return { requestId: record.id, requirement: record.requirement, votes: record.votes, state: record.state, expiresAt: record.expiresAt };
 }
 
-/** The card of an approval request, as it stands now. */
+/** "After" on a rollback card: exactly where the plan says `kubectl rollout undo` goes, or why it goes nowhere. */
+function rollbackAfter(plan: Extract<Plan, { kind: 'rollback' }>): Pick<RollbackPlanInput, 'after' | 'afterNote'> {
+  if (!plan.target) return { after: undefined };
+  if (plan.target.kind === 'rollback') return { after: { revision: plan.target.to, image: plan.target.image } };
+  return { after: undefined, afterNote: plan.target.message };
+}
+
+/** The card of an approval request, as it stands now, drawn from its plan. */
 export function requestCard(record: ApprovalRecord, executionAvailable: boolean): SlackMessage {
-  const summary = record.summary as RequestSummary;
+  const { plan } = record;
   const approval = approvalView(record);
-  if (summary.kind === 'rollback') {
-    const current = summary.current;
-    const target = current
-      ? summary.command.to !== undefined
-        ? current.history.find((h) => h.revision === summary.command.to)
-        : current.history[0]
-      : undefined;
+  if (plan.kind === 'rollback') {
     return rollbackPlan({
       service: record.service,
       environment: record.environment,
-      now: current ? { revision: current.revision, image: current.image } : undefined,
-      after: target,
-      requestedRevision: summary.command.to,
-      canaryWeightNow: current?.canaryWeight,
-      reason: summary.command.reason,
+      now: plan.running ? { revision: plan.running.revision, image: plan.running.image } : undefined,
+      ...rollbackAfter(plan),
+      requestedRevision: plan.requestedRevision,
+      canaryWeightNow: plan.canaryWeightNow ?? undefined,
+      reason: plan.reason,
       requester: record.requester,
       approval,
       executionAvailable,
     });
   }
   // A hotfix is a release with an urgency and a reason: same card, its own title, strategy and notes.
-  const hotfix = summary.kind === 'hotfix' ? summary : undefined;
+  const hotfix = plan.kind === 'hotfix' ? plan : undefined;
   return releaseCard({
-    title: `${hotfix ? 'Hotfix' : 'Release'} ${record.service} ${summary.command.version} → ${record.environment}`,
+    title: `${hotfix ? 'Hotfix' : 'Release'} ${record.service} ${plan.version} → ${record.environment}`,
     service: record.service,
     environment: record.environment,
-    fromVersion: summary.current?.version,
-    toVersion: summary.command.version,
-    strategy: summary.kind === 'hotfix' ? summary.strategy : summary.command.strategy,
+    fromVersion: plan.running?.version,
+    toVersion: plan.version,
+    strategy: plan.kind === 'hotfix' ? HOTFIX_PATHS[plan.path] : plan.strategy,
     requester: record.requester,
-    steps: plannedSteps(summary.steps, summary.pauseForApprovalAt),
-    ...(hotfix ? { notes: [`*Urgency* ${hotfix.command.urgency}`, `*Reason* ${escape(hotfix.command.reason)}`] } : {}),
+    steps: plannedSteps(plan.steps, plan.pauseForApprovalAt),
+    ...(hotfix ? { notes: [`*Urgency* ${hotfix.urgency}`, `*Reason* ${escape(hotfix.reason)}`] } : {}),
     approval,
     executionAvailable,
   });

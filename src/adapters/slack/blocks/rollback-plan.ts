@@ -13,6 +13,8 @@ export interface RollbackPlanInput {
   /** Undefined when the cluster could not tell. */
   now: RevisionView | undefined;
   after: RevisionView | undefined;
+  /** Why there is no revision to go to (already running it, or no such revision), when the cluster said. */
+  afterNote?: string | undefined;
   /** The revision asked for with `to=`, when the cluster could not confirm it. */
   requestedRevision?: number | undefined;
   canaryWeightNow: number | undefined;
@@ -44,7 +46,7 @@ export function rollbackPlan(input: RollbackPlanInput): SlackMessage {
       block_id: 'plan',
       fields: [
         { type: 'mrkdwn', text: `*Now*\n${revision(input.now)}` },
-        { type: 'mrkdwn', text: `*After*\n${revision(input.after, input.requestedRevision)}` },
+        { type: 'mrkdwn', text: `*After*\n${input.afterNote ? escape(input.afterNote) : revision(input.after, input.requestedRevision)}` },
         { type: 'mrkdwn', text: `*Traffic*\n${traffic}` },
         { type: 'mrkdwn', text: `*Requested by*\n${mention(input.requester)}` },
         { type: 'mrkdwn', text: `*State*\n${state}` },

@@ -1,4 +1,4 @@
-import type { ApprovalRecord } from '../../../flows/approval.js';
+import type { ApprovalRecord } from '../../../domain/approval.js';
 import { requestCard } from '../blocks/request-card.js';
 import type { Delivery, PostingQueue } from '../posting-queue.js';
 import type { HandlerDeps } from './deps.js';

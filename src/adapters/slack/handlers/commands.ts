@@ -7,18 +7,13 @@ import {
   parseHotfix,
   parseRelease,
   parseRollback,
-  type HotfixCommand,
   type ReleaseCommand,
-  type RollbackCommand,
 } from '../../../../commands/index.js';
-import { hotfixRollout, requirementFor } from '../../../domain/approval.js';
-import type { DeploymentSnapshot } from '../deployment-status.js';
-import type { RequestSummary } from '../blocks/request-card.js';
-import { requestCard } from '../blocks/request-card.js';
+import type { RequestCommand } from '../../../flows/requests.js';
 import { errorReply, helpReply, note, usageError } from '../blocks/replies.js';
 import { codeBlock } from '../blocks/fit.js';
 import { escape } from '../blocks/format.js';
-import { lookUp, timedAck, type HandlerDeps } from './deps.js';
+import { timedAck, type HandlerDeps } from './deps.js';
 import { parseCommand } from './inputs.js';
 
 type ReleaseAction<A extends ReleaseCommand['action']> = Extract<ReleaseCommand, { action: A }>;
@@ -41,7 +36,7 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
         response_type: 'ephemeral',
         ...note(`:hourglass_flowing_sand: Preparing the release card for ${cmd.service} ${escape(cmd.version)} in ${cmd.env}…`),
       });
-      return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'release', command: cmd }));
+      return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'release', service: cmd.service, environment: cmd.env, version: cmd.version, strategy: cmd.strategy }));
     }
     if (cmd.action === 'status') {
       await timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...note(':mag: Looking it up…') });
@@ -66,7 +61,8 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
       response_type: 'ephemeral',
       ...note(`:hourglass_flowing_sand: Preparing the rollback plan for ${parsed.command.service} in ${parsed.command.env}…`),
     });
-    return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'rollback', command: parsed.command }));
+    const { service, env, to, reason } = parsed.command;
+    return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'rollback', service, environment: env, reason, toRevision: to }));
   });
 
   app.command('/hotfix', async ({ command, ack, respond, context }) => {
@@ -78,7 +74,8 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
       response_type: 'ephemeral',
       ...note(`:hourglass_flowing_sand: Preparing the ${parsed.command.urgency} hotfix card for ${parsed.command.service} ${escape(parsed.command.version)}…`),
     });
-    return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'hotfix', command: parsed.command }));
+    const { service, env, version, urgency, reason } = parsed.command;
+    return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'hotfix', service, environment: env, version, urgency, reason }));
   });
 }
 
@@ -116,92 +113,39 @@ async function guarded(deps: HandlerDeps, respond: RespondFn, work: (progress: P
   }
 }
 
-type Requested =
-  | { kind: 'release'; command: ReleaseAction<'start'> }
-  | { kind: 'rollback'; command: RollbackCommand }
-  | { kind: 'hotfix'; command: HotfixCommand };
-
-/** What the plan card shows, from the command, the service's rollout plan and the deployment as it runs now. */
-function summarise(requested: Requested, plan: { steps: number[]; pauseForApprovalAt: number[] }, current: DeploymentSnapshot | null): RequestSummary {
-  switch (requested.kind) {
-    case 'hotfix':
-      return { kind: 'hotfix', command: requested.command, current, ...hotfixRollout(requested.command.urgency, plan) };
-    case 'rollback':
-      return { kind: 'rollback', command: requested.command, current };
-    case 'release': {
-      const { service, env, version, strategy } = requested.command;
-      const rolling = strategy === 'rolling';
-      return {
-        kind: 'release',
-        command: { service, env, version, strategy },
-        current,
-        steps: rolling ? [100] : plan.steps,
-        pauseForApprovalAt: rolling ? [] : plan.pauseForApprovalAt,
-      };
-    }
-  }
-}
-
-/** Opens an approval request for the command and posts its card in the service's channel. */
-async function openRequest(deps: HandlerDeps, respond: RespondFn, progress: Progress, requester: string, requested: Requested): Promise<void> {
-  const { config } = deps;
-  const { kind, command } = requested;
-  const service = config.services[command.service]!;
-  const lookup = await lookUp(deps, command.service, command.env);
-  if (!lookup.ok) deps.log.warn({ service: command.service, env: command.env, why: lookup.why }, 'posting a plan without the running version');
-  const summary = summarise(requested, service.environments[command.env]!, lookup.ok ? lookup.snapshot : null);
-  const urgency = requested.kind === 'hotfix' ? requested.command.urgency : undefined;
-
-  const record = deps.flow.open({
-    kind,
-    service: command.service,
-    environment: command.env,
-    requester,
-    requirement: requirementFor(config, kind, command.env, urgency),
-    ttlMs: config.slack.approvalTtl,
-    summary,
+/** Opens the request through the flow and tells the requester where its card is, or why it is not there. */
+async function openRequest(deps: HandlerDeps, respond: RespondFn, progress: Progress, requester: string, command: RequestCommand): Promise<void> {
+  const opened = await deps.requests.open(requester, command, (request, channel) => {
+    progress.recorded = { what: `Request #${request.id} is recorded`, next: `Look for its card in ${channel} before asking again.` };
   });
-  progress.recorded = { what: `Request #${record.id} is recorded`, next: `Look for its card in ${service.channel} before asking again.` };
-  const delivery = await deps.queue.send({
-    kind: 'post',
-    channel: service.channel,
-    message: requestCard(record, deps.flow.canExecute(kind)),
-    subject: `${command.service}/${command.env}`,
-  });
-  if (!delivery.ok) {
-    const hint = delivery.error === 'not_in_channel' || delivery.error === 'channel_not_found' ? `Invite the Lifeguard app to ${service.channel}.` : 'It was logged and audited; try again.';
-    progress.recorded = { what: `Request #${record.id} is recorded, but its card could not be posted in ${service.channel} (Slack answered ${delivery.error})`, next: hint };
-    await respond({ response_type: 'ephemeral', replace_original: false, ...errorReply(`Could not post the card in ${service.channel}`, `Slack answered ${delivery.error}. The request #${record.id} is recorded.`, hint) });
+  const { request, channel } = opened;
+  if (!opened.posted) {
+    const hint = opened.error === 'not_in_channel' || opened.error === 'channel_not_found' ? `Invite the Lifeguard app to ${channel}.` : 'It was logged and audited; try again.';
+    progress.recorded = { what: `Request #${request.id} is recorded, but its card could not be posted in ${channel} (Slack answered ${opened.error})`, next: hint };
+    await respond({ response_type: 'ephemeral', replace_original: false, ...errorReply(`Could not post the card in ${channel}`, `Slack answered ${opened.error}. The request #${request.id} is recorded.`, hint) });
     return;
   }
-  deps.flow.attachMessage(record.id, delivery.channel, delivery.ts);
-  progress.recorded = { what: `Request #${record.id} is recorded and its card is posted in ${service.channel}`, next: 'Only this reply failed: do not ask again.' };
-  const unknown = lookup.ok ? '' : ` The running version is unknown: ${lookup.why}.`;
+  if (opened.clusterUnread) deps.log.warn({ service: command.service, env: command.environment, why: opened.clusterUnread }, 'posted a plan without the running version');
+  progress.recorded = { what: `Request #${request.id} is recorded and its card is posted in ${channel}`, next: 'Only this reply failed: do not ask again.' };
+  const unknown = opened.clusterUnread ? ` The running version is unknown: ${opened.clusterUnread}.` : '';
   await respond({
     response_type: 'ephemeral',
     replace_original: true,
-    ...note(`:white_check_mark: Request #${record.id} is posted in <#${delivery.channel}>.${unknown}`),
+    ...note(`:white_check_mark: Request #${request.id} is posted in <#${channel}>.${unknown}`),
   });
 }
 
 async function status(deps: HandlerDeps, respond: RespondFn, cmd: ReleaseAction<'status'>): Promise<void> {
-  const services = cmd.service ? [cmd.service] : Object.keys(deps.config.services);
-  const targets = services.flatMap((service) => Object.keys(deps.config.services[service]!.environments).map((env) => ({ service, env })));
-  const lines = await Promise.all(
-    targets.map(async ({ service, env }) => {
-      const lookup = await lookUp(deps, service, env);
-      if (!lookup.ok) return `*${service}/${env}*: unknown (${escape(lookup.why)})`;
-      const s = lookup.snapshot;
-      const canary = s.canaryWeight > 0 ? `, canary at ${s.canaryWeight}%` : '';
-      return `*${service}/${env}*: \`${escape(s.version)}\` (revision ${s.revision})${canary}`;
-    }),
-  );
+  const lines = (await deps.requests.status(cmd.service)).map((s) => {
+    if (!s.ok) return `*${s.service}/${s.environment}*: unknown (${escape(s.why)})`;
+    const canary = s.canaryWeight > 0 ? `, canary at ${s.canaryWeight}%` : '';
+    return `*${s.service}/${s.environment}*: \`${escape(s.version)}\` (revision ${s.revision})${canary}`;
+  });
   await respond({ response_type: 'ephemeral', replace_original: true, ...note(lines.join('\n') || 'No services are configured.') });
 }
 
 async function history(deps: HandlerDeps, respond: RespondFn, cmd: ReleaseAction<'history'>): Promise<void> {
-  if (!deps.history) throw new Error('the release history store is not available');
-  const rows = deps.history(cmd.service, cmd.env);
+  const rows = deps.history.list(cmd.service, cmd.env);
   const where = cmd.env ? `${cmd.service}/${cmd.env}` : cmd.service;
   if (rows.length === 0) {
     await respond({ response_type: 'ephemeral', ...note(`No releases or rollbacks of ${where} yet.`) });
@@ -209,7 +153,7 @@ async function history(deps: HandlerDeps, respond: RespondFn, cmd: ReleaseAction
   }
   const table = rows
     .slice(0, 20)
-    .map((r) => `${r.created_at.slice(0, 16).replace('T', ' ')}  ${r.kind.padEnd(8)} ${r.environment.padEnd(11)} ${(r.from_version ?? '?')} → ${r.to_version ?? '?'}  ${r.outcome ?? r.state}  ${r.requested_by}`)
+    .map((r) => `${r.createdAt.slice(0, 16).replace('T', ' ')}  ${r.kind.padEnd(8)} ${r.environment.padEnd(11)} ${r.fromVersion ?? '?'} → ${r.toVersion ?? '?'}  ${r.outcome ?? r.state}  ${r.requestedBy}`)
     .join('\n');
   await respond({ response_type: 'ephemeral', ...note(`*History of ${where}* (newest first)\n${codeBlock(table, 2800)}`) });
 }
