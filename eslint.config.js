@@ -1,6 +1,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/*
+ * Boundaries (DESIGN §2, §7): the domain is pure logic, flows reach the world only through the ports of
+ * src/ports.ts, and only the composition root (main.ts, the CLI's commands) builds adapters.
+ */
+const OUTSIDE_DOMAIN = ['**/flows/**', '**/adapters/**', '**/cli/**', '**/main.js', '**/server.js', '**/scheduler.js', '**/log.js', '**/metrics.js', '**/last-resort.js', '**/config/load.js', '**/config/config-file.js', '**/config/yaml-document.js'];
+const IO_LIBRARIES = ['node:*', 'fs', 'fs/*', 'http', 'https', 'net', 'child_process', 'better-sqlite3', '@slack/*', '@kubernetes/*', 'axios', 'node-cron', 'pino', 'prom-client', 'yaml', 'ws'];
+const PURE_NODE_MODULES = ['node:util', 'node:crypto'];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/'] },
   js.configs.recommended,
@@ -10,6 +18,29 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: OUTSIDE_DOMAIN, message: 'domain/ is pure logic: it may not import flows, adapters or the I/O around them.' },
+            { group: [...IO_LIBRARIES, ...PURE_NODE_MODULES.map((m) => `!${m}`)], message: 'domain/ does no I/O: take the value as an argument, or move the code to a flow or an adapter.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/flows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/adapters/**', '**/main.js', '**/cli/**'], message: 'flows/ talk to the world only through the ports of src/ports.ts; adapters are built in main.ts.' }] },
+      ],
     },
   },
 );

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { loadConfig } from './config/load.js';
 import { readEnv, type Env } from './config/env.js';
 import { createLogger } from './log.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createTelemetry, type Telemetry } from './metrics.js';
 import { openStore } from './adapters/sqlite/store.js';
 import { SqliteApprovalRepository } from './adapters/sqlite/approvals.js';
 import { SqliteReleaseHistory } from './adapters/sqlite/releases.js';
@@ -52,7 +52,7 @@ export interface Lifeguard {
   port: number;
   mode: SlackApp['mode'];
   log: Logger;
-  metrics: Metrics;
+  metrics: Telemetry;
   slack: SlackApp;
   analysis: AnalysisLoop;
   stop(): Promise<void>;
@@ -80,7 +80,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   const config = loadConfig(options.configFile ?? env.LIFEGUARD_CONFIG, processEnv);
   const clock = options.clock ?? systemClock;
   const store = openStore(env.LIFEGUARD_DB, { clock, auditKey: env.LIFEGUARD_AUDIT_KEY });
-  const metrics = createMetrics();
+  const metrics = createTelemetry();
   const cluster = options.cluster ?? kubernetesCluster(config, { kubeConfig: (name) => kubeConfigFor(config, name, processEnv) });
   let slack: SlackApp;
   try {

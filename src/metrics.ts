@@ -4,7 +4,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
  * Lifeguard's own metrics, served on GET /metrics in the Prometheus text format. One registry per process
  * (tests make their own); every part registers its metrics here so the scrape is complete.
  */
-export interface Metrics {
+export interface Telemetry {
   registry: Registry;
   /** From Slack's request (or Socket Mode envelope) reaching us to our acknowledgement; Slack gives up at 3 s. */
   slackAckSeconds: Histogram<'kind'>;
@@ -31,7 +31,7 @@ function registerProcessMetrics(registry: Registry, prefix: string): void {
   for (const what of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`${prefix}nodejs_active_${what}_total`);
 }
 
-export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
+export function createTelemetry(options: { processMetrics?: boolean } = {}): Telemetry {
   const registry = new Registry();
   if (options.processMetrics ?? true) registerProcessMetrics(registry, 'lifeguard_');
   const registers = [registry];

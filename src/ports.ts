@@ -12,6 +12,8 @@ import type {
   TrafficWeights,
 } from './domain/cluster-state.js';
 import type { ApprovalRecord, ApprovalState, NewApproval, Vote } from './domain/approval.js';
+import type { Checkpoint } from './domain/checkpoint.js';
+import type { ProbeOutcome } from './domain/judge.js';
 import type { MatrixOutcome, VectorOutcome } from './domain/query-outcome.js';
 
 /** Time, injectable so that ticks, expiries and cooldowns are deterministic in tests. */
@@ -186,3 +188,27 @@ export interface RequestCardView {
 export interface Chat {
   postCard(channel: string, card: RequestCardView): Promise<ChatDelivery>;
 }
+
+/** The audit chain as the checkpoint publisher reads it. */
+export interface AuditHead {
+  head(): { id: number; hash: string } | undefined;
+  hashAt(id: number): string | undefined;
+}
+
+/** What a checkpoint store holds, with an opaque revision for compare-and-set. */
+export interface StoredCheckpoint {
+  checkpoint: Checkpoint;
+  revision: string;
+}
+
+/** A place outside the database that keeps the latest checkpoint (the ConfigMap adapter). */
+export interface CheckpointStore {
+  /** e.g. `ConfigMap lifeguard/lifeguard-audit-checkpoint`, for messages. */
+  readonly where: string;
+  read(): Promise<StoredCheckpoint | undefined>;
+  /** Creates it, or replaces `previous` (failing if it changed since it was read). */
+  write(checkpoint: Checkpoint, previous: StoredCheckpoint | undefined): Promise<void>;
+}
+
+/** An HTTP check of a canary (`http` metrics): never throws, every failure is an outcome. */
+export type Probe = (url: string, timeoutMs: number) => Promise<ProbeOutcome>;

@@ -1,7 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Metrics } from './metrics.js';
+import type { Telemetry } from './metrics.js';
 
 export interface Readiness {
   ready: boolean;
@@ -12,7 +12,7 @@ export interface Readiness {
 export interface ServerOptions {
   port: number;
   host?: string;
-  metrics: Metrics;
+  metrics: Telemetry;
   readiness: () => Readiness;
   log: Logger;
   /** HTTP mode: Bolt's listener for POST /slack/events. */

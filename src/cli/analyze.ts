@@ -1,8 +1,8 @@
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
-import type { Probe, TrafficShareSource } from '../flows/canary-analysis.js';
+import type { TrafficShareSource } from '../flows/canary-analysis.js';
 import type { MetricEvidence, RuleEvidence, Verdict } from '../domain/verdict.js';
-import type { Metrics } from '../ports.js';
+import type { Metrics, Probe } from '../ports.js';
 import { parseTimeArg } from './time-arg.js';
 import { textTable } from './text-table.js';
 import { EXIT, UsageError, type CliCommand } from './command.js';
@@ -98,11 +98,10 @@ export function createAnalyzeCommand(deps: AnalyzeDeps = {}): CliCommand {
       const now = (deps.now ?? (() => new Date()))();
       const at = args.values.at === undefined ? now : parseTimeArg(args.values.at as string, '--at', now);
       const weight = args.values.weight === undefined ? undefined : parseWeight(args.values.weight as string);
-      const [{ configPath, loadConfig }, { analyzeCanaries, canaryTarget }, { PrometheusClient }, { httpProbe }] = await Promise.all([
+      const [{ configPath, loadConfig }, { analyzeCanaries, canaryTarget }, wiring] = await Promise.all([
         import('../config/load.js'),
         import('../flows/canary-analysis.js'),
-        import('../adapters/prometheus/client.js'),
-        import('../adapters/http/probe.js'),
+        import('./wiring.js'),
       ]);
 
       const file = configPath(args.values.config as string | undefined, io.env);
@@ -115,10 +114,11 @@ export function createAnalyzeCommand(deps: AnalyzeDeps = {}): CliCommand {
         return EXIT.usage;
       }
       const share = weight ?? (await readShare(deps.trafficShare, service, env, config, io.err));
-      const metrics = deps.metrics?.(config) ?? new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout });
+      const metrics = deps.metrics?.(config) ?? (await wiring.prometheus(config));
+      const probe = deps.probe ?? (await wiring.probe());
       let verdict: Verdict;
       try {
-        [verdict] = (await analyzeCanaries({ metrics, probe: deps.probe ?? httpProbe }, [{ ...target, trafficShare: share }], at)) as [Verdict];
+        [verdict] = (await analyzeCanaries({ metrics, probe }, [{ ...target, trafficShare: share }], at)) as [Verdict];
       } catch (error) {
         // Exit 1 means "the canary failed" to scripts that roll back on it: an analysis that broke is no verdict.
         io.err(`lifeguard analyze: the analysis of ${service}/${env} could not run: ${(error as Error).message}`);

@@ -6,11 +6,7 @@ import { history } from './history.js';
 import { start } from './start.js';
 
 const analyze = createAnalyzeCommand({
-  // One read by hand: give up within seconds when the cluster is away, rather than retry as the bot does.
-  trafficShare: async (service, environment, config) => {
-    const [{ kubernetesCluster }, { clusterTrafficShare }] = await Promise.all([import('../adapters/kubernetes/cluster.js'), import('../flows/cluster-readers.js')]);
-    return clusterTrafficShare(kubernetesCluster(config, { retry: { attempts: 2, requestTimeoutMs: 3_000 } }).traffic)(service, environment, config);
-  },
+  trafficShare: async (service, environment, config) => (await import('./wiring.js')).trafficShare(service, environment, config),
 });
 
 /**

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import type { Metrics as LifeguardMetrics } from '../metrics.js';
-import type { AuditLog, Leadership, Metrics, Workloads } from '../ports.js';
+import type { Telemetry } from '../metrics.js';
+import type { AuditLog, Leadership, Metrics, Probe, Workloads } from '../ports.js';
 import { startAnalysisScheduler, type AnalysisScheduler } from '../scheduler.js';
-import { analyzeCanaries, type Probe } from './canary-analysis.js';
+import { analyzeCanaries } from './canary-analysis.js';
 import { liveCanaries } from './cluster-readers.js';
 import { recordVerdicts } from './record-verdicts.js';
 
@@ -14,7 +14,7 @@ export interface AnalysisLoopDeps {
   prometheus: Metrics;
   probe: Probe;
   audit: Pick<AuditLog, 'appendDurable'>;
-  metrics: LifeguardMetrics;
+  metrics: Telemetry;
   log: Logger;
   /** Only the leader judges; without one (a single replica) this process always does. */
   leadership?: Leadership;

@@ -1,34 +1,13 @@
 import cron from 'node-cron';
 import type { Logger } from 'pino';
 import { compareCheckpoint, describeFinding, type Checkpoint } from '../domain/checkpoint.js';
-import type { Clock } from '../ports.js';
+import type { AuditHead, CheckpointStore, Clock } from '../ports.js';
 
 /**
  * Publishes the audit chain's head outside the database: a log line (shipped wherever the logs go) every few
  * minutes and at shutdown, and, in a cluster, a ConfigMap. Someone who can write the database can cut off or
  * recompute the chain, but not these copies; `lifeguard audit verify --expect` compares them with the log.
  */
-
-/** The chain as the publisher reads it. */
-export interface AuditHead {
-  head(): { id: number; hash: string } | undefined;
-  hashAt(id: number): string | undefined;
-}
-
-/** What a checkpoint store holds, with an opaque revision for compare-and-set. */
-export interface StoredCheckpoint {
-  checkpoint: Checkpoint;
-  revision: string;
-}
-
-/** A place outside the database that keeps the latest checkpoint (the ConfigMap adapter). */
-export interface CheckpointStore {
-  /** e.g. `ConfigMap lifeguard/lifeguard-audit-checkpoint`, for messages. */
-  readonly where: string;
-  read(): Promise<StoredCheckpoint | undefined>;
-  /** Creates it, or replaces `previous` (failing if it changed since it was read). */
-  write(checkpoint: Checkpoint, previous: StoredCheckpoint | undefined): Promise<void>;
-}
 
 export interface CheckpointDeps {
   chain: AuditHead;

@@ -1,7 +1,7 @@
 import type { Config, MetricTemplate } from '../config/schema.js';
 import type { HttpMetric, PrometheusMetric } from '../config/metric-schema.js';
-import type { Metrics, QueryRange } from '../ports.js';
-import { judgeHttpMetric, judgePrometheusMetric, type PrometheusMetricData, type ProbeOutcome } from '../domain/judge.js';
+import type { Metrics, Probe, QueryRange } from '../ports.js';
+import { judgeHttpMetric, judgePrometheusMetric, type PrometheusMetricData } from '../domain/judge.js';
 import { singleSeries, type MatrixOutcome, type Series, type SeriesOutcome } from '../domain/query-outcome.js';
 import { grouping, renderGroupedQuery, renderQuery, VARIANTS, type Variant } from '../domain/promql-template.js';
 import { rollUp } from '../domain/rollup.js';
@@ -18,7 +18,6 @@ export interface CanaryTarget {
 }
 
 /** GETs a URL for an `http` check; never throws. */
-export type Probe = (url: string, timeoutMs: number) => Promise<ProbeOutcome>;
 
 /**
  * Where the canary's traffic share comes from when not given: (service, environment) → percent, or undefined

@@ -1,5 +1,5 @@
 import type { Verdict } from '../domain/verdict.js';
-import type { Metrics } from '../metrics.js';
+import type { Telemetry } from '../metrics.js';
 import type { AuditLog, AuditRecord } from '../ports.js';
 
 /**
@@ -8,7 +8,7 @@ import type { AuditLog, AuditRecord } from '../ports.js';
  */
 export async function recordVerdicts(
   audit: Pick<AuditLog, 'appendDurable'>,
-  metrics: Pick<Metrics, 'verdicts'>,
+  metrics: Pick<Telemetry, 'verdicts'>,
   verdicts: Verdict[],
 ): Promise<AuditRecord[]> {
   for (const v of verdicts) metrics.verdicts.inc({ service: v.service, environment: v.environment, verdict: v.verdict });

@@ -12,7 +12,7 @@ import { openStore, type SqliteStore } from '../../src/adapters/sqlite/store.js'
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createTelemetry } from '../../src/metrics.js';
 import { httpHistory, steady } from '../support/http-history.js';
 import { startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
 import { useTempDirs } from '../support/tmp.js';
@@ -54,7 +54,7 @@ describe('the analysis loop', () => {
 
   it('judges every canary serving traffic at the tick and audits each verdict with its evidence', async () => {
     const store = openStore(join(tempDir(), 'lifeguard.db'));
-    const metrics = createMetrics({ processMetrics: false });
+    const metrics = createTelemetry({ processMetrics: false });
     const loop = startAnalysisLoop({ config, ...ports(), audit: store.audit, metrics, log: silent });
     try {
       const scheduler = loop.scheduler()!;
@@ -86,7 +86,7 @@ describe('the analysis loop', () => {
     const [a, b] = [elect('lifeguard-a'), elect('lifeguard-b')];
     const store = openStore(join(tempDir(), 'lifeguard.db'));
     const loops = [a, b].map((leadership) =>
-      startAnalysisLoop({ config, ...ports(), audit: store.audit, metrics: createMetrics({ processMetrics: false }), log: silent, leadership }),
+      startAnalysisLoop({ config, ...ports(), audit: store.audit, metrics: createTelemetry({ processMetrics: false }), log: silent, leadership }),
     );
     const waitFor = async (check: () => boolean) => {
       for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { ServiceState, ServiceTarget } from '../../src/domain/cluster-state.js';
 import { startAnalysisLoop, type AnalysisLoop } from '../../src/flows/analysis-loop.js';
 import { createLogger } from '../../src/log.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createTelemetry } from '../../src/metrics.js';
 import type { AuditEntry, AuditRecord, Leadership, Metrics, Workloads } from '../../src/ports.js';
 
 /*
@@ -106,7 +106,7 @@ afterEach(async () => {
 describe('the canary-analysis flow', () => {
   test('judges only canaries that have pods and a share of traffic, records each verdict and counts it', async () => {
     const audit = memoryAudit();
-    const metrics = createMetrics({ processMetrics: false });
+    const metrics = createTelemetry({ processMetrics: false });
     const { log } = memoryLog();
     loop = startAnalysisLoop({
       config,
@@ -135,7 +135,7 @@ describe('the canary-analysis flow', () => {
       prometheus: unreachable,
       probe: async () => ({ kind: 'unreachable', message: 'no network in this test' }),
       audit,
-      metrics: createMetrics({ processMetrics: false }),
+      metrics: createTelemetry({ processMetrics: false }),
       log,
     });
     await loop.scheduler()!.tick('production every 30s', AT);
@@ -151,7 +151,7 @@ describe('the canary-analysis flow', () => {
       prometheus: unreachable,
       probe: async () => ({ kind: 'unreachable', message: 'no network in this test' }),
       audit: memoryAudit(),
-      metrics: createMetrics({ processMetrics: false }),
+      metrics: createTelemetry({ processMetrics: false }),
       log: memoryLog().log,
       leadership,
     });

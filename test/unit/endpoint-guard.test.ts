@@ -8,7 +8,7 @@ import { guardSlackEndpoint } from '../../src/adapters/slack/endpoint-guard.js';
 import { SLACK_ROUTES } from '../../src/adapters/slack/routes.js';
 import { SeenRequests } from '../../src/adapters/slack/seen-requests.js';
 import { createLogger } from '../../src/log.js';
-import { createMetrics, type Metrics } from '../../src/metrics.js';
+import { createTelemetry, type Telemetry } from '../../src/metrics.js';
 import { postSigned, slashCommandBody } from '../support/slack-standin/sign.js';
 
 describe('the replay memory', () => {
@@ -38,17 +38,17 @@ describe('the endpoint guard in front of a failing Bolt', () => {
     lines.length = 0;
   });
 
-  async function serve(bolt: RequestListener, metrics: Metrics): Promise<string> {
+  async function serve(bolt: RequestListener, metrics: Telemetry): Promise<string> {
     server = createServer(guardSlackEndpoint(bolt, { signingSecret: SECRET, routes: SLACK_ROUTES, log, metrics, limits: { answerWithinMs: 300 } }));
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(server!.address() as AddressInfo).port}/slack/events`;
   }
 
   const help = () => slashCommandBody({ command: '/release', text: 'help', user_id: 'U09BOB', channel_id: 'C0CHECKOUT', response_url: 'http://127.0.0.1:9/response/1', trigger_id: `${Math.random()}` });
-  const count = async (metrics: Metrics, reason: string) => (await metrics.slackRequestErrors.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+  const count = async (metrics: Telemetry, reason: string) => (await metrics.slackRequestErrors.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
 
   it('answers 500 itself when Bolt never answers, instead of leaving the connection hanging', async () => {
-    const metrics = createMetrics({ processMetrics: false });
+    const metrics = createTelemetry({ processMetrics: false });
     const url = await serve(() => {}, metrics);
     const reply = await postSigned(url, SECRET, help());
     expect(reply.status).toBe(500);
@@ -58,7 +58,7 @@ describe('the endpoint guard in front of a failing Bolt', () => {
   });
 
   it('answers 500 when Bolt throws, and logs the error once with its context', async () => {
-    const metrics = createMetrics({ processMetrics: false });
+    const metrics = createTelemetry({ processMetrics: false });
     const url = await serve(() => {
       throw new Error('receiver broke');
     }, metrics);

@@ -1,7 +1,7 @@
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { expectForm, ROW_HASH, type Checkpoint } from '../../domain/checkpoint.js';
-import type { CheckpointStore, StoredCheckpoint } from '../../flows/audit-checkpoints.js';
+import type { CheckpointStore, StoredCheckpoint } from '../../ports.js';
 import { DEFAULT_RETRY, KubeApi, type RetryPolicy } from './api.js';
 import { ClusterError, describe, type Subject } from './errors.js';
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { ApprovalFlow } from '../../flows/approval.js';
 import type { RequestFlow } from '../../flows/requests.js';
-import type { Metrics } from '../../metrics.js';
+import type { Telemetry } from '../../metrics.js';
 import type { AuditLog, Chat, ReleaseHistory, RoleDirectory } from '../../ports.js';
 import { boltLogger } from './bolt-logger.js';
 import { slackChat } from './chat.js';
@@ -35,7 +35,7 @@ export interface SlackAppOptions {
   /** Where posts that still fail are recorded. */
   audit: Pick<AuditLog, 'append'>;
   log: Logger;
-  metrics: Metrics;
+  metrics: Telemetry;
   /** Defaults suit Slack; tests shorten them. */
   tuning?: { minPostIntervalMs?: number; usergroupTtlMs?: number };
 }

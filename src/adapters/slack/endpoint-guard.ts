@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { parse as parseForm } from 'node:querystring';
 import { HTTPModuleFunctions, verifySlackRequest, type BufferedIncomingMessage } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { Metrics } from '../../metrics.js';
+import type { Telemetry } from '../../metrics.js';
 import { readBoundedBody } from '../http/bounded-body.js';
 import { checkEnvelope, type SlackRoutes } from './envelope.js';
 import { SeenRequests } from './seen-requests.js';
@@ -27,7 +27,7 @@ export interface GuardOptions {
   signingSecret: string;
   routes: SlackRoutes;
   log: Logger;
-  metrics: Pick<Metrics, 'slackRequestErrors'>;
+  metrics: Pick<Telemetry, 'slackRequestErrors'>;
   limits?: Partial<EndpointLimits>;
 }
 

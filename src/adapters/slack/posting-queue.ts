@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../../ports.js';
-import type { Metrics } from '../../metrics.js';
+import type { Telemetry } from '../../metrics.js';
 import type { SlackMessage } from './blocks/fit.js';
 import { rateLimitDelayMs, sleep, slackErrorCode } from './web-client.js';
 
@@ -15,7 +15,7 @@ export interface PostingQueueOptions {
   client: webApi.WebClient;
   audit: Pick<AuditLog, 'append'>;
   log: Logger;
-  metrics?: Metrics;
+  metrics?: Telemetry;
   /** Slack allows about one message per second per channel. */
   minIntervalMs?: number;
   /** How many 429s one message may wait out before it counts as failed. */

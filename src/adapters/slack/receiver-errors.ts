@@ -1,8 +1,8 @@
 import type { ReceiverProcessEventErrorHandlerArgs, ReceiverUnhandledRequestHandlerArgs } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { Metrics } from '../../metrics.js';
+import type { Telemetry } from '../../metrics.js';
 
-type Deps = { log: Logger; metrics: Pick<Metrics, 'slackRequestErrors'> };
+type Deps = { log: Logger; metrics: Pick<Telemetry, 'slackRequestErrors'> };
 
 /** Who asked for what, to put beside an error: never the text or values a user typed. */
 export function describeRequest(body: unknown): Record<string, unknown> {

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { App } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
-import { createMetrics } from '../../../src/metrics.js';
+import { createTelemetry } from '../../../src/metrics.js';
 import { PostingQueue } from '../../../src/adapters/slack/posting-queue.js';
 import { UsergroupDirectory } from '../../../src/adapters/slack/usergroups.js';
 import { webClientOptions } from '../../../src/adapters/slack/web-client.js';
@@ -35,7 +35,7 @@ describe('Slack Web API client behaviour against the stand-in', () => {
       client: client(),
       audit: { append: (entry) => (audited.push(entry), { ...entry, id: audited.length, at: '', prevHash: '', hash: '' }) },
       log: log(),
-      metrics: createMetrics({ processMetrics: false }),
+      metrics: createTelemetry({ processMetrics: false }),
       minIntervalMs,
     });
   }

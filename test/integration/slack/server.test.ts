@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/log.js';
-import { createMetrics } from '../../../src/metrics.js';
+import { createTelemetry } from '../../../src/metrics.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 
 describe('the HTTP server on PORT', () => {
@@ -14,7 +14,7 @@ describe('the HTTP server on PORT', () => {
 
   it('answers /readyz with 503 and the reasons while not ready, 200 once ready', async () => {
     let ready = false;
-    running = await startServer({ port: 0, host: '127.0.0.1', metrics: createMetrics(), log, readiness: () => (ready ? { ready, reasons: [] } : { ready, reasons: ['store not open'] }) });
+    running = await startServer({ port: 0, host: '127.0.0.1', metrics: createTelemetry(), log, readiness: () => (ready ? { ready, reasons: [] } : { ready, reasons: ['store not open'] }) });
     const base = `http://127.0.0.1:${running.port}`;
     const before = await fetch(`${base}/readyz`);
     expect(before.status).toBe(503);
@@ -25,7 +25,7 @@ describe('the HTTP server on PORT', () => {
   });
 
   it('serves metrics in the Prometheus text format, refuses other methods and paths', async () => {
-    const metrics = createMetrics();
+    const metrics = createTelemetry();
     metrics.slackAckSeconds.observe({ kind: 'command' }, 0.012);
     running = await startServer({ port: 0, host: '127.0.0.1', metrics, log, readiness: () => ({ ready: true, reasons: [] }) });
     const base = `http://127.0.0.1:${running.port}`;

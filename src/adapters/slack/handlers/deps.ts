@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../../config/schema.js';
 import type { ApprovalFlow } from '../../../flows/approval.js';
 import type { RequestFlow } from '../../../flows/requests.js';
-import type { Metrics } from '../../../metrics.js';
+import type { Telemetry } from '../../../metrics.js';
 import type { AuditLog, ReleaseHistory } from '../../../ports.js';
 import type { PostingQueue } from '../posting-queue.js';
 
@@ -14,7 +14,7 @@ export interface HandlerDeps {
   queue: PostingQueue;
   audit: Pick<AuditLog, 'append'>;
   log: Logger;
-  metrics: Metrics;
+  metrics: Telemetry;
 }
 
 /** Set on every request by the receiver (customPropertiesExtractor) so acks can be timed from arrival. */
@@ -24,7 +24,7 @@ type Ack<A extends unknown[]> = (...args: A) => Promise<void>;
 
 /** Acknowledges and records how long after arrival the acknowledgement left. */
 export async function timedAck<A extends unknown[]>(
-  metrics: Metrics,
+  metrics: Telemetry,
   kind: 'command' | 'action' | 'view',
   context: Record<string, unknown>,
   ack: Ack<A>,
