@@ -1,0 +1,105 @@
+import type { ApprovalRecord, ApprovalState, NewApproval, Vote } from '../../src/domain/approval.js';
+import type { ServiceState, ServiceTarget } from '../../src/domain/cluster-state.js';
+import type { ApprovalRepository, ApprovalStore, AuditEntry, AuditRecord, Chat, ChatDelivery, Clock, RequestCardView, RoleDirectory, Workloads } from '../../src/ports.js';
+
+/*
+ * In-memory implementations of the ports, for testing flows without servers. Transactions roll back by restoring
+ * a copy, so a flow that throws half-way leaves nothing behind, as SQLite would.
+ */
+
+export function manualClock(start: string): Clock & { advance(ms: number): void } {
+  let now = new Date(start).getTime();
+  return { now: () => new Date(now), advance: (ms) => void (now += ms) };
+}
+
+export class MemoryApprovals implements ApprovalRepository {
+  rows = new Map<number, ApprovalRecord>();
+
+  insert(request: NewApproval): number {
+    const id = this.rows.size + 1;
+    this.rows.set(id, { ...structuredClone(request), id, votes: [] });
+    return id;
+  }
+  get(id: number): ApprovalRecord | undefined {
+    const row = this.rows.get(id);
+    return row && structuredClone(row);
+  }
+  addVote(id: number, vote: Vote): void {
+    const row = this.rows.get(id)!;
+    if (row.votes.some((v) => v.user === vote.user)) throw new Error(`UNIQUE constraint failed: ${vote.user} already voted on ${id}`);
+    row.votes.push(structuredClone(vote));
+  }
+  transition(id: number, from: ApprovalState, to: ApprovalState, at: Date): boolean {
+    const row = this.rows.get(id);
+    if (row?.state !== from) return false;
+    Object.assign(row, { state: to, decidedAt: at });
+    return true;
+  }
+  attachMessage(id: number, channel: string, ts: string): void {
+    Object.assign(this.rows.get(id)!, { channel, messageTs: ts });
+  }
+  pendingExpiredBy(at: Date): number[] {
+    return [...this.rows.values()].filter((r) => r.state === 'pending' && r.expiresAt <= at).map((r) => r.id);
+  }
+}
+
+export class MemoryAudit {
+  rows: AuditEntry[] = [];
+  append(entry: AuditEntry): AuditRecord {
+    this.rows.push(structuredClone(entry));
+    return { ...entry, id: this.rows.length, at: '', prevHash: '', hash: '' };
+  }
+  async appendDurable(entry: AuditEntry): Promise<AuditRecord> {
+    return this.append(entry);
+  }
+  actions(): string[] {
+    return this.rows.map((r) => r.action);
+  }
+}
+
+export function memoryStore(): ApprovalStore & { approvals: MemoryApprovals; audit: MemoryAudit } {
+  const approvals = new MemoryApprovals();
+  const audit = new MemoryAudit();
+  return {
+    approvals,
+    audit,
+    transaction<T>(fn: () => T): T {
+      const saved = { rows: structuredClone(approvals.rows), audit: structuredClone(audit.rows) };
+      try {
+        return fn();
+      } catch (error) {
+        approvals.rows = saved.rows;
+        audit.rows = saved.audit;
+        throw error;
+      }
+    },
+  };
+}
+
+/** Roles by user, answered after a macrotask so that concurrent clicks really interleave. */
+export function roleDirectory(holders: Record<string, string[]>): RoleDirectory {
+  return { rolesOf: (user, among) => new Promise((resolve) => setTimeout(() => resolve((holders[user] ?? []).filter((r) => among.includes(r))), 1)) };
+}
+
+/** A chat that records cards and answers as Slack would, or with an error when told to. */
+export class MemoryChat implements Chat {
+  cards: { channel: string; card: RequestCardView }[] = [];
+  failWith: string | undefined;
+  async postCard(channel: string, card: RequestCardView): Promise<ChatDelivery> {
+    if (this.failWith) return { ok: false, error: this.failWith };
+    this.cards.push({ channel, card: structuredClone(card) });
+    return { ok: true, channel: 'C0CHECKOUT', ts: `1700000000.${String(this.cards.length).padStart(6, '0')}` };
+  }
+}
+
+/** Workloads that only read: a fixed state per `service/environment`, or a failure. */
+export function readOnlyWorkloads(states: Record<string, ServiceState | Error>): Pick<Workloads, 'readState'> {
+  return {
+    readState: async (target: ServiceTarget) => {
+      const state = states[`${target.service}/${target.environment}`];
+      if (!state) throw new Error(`no ${target.service}/${target.environment} here`);
+      if (state instanceof Error) throw state;
+      return structuredClone(state);
+    },
+  };
+}

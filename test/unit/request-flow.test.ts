@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import type { ServiceState } from '../../src/domain/cluster-state.js';
+import { ApprovalFlow } from '../../src/flows/approval.js';
+import { RequestFlow } from '../../src/flows/requests.js';
+import { manualClock, MemoryChat, memoryStore, readOnlyWorkloads, roleDirectory } from '../support/memory-ports.js';
+
+/* Opening requests against in-memory ports: one cluster read, a plan from the domain, the card through Chat. */
+
+const config = loadConfig('lifeguard.example.yaml', {});
+
+function deployment(image: string, revision: number, template: string, replicas = 3) {
+  return {
+    namespace: 'shop',
+    name: 'checkout',
+    image,
+    images: { app: image },
+    replicas: { desired: replicas, current: replicas, updated: replicas, ready: replicas, available: replicas },
+    revision,
+    generation: 1,
+    observedGeneration: 1,
+    paused: false,
+    conditions: [],
+    template,
+  };
+}
+
+const production: ServiceState = {
+  service: 'checkout',
+  environment: 'production',
+  stable: deployment('shop/checkout:1.4.2', 3, 't3'),
+  canary: deployment('shop/checkout:1.4.2', 0, 't3', 0),
+  history: [
+    { revision: 3, replicaSet: 'checkout-3', images: { app: 'shop/checkout:1.4.2' }, createdAt: '', replicas: 3, formerRevisions: [], template: 't3' },
+    { revision: 2, replicaSet: 'checkout-2', images: { app: 'shop/checkout:1.4.1' }, createdAt: '', replicas: 0, formerRevisions: [], template: 't2' },
+  ],
+  traffic: { stable: 75, canary: 25, source: 'istio' },
+};
+
+function setUp(states: Record<string, ServiceState | Error>, readTimeoutMs = 1_000) {
+  const store = memoryStore();
+  const approvals = new ApprovalFlow({ store, clock: manualClock('2026-11-22T10:00:00Z'), roles: roleDirectory({}) });
+  const chat = new MemoryChat();
+  const requests = new RequestFlow({ config, workloads: readOnlyWorkloads(states), approvals, chat, readTimeoutMs });
+  return { store, chat, requests };
+}
+
+describe('request flow, without servers', () => {
+  it('a rollback request carries where kubectl rollout undo would go, and its card is posted and attached', async () => {
+    const { store, chat, requests } = setUp({ 'checkout/production': production });
+    const opened = await requests.open('U09BOB', { kind: 'rollback', service: 'checkout', environment: 'production', reason: 'errors' });
+    expect(opened).toMatchObject({ posted: true, channel: 'C0CHECKOUT', request: { channel: 'C0CHECKOUT', messageTs: '1700000000.000001' } });
+    expect(opened.request.plan).toMatchObject({
+      kind: 'rollback',
+      running: { version: '1.4.2', revision: 3 },
+      target: { kind: 'rollback', from: 3, to: 2, image: 'shop/checkout:1.4.1' },
+      canaryWeightNow: 25,
+    });
+    expect(chat.cards).toEqual([{ channel: '#checkout-releases', card: expect.objectContaining({ executionAvailable: false }) }]);
+    expect(store.audit.actions()).toEqual(['approval.requested', 'approval.card_posted']);
+  });
+
+  it('a cluster that cannot be read still gives a card, with the running version unknown and the reason', async () => {
+    const { requests } = setUp({ 'checkout/production': new Error('Deployment shop/checkout not found') });
+    const opened = await requests.open('U09BOB', { kind: 'release', service: 'checkout', environment: 'production', version: '1.5.0', strategy: 'canary' });
+    expect(opened).toMatchObject({ posted: true, clusterUnread: 'Deployment shop/checkout not found', request: { plan: { running: null, steps: [5, 25, 50, 100] } } });
+  });
+
+  it('a card Slack refuses leaves the request recorded, says why, and tells the caller as soon as it is recorded', async () => {
+    const { store, chat, requests } = setUp({ 'checkout/production': production });
+    chat.failWith = 'not_in_channel';
+    const recorded: number[] = [];
+    const opened = await requests.open('U09BOB', { kind: 'hotfix', service: 'checkout', environment: 'production', version: '1.4.3', urgency: 'critical', reason: 'CVE' }, (r) => recorded.push(r.id));
+    expect(opened).toMatchObject({ posted: false, error: 'not_in_channel', request: { id: 1, plan: { path: 'direct' } } });
+    expect(recorded).toEqual([1]);
+    expect(store.approvals.get(1)!.messageTs).toBeUndefined();
+  });
+
+  it('status reads each environment, and names why one cannot be read', async () => {
+    const { requests } = setUp({ 'checkout/production': production, 'checkout/staging': new Error('cluster away') });
+    expect(await requests.status('checkout')).toEqual([
+      { service: 'checkout', environment: 'staging', ok: false, why: 'cluster away' },
+      { service: 'checkout', environment: 'production', ok: true, version: '1.4.2', revision: 3, canaryWeight: 25 },
+    ]);
+  });
+});
