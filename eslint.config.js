@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /*
- * Boundaries (DESIGN §2, §7): the domain is pure logic, flows reach the world only through the ports of
+ * Boundaries (../shared/DESIGN.md §2 and §7): the domain is pure logic, flows reach the world only through the ports of
  * src/ports.ts, and only the composition root (main.ts, the CLI's commands) builds adapters.
  */
 const OUTSIDE_DOMAIN = ['**/flows/**', '**/adapters/**', '**/cli/**', '**/main.js', '**/server.js', '**/scheduler.js', '**/log.js', '**/metrics.js', '**/last-resort.js', '**/config/load.js', '**/config/config-file.js', '**/config/yaml-document.js'];
@@ -40,6 +40,10 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         { patterns: [{ group: ['**/adapters/**', '**/main.js', '**/cli/**'], message: 'flows/ talk to the world only through the ports of src/ports.ts; adapters are built in main.ts.' }] },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ImportExpression[source.value=/adapters\\//]', message: 'flows/ talk to the world only through the ports of src/ports.ts; adapters are built in main.ts.' },
       ],
     },
   },

@@ -13,6 +13,23 @@ function duration(entry: HistoryEntry): string {
   return seconds >= 120 ? `${Math.round(seconds / 60)}m` : `${seconds}s`;
 }
 
+/** `--json` keeps the names and nulls it has always printed (the database's columns): scripts read them. */
+const jsonRow = (e: HistoryEntry) => ({
+  id: e.id,
+  kind: e.kind,
+  service: e.service,
+  environment: e.environment,
+  from_version: e.fromVersion ?? null,
+  to_version: e.toVersion ?? null,
+  state: e.state,
+  requested_by: e.requestedBy,
+  reason: e.reason ?? null,
+  created_at: e.createdAt,
+  finished_at: e.finishedAt ?? null,
+  outcome: e.outcome ?? null,
+  duration: duration(e),
+});
+
 /**
  * The services and environments history may name: the config's, and those the database has recorded, so a service
  * taken out of the config keeps its history readable.
@@ -50,7 +67,7 @@ export const history: CliCommand = {
       checkNames(historyCatalog(config, history.recorded()), service, env);
       const rows = history.list(service, env);
       if (args.values.json) {
-        io.out(JSON.stringify(rows.map((r) => ({ ...r, duration: duration(r) })), null, 2));
+        io.out(JSON.stringify(rows.map(jsonRow), null, 2));
       } else if (rows.length === 0) {
         io.out(`no releases or rollbacks recorded for ${service}${env ? ` in ${env}` : ''}`);
       } else {

@@ -40,7 +40,7 @@ export interface ApprovalRequest {
 
 /** A request as stored: what it plans to do, and where its card is. */
 export interface ApprovalRecord extends ApprovalRequest {
-  /** Computed when the request was opened; the card, the CLI and the audit log show this. */
+  /** Computed when the request was opened; the card and the audit log show this. */
   plan: Plan;
   decidedAt?: Date | undefined;
   channel?: string | undefined;

@@ -5,8 +5,8 @@ import { imageVersion } from './image.js';
 import { rollbackTarget, rollbackTargetSchema } from './rollback-target.js';
 
 /**
- * What a request will do, computed once when it is opened and stored with it as domain data: the card, the
- * CLI and (later) the executor read this, never a view model.
+ * What a request will do, computed once when it is opened and stored with it as domain data: its card is drawn
+ * from this (never from a view model), and the release engine will execute it.
  */
 
 /** The stable Deployment as it ran when the plan was made; null when the cluster could not be read. */

@@ -10,9 +10,9 @@ export type RollbackTarget = z.infer<typeof rollbackTargetSchema>;
 
 /**
  * Where `kubectl rollout undo [--to-revision]` would take the stable Deployment: the previous revision by
- * default, or `toRevision`; a target whose template already runs is a no-op. The plan card, the CLI and the
- * executor all ask this one function, over the same read of the cluster, so what a card promises is what
- * happens.
+ * default, or `toRevision`; a target whose template already runs is a no-op. The rollback card and the
+ * Kubernetes rollback itself both ask this one function over their read of the cluster, so what a card promises
+ * is what happens.
  */
 export function rollbackTarget(state: Pick<ServiceState, 'stable' | 'history'>, container: string, toRevision?: number): RollbackTarget {
   const name = `${state.stable.namespace}/${state.stable.name}`;
@@ -35,5 +35,5 @@ export function rollbackTarget(state: Pick<ServiceState, 'stable' | 'history'>, 
     const renumbered = toRevision && toRevision !== target.revision ? `revision ${toRevision}, now revision ${target.revision}` : `revision ${target.revision}`;
     return { kind: 'no-op', revision: target.revision, message: `Deployment ${name} already runs ${renumbered}'s template (current revision ${current}); nothing to roll back` };
   }
-  return { kind: 'rollback', from: current, to: target.revision, image: target.images[container] ?? '', fromImage: state.stable.image };
+  return { kind: 'rollback', from: current, to: target.revision, image: target.images[container] ?? Object.values(target.images)[0] ?? '', fromImage: state.stable.image };
 }

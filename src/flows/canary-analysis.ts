@@ -17,8 +17,6 @@ export interface CanaryTarget {
   trafficShare: number | undefined;
 }
 
-/** GETs a URL for an `http` check; never throws. */
-
 /**
  * Where the canary's traffic share comes from when not given: (service, environment) → percent, or undefined
  * when unknown. The loaded config is passed along for readers that need the service's traffic settings.

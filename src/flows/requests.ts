@@ -14,7 +14,7 @@ export type RequestCommand =
 
 export type OpenedRequest =
   | { posted: true; request: ApprovalRecord; channel: string; clusterUnread?: string | undefined }
-  | { posted: false; request: ApprovalRecord; channel: string; error: string };
+  | { posted: false; request: ApprovalRecord; channel: string; error: string; clusterUnread?: string | undefined };
 
 /** What runs now in one environment of a service, or why it is not known. */
 export type ServiceStatus = { service: string; environment: string } & (
@@ -57,7 +57,7 @@ export class RequestFlow {
     });
     onRecorded?.(request, service.channel);
     const delivery = await chat.postCard(service.channel, { request, executionAvailable: approvals.canExecute(command.kind) });
-    if (!delivery.ok) return { posted: false, request, channel: service.channel, error: delivery.error };
+    if (!delivery.ok) return { posted: false, request, channel: service.channel, error: delivery.error, clusterUnread: read.ok ? undefined : read.why };
     approvals.attachMessage(request.id, delivery.channel, delivery.ts);
     return { posted: true, request: approvals.get(request.id)!, channel: delivery.channel, clusterUnread: read.ok ? undefined : read.why };
   }

@@ -116,5 +116,23 @@ describe('lifeguard history names', () => {
     const result = await runCli(['history', 'legacy-cart', '--env', 'production', '--db', db], config);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^r1\s+release\s+production\s+1\.0\.0\s+1\.1\.0\s+done\s+succeeded\s+U09BOB/m);
+    const json = await runCli(['history', 'legacy-cart', '--json', '--db', db], config);
+    expect(JSON.parse(json.stdout)).toEqual([
+      {
+        id: 'r1',
+        kind: 'release',
+        service: 'legacy-cart',
+        environment: 'production',
+        from_version: '1.0.0',
+        to_version: '1.1.0',
+        state: 'done',
+        requested_by: 'U09BOB',
+        reason: null,
+        created_at: '2026-11-01T10:00:00Z',
+        finished_at: '2026-11-01T10:20:00Z',
+        outcome: 'succeeded',
+        duration: '20m',
+      },
+    ]);
   });
 });

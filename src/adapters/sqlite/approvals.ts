@@ -27,9 +27,43 @@ interface VoteRow {
   at: string;
 }
 
+interface LegacySummary {
+  kind: 'release' | 'rollback' | 'hotfix';
+  command: { service: string; env: string; version?: string; strategy?: string; to?: number; urgency?: string; reason?: string };
+  current: { version: string; image: string; revision: number; history: { revision: number; image: string }[]; canaryWeight: number } | null;
+  strategy?: string;
+  steps?: number[];
+  pauseForApprovalAt?: number[];
+}
+
+const LEGACY_HOTFIX_PATHS: Record<string, string> = { 'direct rollout, watched by analysis': 'direct', 'fast canary': 'fast-canary', canary: 'canary' };
+
+/**
+ * Requests opened before plans were domain data kept a card summary; read it as the plan it described, so that
+ * requests pending across the upgrade still expire and take clicks.
+ */
+function fromLegacy(summary: LegacySummary): unknown {
+  const { command, current } = summary;
+  const base = { kind: summary.kind, service: command.service, environment: command.env, running: current && { version: current.version, image: current.image, revision: current.revision } };
+  if (summary.kind === 'rollback') {
+    const after = current && (command.to !== undefined ? current.history.find((h) => h.revision === command.to) : current.history[0]);
+    return {
+      ...base,
+      reason: command.reason,
+      ...(command.to !== undefined ? { requestedRevision: command.to } : {}),
+      target: current && after ? { kind: 'rollback', from: current.revision, to: after.revision, image: after.image, fromImage: current.image } : null,
+      canaryWeightNow: current?.canaryWeight ?? null,
+    };
+  }
+  const steps = { steps: summary.steps, pauseForApprovalAt: summary.pauseForApprovalAt };
+  if (summary.kind === 'hotfix') return { ...base, ...steps, version: command.version, urgency: command.urgency, reason: command.reason, path: LEGACY_HOTFIX_PATHS[summary.strategy ?? ''] };
+  return { ...base, ...steps, version: command.version, strategy: command.strategy };
+}
+
 /** The plan is stored in the `summary` column (its name from before plans were domain data). */
 function readPlan(row: RequestRow) {
-  const parsed = planSchema.safeParse(JSON.parse(row.summary));
+  const stored = JSON.parse(row.summary) as { command?: unknown };
+  const parsed = planSchema.safeParse(stored.command !== undefined ? fromLegacy(stored as LegacySummary) : stored);
   if (!parsed.success) {
     throw new Error(`approval request ${row.id} holds a plan this Lifeguard cannot read (${parsed.error.issues[0]?.message}); it was written by another version: open a new request`);
   }

@@ -6,7 +6,7 @@ import { releaseCard, type Step } from './release-card.js';
 import { rollbackPlan, type RollbackPlanInput } from './rollback-plan.js';
 import { escape } from './format.js';
 
-const HOTFIX_PATHS: Record<HotfixPlan['path'], string> = {
+const HOTFIX_PATH_LABELS: Record<HotfixPlan['path'], string> = {
   direct: 'direct rollout, watched by analysis',
   'fast-canary': 'fast canary',
   canary: 'canary',
@@ -53,7 +53,7 @@ export function requestCard(record: ApprovalRecord, executionAvailable: boolean)
     environment: record.environment,
     fromVersion: plan.running?.version,
     toVersion: plan.version,
-    strategy: plan.kind === 'hotfix' ? HOTFIX_PATHS[plan.path] : plan.strategy,
+    strategy: plan.kind === 'hotfix' ? HOTFIX_PATH_LABELS[plan.path] : plan.strategy,
     requester: record.requester,
     steps: plannedSteps(plan.steps, plan.pauseForApprovalAt),
     ...(hotfix ? { notes: [`*Urgency* ${hotfix.urgency}`, `*Reason* ${escape(hotfix.reason)}`] } : {}),

@@ -59,5 +59,6 @@ export function rollbackPlan(input: RollbackPlanInput): SlackMessage {
     if (input.approval.state === 'pending') blocks.push(approvalButtons(input.approval.requestId));
     blocks.push(approvalFooter(input.approval, input.executionAvailable));
   }
-  return fitMessage({ text: `${title}: ${input.now?.image ?? 'unknown'} → ${input.after?.image ?? 'previous revision'}`, blocks });
+  const after = input.after?.image ?? input.afterNote ?? 'previous revision';
+  return fitMessage({ text: `${title}: ${input.now?.image ?? 'unknown'} → ${after}`, blocks });
 }

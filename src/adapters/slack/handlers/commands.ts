@@ -119,13 +119,13 @@ async function openRequest(deps: HandlerDeps, respond: RespondFn, progress: Prog
     progress.recorded = { what: `Request #${request.id} is recorded`, next: `Look for its card in ${channel} before asking again.` };
   });
   const { request, channel } = opened;
+  if (opened.clusterUnread) deps.log.warn({ service: command.service, env: command.environment, why: opened.clusterUnread }, 'opened a plan without the running version');
   if (!opened.posted) {
     const hint = opened.error === 'not_in_channel' || opened.error === 'channel_not_found' ? `Invite the Lifeguard app to ${channel}.` : 'It was logged and audited; try again.';
     progress.recorded = { what: `Request #${request.id} is recorded, but its card could not be posted in ${channel} (Slack answered ${opened.error})`, next: hint };
     await respond({ response_type: 'ephemeral', replace_original: false, ...errorReply(`Could not post the card in ${channel}`, `Slack answered ${opened.error}. The request #${request.id} is recorded.`, hint) });
     return;
   }
-  if (opened.clusterUnread) deps.log.warn({ service: command.service, env: command.environment, why: opened.clusterUnread }, 'posted a plan without the running version');
   progress.recorded = { what: `Request #${request.id} is recorded and its card is posted in ${channel}`, next: 'Only this reply failed: do not ask again.' };
   const unknown = opened.clusterUnread ? ` The running version is unknown: ${opened.clusterUnread}.` : '';
   await respond({
