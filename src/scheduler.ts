@@ -5,12 +5,8 @@ import type { Config } from './config/schema.js';
 import { canaryTarget, type CanaryTarget } from './flows/canary-analysis.js';
 import type { Verdict } from './domain/verdict.js';
 
-/** A canary being released right now, as the store (or the cluster) knows it. */
-export interface ActiveCanary {
-  service: string;
-  /** Percent of traffic it receives; undefined when unknown. */
-  trafficShare: number | undefined;
-}
+/** A canary serving traffic right now, as the cluster (later the store) knows it: which service, and its share. */
+export type ActiveCanary = Pick<CanaryTarget, 'service' | 'trafficShare'>;
 
 export interface AnalysisSchedulerDeps {
   config: Config;

@@ -61,9 +61,9 @@ export const history: CliCommand = {
     const env = args.values.env as string | undefined;
     const { configPath, loadConfig } = await import('../config/load.js');
     const config = loadConfig(configPath(args.values.config as string | undefined, io.env), io.env);
-    const { SqliteReleaseHistory } = await import('../adapters/sqlite/releases.js');
-    return withStore(dbPath(args.values.db, io.env), true, io, (store) => {
-      const history = new SqliteReleaseHistory(store.db);
+    const { releaseHistory } = await import('./wiring.js');
+    return withStore(dbPath(args.values.db, io.env), true, io, async (store) => {
+      const history = await releaseHistory(store);
       checkNames(historyCatalog(config, history.recorded()), service, env);
       const rows = history.list(service, env);
       if (args.values.json) {

@@ -1,6 +1,7 @@
+import type { SqliteStore } from '../adapters/sqlite/store.js';
 import type { Config } from '../config/schema.js';
 import type { TrafficShareSource } from '../flows/canary-analysis.js';
-import type { Metrics, Probe } from '../ports.js';
+import type { Metrics, Probe, ReleaseHistory } from '../ports.js';
 
 /*
  * The CLI's composition root: the adapters its commands use, built when a command runs. Each is imported on
@@ -22,3 +23,9 @@ export const trafficShare: TrafficShareSource = async (service, environment, con
   const [{ kubernetesCluster }, { clusterTrafficShare }] = await Promise.all([import('../adapters/kubernetes/cluster.js'), import('../flows/cluster-readers.js')]);
   return clusterTrafficShare(kubernetesCluster(config, { retry: { attempts: 2, requestTimeoutMs: 3_000 } }).traffic)(service, environment, config);
 };
+
+/** Releases, rollbacks and hotfixes recorded in an open database (see with-store.ts, which opens it). */
+export async function releaseHistory(store: SqliteStore): Promise<ReleaseHistory & { recorded(): { service: string; environment: string }[] }> {
+  const { SqliteReleaseHistory } = await import('../adapters/sqlite/releases.js');
+  return new SqliteReleaseHistory(store.db);
+}

@@ -6,7 +6,7 @@ import { EXIT, type CliIo } from './command.js';
  * Lifeguard's is reported by path with exit 2. Read-only commands never create a database. The SQLite adapter is
  * imported here, when a command opens the database, so commands that never do (and `--help`) do not load it.
  */
-export async function withStore(file: string, readonly: boolean, io: CliIo, fn: (store: SqliteStore) => number, options: Pick<OpenOptions, 'auditKey'> = {}): Promise<number> {
+export async function withStore(file: string, readonly: boolean, io: CliIo, fn: (store: SqliteStore) => number | Promise<number>, options: Pick<OpenOptions, 'auditKey'> = {}): Promise<number> {
   const { openStore, StoreError } = await import('../adapters/sqlite/store.js');
   let store: SqliteStore;
   try {
@@ -17,7 +17,7 @@ export async function withStore(file: string, readonly: boolean, io: CliIo, fn: 
     return EXIT.usage;
   }
   try {
-    return fn(store);
+    return await fn(store);
   } finally {
     store.close();
   }
