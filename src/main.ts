@@ -16,6 +16,8 @@ import { ConfigMapCheckpoints } from './adapters/kubernetes/checkpoint-configmap
 import { startAuditCheckpoints } from './flows/audit-checkpoints.js';
 import { ApprovalFlow } from './flows/approval.js';
 import { RequestFlow } from './flows/requests.js';
+import { CardFlow } from './flows/cards.js';
+import { schedule } from 'node-cron';
 import { startAnalysisLoop, type AnalysisLoop } from './flows/analysis-loop.js';
 import { PrometheusClient } from './adapters/prometheus/client.js';
 import { IncrementalRangeCache } from './adapters/prometheus/range-cache.js';
@@ -54,6 +56,8 @@ export interface Lifeguard {
   log: Logger;
   metrics: Telemetry;
   slack: SlackApp;
+  /** Its sweep runs every minute; tests run it by hand. */
+  cards: CardFlow;
   analysis: AnalysisLoop;
   stop(): Promise<void>;
 }
@@ -99,7 +103,8 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   const repositories: Store = { transaction: store.transaction, audit: store.audit, approvals: new SqliteApprovalRepository(store.db), history: new SqliteReleaseHistory(store.db) };
   const approvals = new ApprovalFlow({ store: repositories, clock, roles: slack.directory });
   const requests = new RequestFlow({ config, workloads: cluster.workloads, approvals, chat: slack.chat, readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000 });
-  slack.listen({ approvals, requests, history: repositories.history });
+  const cards = new CardFlow({ approvals, chat: slack.chat, log });
+  slack.listen({ approvals, requests, cards, history: repositories.history });
   const server = await startServer({
     port: env.PORT,
     ...(options.host ? { host: options.host } : {}),
@@ -138,6 +143,15 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     log,
     ...(leadership ? { leadership } : {}),
   });
+  const sweeper = schedule(
+    '* * * * *',
+    () =>
+      cards.sweep().then(
+        () => undefined,
+        (error: unknown) => log.error({ err: error }, 'the approval expiry sweep failed; the next runs in a minute'),
+      ),
+    { name: 'approval-expiry', noOverlap: true },
+  );
   log.info({ port: server.port, mode: slack.mode, services: Object.keys(config.services) }, 'lifeguard started');
 
   return {
@@ -146,8 +160,10 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     log,
     metrics,
     slack,
+    cards,
     analysis,
     stop: async () => {
+      await sweeper.destroy();
       await analysis.stop();
       await leadership?.stop({ release: true });
       await slack.stop();

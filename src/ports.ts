@@ -187,6 +187,8 @@ export interface RequestCardView {
 /** The chat the flows talk to, in view models: rendering stays in the adapter. */
 export interface Chat {
   postCard(channel: string, card: RequestCardView): Promise<ChatDelivery>;
+  /** Redraws a posted card in place. */
+  updateCard(channel: string, ts: string, card: RequestCardView): Promise<ChatDelivery>;
 }
 
 /** The audit chain as the checkpoint publisher reads it. */

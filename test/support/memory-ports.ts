@@ -90,6 +90,12 @@ export class MemoryChat implements Chat {
     this.cards.push({ channel, card: structuredClone(card) });
     return { ok: true, channel: 'C0CHECKOUT', ts: `1700000000.${String(this.cards.length).padStart(6, '0')}` };
   }
+  updates: { channel: string; ts: string; card: RequestCardView }[] = [];
+  async updateCard(channel: string, ts: string, card: RequestCardView): Promise<ChatDelivery> {
+    if (this.failWith) return { ok: false, error: this.failWith };
+    this.updates.push({ channel, ts, card: structuredClone(card) });
+    return { ok: true, channel, ts };
+  }
 }
 
 /** Workloads that only read: a fixed state per `service/environment`, or a failure. */

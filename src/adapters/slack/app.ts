@@ -1,16 +1,15 @@
 import { App, HTTPReceiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { RequestListener } from 'node:http';
-import { schedule, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { ApprovalFlow } from '../../flows/approval.js';
+import type { CardFlow } from '../../flows/cards.js';
 import type { RequestFlow } from '../../flows/requests.js';
 import type { Telemetry } from '../../metrics.js';
 import type { AuditLog, Chat, ReleaseHistory, RoleDirectory } from '../../ports.js';
 import { boltLogger } from './bolt-logger.js';
 import { slackChat } from './chat.js';
 import { RECEIVED_AT, type HandlerDeps } from './handlers/deps.js';
-import { sweepExpired } from './handlers/cards.js';
 import { registerCommands } from './handlers/commands.js';
 import { registerInteractions } from './handlers/interactions.js';
 import { guardSlackEndpoint } from './endpoint-guard.js';
@@ -40,10 +39,12 @@ export interface SlackAppOptions {
   tuning?: { minPostIntervalMs?: number; usergroupTtlMs?: number };
 }
 
-/** The flows Slack's commands and buttons call. */
+/** What Slack's commands and buttons call. */
 export interface SlackFlows {
   approvals: ApprovalFlow;
   requests: RequestFlow;
+  cards: CardFlow;
+  /** Read directly: `/release history` only lists what the store holds. */
   history: ReleaseHistory;
 }
 
@@ -59,9 +60,7 @@ export interface SlackApp {
   listen(flows: SlackFlows): void;
   /** HTTP mode: serves POST /slack/events (bounded and checked by the endpoint guard, then Bolt). */
   requestListener: RequestListener | undefined;
-  /** Expires requests past their time and redraws their cards; runs every minute once started. */
-  sweepExpired(): Promise<number>;
-  /** Socket Mode: connects. Both modes: starts the expiry sweep. */
+  /** Socket Mode: connects. */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -134,19 +133,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     log,
     ...(options.tuning?.usergroupTtlMs !== undefined ? { ttlMs: options.tuning.usergroupTtlMs } : {}),
   });
-  let deps: HandlerDeps | undefined;
   app.error(handlerErrorHandler(options));
-
-  const sweep = async () => {
-    if (!deps) return 0;
-    try {
-      return await sweepExpired(deps);
-    } catch (error) {
-      log.error({ err: error }, 'the approval expiry sweep failed');
-      return 0;
-    }
-  };
-  let sweeper: ScheduledTask | undefined;
 
   return {
     mode: socket ? 'socket' : 'http',
@@ -156,7 +143,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     directory,
     chat: slackChat(queue),
     listen: (flows) => {
-      deps = { config: options.config, flow: flows.approvals, requests: flows.requests, history: flows.history, queue, audit: options.audit, log, metrics: options.metrics };
+      const deps: HandlerDeps = { config: options.config, flow: flows.approvals, requests: flows.requests, cards: flows.cards, history: flows.history, queue, audit: options.audit, log, metrics: options.metrics };
       registerCommands(app, deps);
       registerInteractions(app, deps);
     },
@@ -168,13 +155,10 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
           log,
           metrics: options.metrics,
         }),
-    sweepExpired: sweep,
     start: async () => {
       if (socket) await app.start();
-      sweeper = schedule('* * * * *', sweep, { name: 'approval-expiry', noOverlap: true });
     },
     stop: async () => {
-      await sweeper?.destroy();
       if (socket) await app.stop();
       await queue.drain();
     },

@@ -12,5 +12,13 @@ export function slackChat(queue: PostingQueue): Chat {
         message: requestCard(card.request, card.executionAvailable),
         subject: `${card.request.service}/${card.request.environment}`,
       }),
+    updateCard: (channel, ts, card) =>
+      queue.send({
+        kind: 'update',
+        channel,
+        ts,
+        message: requestCard(card.request, card.executionAvailable),
+        subject: `${card.request.service}/${card.request.environment}`,
+      }),
   };
 }

@@ -107,11 +107,11 @@ describe('approvals in Slack', () => {
   it('the expiry sweep expires requests nobody clicked and takes the buttons off their cards', async () => {
     const card = await request('/release', 'checkout 1.8.0');
     clock.advance(4 * 60 * 60_000);
-    expect(await harness.lifeguard.slack.sweepExpired()).toBeGreaterThanOrEqual(1);
+    expect(await harness.lifeguard.cards.sweep()).toBeGreaterThanOrEqual(1);
     const update = await harness.standin.waitFor(() => updatesOf(card)[0]);
     expect(JSON.stringify(update.args.blocks)).toContain('Expired: nobody approved in time');
     expect(JSON.stringify(update.args.blocks)).not.toContain('approval.approve');
-    expect(await harness.lifeguard.slack.sweepExpired()).toBe(0);
+    expect(await harness.lifeguard.cards.sweep()).toBe(0);
     expect(harness.audit().filter((r) => r.action === 'approval.expired' && JSON.parse(r.detail).request === Number(card.id))).toHaveLength(1);
   });
 

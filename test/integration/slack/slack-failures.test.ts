@@ -33,12 +33,12 @@ describe('Slack failing after a decision was recorded', () => {
     expect(String(told.text)).toContain('could not redraw the card');
     expect(harness.standin.okCalls('chat.update').filter((c) => c.args.ts === card.ts)).toEqual([]);
 
-    await harness.lifeguard.slack.sweepExpired();
+    await harness.lifeguard.cards.sweep();
     const redrawn = await harness.standin.waitFor(() => harness.standin.okCalls('chat.update').find((c) => c.args.ts === card.ts));
     const shown = JSON.stringify(redrawn.args.blocks);
     expect(shown).toContain(`Approved by <@${PEOPLE.alice}>`);
     expect(shown).not.toContain('approval.approve');
-    await harness.lifeguard.slack.sweepExpired();
+    await harness.lifeguard.cards.sweep();
     expect(harness.standin.okCalls('chat.update').filter((c) => c.args.ts === card.ts)).toHaveLength(1);
   }, 30_000);
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../../config/schema.js';
 import type { ApprovalFlow } from '../../../flows/approval.js';
+import type { CardFlow } from '../../../flows/cards.js';
 import type { RequestFlow } from '../../../flows/requests.js';
 import type { Telemetry } from '../../../metrics.js';
 import type { AuditLog, ReleaseHistory } from '../../../ports.js';
@@ -10,6 +11,7 @@ export interface HandlerDeps {
   config: Config;
   flow: ApprovalFlow;
   requests: RequestFlow;
+  cards: CardFlow;
   history: ReleaseHistory;
   queue: PostingQueue;
   audit: Pick<AuditLog, 'append'>;

@@ -6,7 +6,6 @@ import { escape } from '../blocks/format.js';
 import { REASON_FIELD, rejectModal } from '../blocks/reject-modal.js';
 import { note } from '../blocks/replies.js';
 import { slackErrorCode, withRateLimit } from '../web-client.js';
-import { needsRedraw, redrawCard } from './cards.js';
 import { timedAck, type HandlerDeps } from './deps.js';
 import { parseClick, parseRejectForm, type ClickRefusal } from './inputs.js';
 
@@ -124,8 +123,8 @@ async function refuse(deps: HandlerDeps, refusal: ClickRefusal, actionId: string
  */
 async function afterVote(deps: HandlerDeps, result: VoteResult, decision: 'approve' | 'reject', tell: Tell): Promise<void> {
   const { record } = result;
-  if (record && (result.ok || record.state === 'expired' || needsRedraw(deps, record.id))) {
-    const drawn = await redrawCard(deps, record);
+  if (record && (result.ok || record.state === 'expired' || deps.cards.needsRedraw(record.id))) {
+    const drawn = await deps.cards.redraw(record);
     if (result.ok && drawn && !drawn.ok) await tell(cardNotRedrawn(record, decision, drawn.error));
   }
   if (!result.ok) await tell(denialText(result.denial, record, decision));
