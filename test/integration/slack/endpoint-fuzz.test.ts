@@ -135,8 +135,9 @@ describe('fuzzing the signed Slack endpoint of lifeguard start', () => {
     expect((await fetch(`${lifeguard.base}/healthz`)).status).toBe(200);
     expect(lifeguard.out()).not.toContain('an error escaped every handler');
     expect(lifeguard.out()).not.toContain('Bolt failed to process');
-    // The generators reach past the guard too: some requests were served, not only refused.
-    expect(statuses.get(200) ?? 0).toBeGreaterThan(20);
+    // The generators reach past the guard too: some requests were served, not only refused. How many varies with
+    // the generated values (17 to 30 of about 400 seen), so the bound leaves room.
+    expect(statuses.get(200) ?? 0).toBeGreaterThan(5);
     expect(statuses.get(400) ?? 0).toBeGreaterThan(20);
   });
 });
