@@ -8,18 +8,9 @@ import { runCli } from '../support/cli.js';
 import { typeOfKind } from '../support/kube-standin/resources.js';
 import { KubeStandin } from '../support/kube-standin/server.js';
 import { SlackStandin } from '../support/slack-standin/web-api.js';
+import { until } from '../support/until.js';
 
 const KEY = 'e2e-audit-key-'.padEnd(48, 'x');
-
-async function until<T>(probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('lifeguard start publishes audit checkpoints', () => {
   let dir: string;
@@ -60,7 +51,7 @@ describe('lifeguard start publishes audit checkpoints', () => {
     child.stderr.on('data', (chunk: Buffer) => (err += String(chunk)));
     const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const lines = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; checkpoint?: { id: number; hash: string; at: string } });
-    await until(() => lines().find((l) => l.msg === 'lifeguard started'));
+    await until(() => lines().find((l) => l.msg === 'lifeguard started'), 30_000);
 
     // Another process appends while Lifeguard runs, as `lifeguard audit note` would; the shutdown checkpoint covers it.
     const note = await runCli(['audit', 'note', 'hand fix while it runs', '--db', db], { LIFEGUARD_AUDIT_KEY: KEY, LIFEGUARD_OPERATOR: 'ops' });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlackStandin } from '../support/slack-standin/web-api.js';
 import { postSigned, slashCommandBody } from '../support/slack-standin/sign.js';
+import { until } from '../support/until.js';
 
 const SECRET = 'e2e-signing-secret';
 
@@ -16,16 +17,6 @@ function lifeguard(args: string[], env: NodeJS.ProcessEnv): { child: ChildProces
   child.stderr!.on('data', (chunk: Buffer) => (err += String(chunk)));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, out: () => out, err: () => err, exit };
-}
-
-async function until<T>(probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('lifeguard start', () => {

@@ -6,6 +6,7 @@ import { startAnalysisLoop, type AnalysisLoop } from '../../src/flows/analysis-l
 import { createLogger } from '../../src/log.js';
 import { createTelemetry } from '../../src/metrics.js';
 import type { AuditEntry, AuditRecord, Leadership, Metrics, Workloads } from '../../src/ports.js';
+import { deploymentOf, revision } from '../support/cluster-fixtures.js';
 
 /*
  * The canary-analysis flow against in-memory ports: which canaries it judges, what it records, and that only
@@ -14,22 +15,7 @@ import type { AuditEntry, AuditRecord, Leadership, Metrics, Workloads } from '..
 
 const config = loadConfig('lifeguard.example.yaml', {});
 const AT = new Date('2026-11-20T10:00:00Z');
-
-function deployment(replicas: number) {
-  return {
-    namespace: 'shop',
-    name: 'checkout',
-    image: 'shop/checkout:1.5.0',
-    images: { app: 'shop/checkout:1.5.0' },
-    replicas: { desired: replicas, current: replicas, updated: replicas, ready: replicas, available: replicas },
-    revision: 3,
-    generation: 1,
-    observedGeneration: 1,
-    paused: false,
-    conditions: [],
-    template: 't',
-  };
-}
+const RUNNING = revision(3, '1.5.0');
 
 /** Workloads as a map from `service/environment` to the canary's replicas and share of traffic, or a failure. */
 function fakeWorkloads(cluster: Record<string, { canaryReplicas: number; share: number } | Error>): Workloads {
@@ -42,8 +28,8 @@ function fakeWorkloads(cluster: Record<string, { canaryReplicas: number; share: 
       return {
         service: target.service,
         environment: target.environment,
-        stable: deployment(3),
-        canary: deployment(entry.canaryReplicas),
+        stable: deploymentOf(RUNNING),
+        canary: deploymentOf(RUNNING, 'checkout-canary', entry.canaryReplicas),
         history: [],
         traffic: { stable: 100 - entry.share, canary: entry.share, source: 'istio' },
       };

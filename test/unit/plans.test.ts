@@ -1,46 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import type { Revision, ServiceState } from '../../src/domain/cluster-state.js';
+import type { Revision } from '../../src/domain/cluster-state.js';
 import { planHotfix, planRelease, planRollback, planSchema, type ClusterRead } from '../../src/domain/plans.js';
+import { revision, serviceState } from '../support/cluster-fixtures.js';
 
 const settings = loadConfig('lifeguard.example.yaml', {}).services.checkout!.environments.production!;
 
-const revision = (n: number, tag: string, formerRevisions: number[] = []): Revision => ({
-  revision: n,
-  replicaSet: `checkout-${n}`,
-  images: { app: `shop/checkout:${tag}` },
-  createdAt: '2026-11-01T00:00:00Z',
-  replicas: 0,
-  formerRevisions,
-  template: `t-${tag}`,
-});
-
-function read(current: Revision, others: Revision[], canary = 0): ClusterRead {
-  const deployment = (r: Revision) => ({
-    namespace: 'shop',
-    name: 'checkout',
-    image: r.images.app!,
-    images: r.images,
-    replicas: { desired: 3, current: 3, updated: 3, ready: 3, available: 3 },
-    revision: r.revision,
-    generation: 1,
-    observedGeneration: 1,
-    paused: false,
-    conditions: [],
-    template: r.template,
-  });
-  return {
-    ok: true,
-    state: {
-      service: 'checkout',
-      environment: 'production',
-      stable: deployment(current),
-      canary: { ...deployment(current), name: 'checkout-canary' },
-      history: [current, ...others].sort((a, b) => b.revision - a.revision),
-      traffic: { stable: 100 - canary, canary, source: 'istio' },
-    } satisfies ServiceState,
-  };
-}
+const read = (current: Revision, others: Revision[], canary = 0): ClusterRead => ({ ok: true, state: serviceState(current, others, canary) });
 
 const away: ClusterRead = { ok: false, why: 'the cluster did not answer within 30 s' };
 

@@ -3,39 +3,14 @@ import { loadConfig } from '../../src/config/load.js';
 import type { ServiceState } from '../../src/domain/cluster-state.js';
 import { ApprovalFlow } from '../../src/flows/approval.js';
 import { RequestFlow } from '../../src/flows/requests.js';
+import { revision, serviceState } from '../support/cluster-fixtures.js';
 import { manualClock, MemoryChat, memoryStore, readOnlyWorkloads, roleDirectory } from '../support/memory-ports.js';
 
 /* Opening requests against in-memory ports: one cluster read, a plan from the domain, the card through Chat. */
 
 const config = loadConfig('lifeguard.example.yaml', {});
 
-function deployment(image: string, revision: number, template: string, replicas = 3) {
-  return {
-    namespace: 'shop',
-    name: 'checkout',
-    image,
-    images: { app: image },
-    replicas: { desired: replicas, current: replicas, updated: replicas, ready: replicas, available: replicas },
-    revision,
-    generation: 1,
-    observedGeneration: 1,
-    paused: false,
-    conditions: [],
-    template,
-  };
-}
-
-const production: ServiceState = {
-  service: 'checkout',
-  environment: 'production',
-  stable: deployment('shop/checkout:1.4.2', 3, 't3'),
-  canary: deployment('shop/checkout:1.4.2', 0, 't3', 0),
-  history: [
-    { revision: 3, replicaSet: 'checkout-3', images: { app: 'shop/checkout:1.4.2' }, createdAt: '', replicas: 3, formerRevisions: [], template: 't3' },
-    { revision: 2, replicaSet: 'checkout-2', images: { app: 'shop/checkout:1.4.1' }, createdAt: '', replicas: 0, formerRevisions: [], template: 't2' },
-  ],
-  traffic: { stable: 75, canary: 25, source: 'istio' },
-};
+const production = serviceState(revision(3, '1.4.2'), [revision(2, '1.4.1')], 25, 0);
 
 function setUp(states: Record<string, ServiceState | Error>, readTimeoutMs = 1_000) {
   const store = memoryStore();

@@ -1,34 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import type { Revision, ServiceState } from '../../src/domain/cluster-state.js';
+import type { Revision } from '../../src/domain/cluster-state.js';
 import { rollbackTarget } from '../../src/domain/rollback-target.js';
-
-const revision = (n: number, tag: string, formerRevisions: number[] = []): Revision => ({
-  revision: n,
-  replicaSet: `checkout-${tag}`,
-  images: { app: `shop/checkout:${tag}` },
-  createdAt: '2026-11-01T00:00:00Z',
-  replicas: 0,
-  formerRevisions,
-  template: `t-${tag}`,
-});
+import { revision, serviceState } from '../support/cluster-fixtures.js';
 
 /** The stable runs `current`'s template at revision `current.revision`. */
-function state(current: Revision, ...others: Revision[]): Pick<ServiceState, 'stable' | 'history'> {
-  const stable = {
-    namespace: 'shop',
-    name: 'checkout',
-    image: current.images.app!,
-    images: current.images,
-    replicas: { desired: 3, current: 3, updated: 3, ready: 3, available: 3 },
-    revision: current.revision,
-    generation: 1,
-    observedGeneration: 1,
-    paused: false,
-    conditions: [],
-    template: current.template,
-  };
-  return { stable, history: [current, ...others].sort((a, b) => b.revision - a.revision) };
-}
+const state = (current: Revision, ...others: Revision[]) => serviceState(current, others);
 
 describe('rollbackTarget (kubectl rollout undo semantics)', () => {
   test('goes to the previous revision by default', () => {
