@@ -537,12 +537,15 @@ function enterWatch(t: Transition): void {
   t.wakeAt(new Date(t.ctx.now.getTime() + t.ctx.settings.watchMs));
 }
 
-/** Whether the engine should judge the stable against its own past now, and from which moment. */
+/**
+ * Whether the engine should judge the stable against its own past now, and from which moment. The past is
+ * before the operation began: during a canary the stable served only part of the traffic (none at 100 %).
+ */
 export function stableJudgement(op: Operation, now: Date, settings: Settings): { since: string } | undefined {
-  if (op.state === 'running' && op.phase === 'watch' && op.stableChangedAt) return { since: op.stableChangedAt };
+  if (op.state === 'running' && op.phase === 'watch') return { since: op.createdAt };
   if (op.state === 'rolling-back' && op.phase === 'verify' && op.rollback?.restoredAt) {
     const due = Date.parse(op.rollback.restoredAt) + settings.verifyAfterMs <= now.getTime();
-    return due ? { since: op.stableChangedAt ?? op.createdAt } : undefined;
+    return due ? { since: op.createdAt } : undefined;
   }
   return undefined;
 }

@@ -7,6 +7,8 @@ export const ACTIONS = {
   approve: 'approval.approve',
   reject: 'approval.reject',
   promote: 'release.promote',
+  pause: 'release.pause',
+  resume: 'release.resume',
   abort: 'release.abort',
 } as const;
 

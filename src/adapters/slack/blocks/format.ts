@@ -24,3 +24,8 @@ export function roleList(roles: readonly string[], joiner = 'or'): string {
   if (shown.length <= 1) return shown.join('');
   return `${shown.slice(0, -1).join(', ')} ${joiner} ${shown[shown.length - 1]}`;
 }
+
+/** A link to a message, as Slack's "Copy link" gives it: the archive URL with the ts's dot removed. */
+export function permalink(channel: string, ts: string): string {
+  return `https://slack.com/archives/${channel}/p${ts.replace('.', '')}`;
+}
