@@ -131,6 +131,8 @@ export interface VerdictEvent {
   reasons: string[];
   failing: FailingMetric[];
   breachStartedAt: string | null;
+  /** The whole verdict, for the thread and the audit log. */
+  evidence: Verdict;
 }
 
 export type ControlVerb = 'promote' | 'pause' | 'resume' | 'abort';
@@ -508,6 +510,7 @@ function step(t: Transition, obs: Observation): void {
       t.op = { ...op, rollback: { ...op.rollback!, drainedAt: t.nowIso } };
       t.record('rollback.drained', { operation: op.id });
       t.note('info', 'Traffic drained: all of it on the stable');
+      if (isAutomated(op.rollback!.trigger)) t.messages.push({ kind: 'incident' });
       return t.enter('restore');
     case 'restore': {
       // Level-based whatever happened before: the stable back on the image it ran, the canary empty on that image.
@@ -518,6 +521,7 @@ function step(t: Transition, obs: Observation): void {
       if (obs.canary.rollout !== 'complete') return;
       t.op = { ...op, rollback: { ...rb, restoredAt: t.nowIso } };
       t.record('rollback.restored', { operation: op.id, stable: obs.stable.image, revision: obs.stable.revision });
+      if (isAutomated(rb.trigger)) t.messages.push({ kind: 'incident' });
       t.note('info', rb.afterPromotion ? `Stable rolled back to \`${op.from.version}\` (the template of revision ${op.from.revision})` : 'Canary scaled to 0 on the stable image');
       return t.enter('verify');
     }

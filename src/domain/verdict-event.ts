@@ -34,5 +34,6 @@ export function verdictEvent(verdict: Verdict, subject: VerdictEvent['subject'])
     reasons: verdict.reasons,
     failing: bad,
     breachStartedAt: bad.length ? new Date(Date.parse(verdict.evaluatedAt) - longest).toISOString() : null,
+    evidence: verdict,
   };
 }

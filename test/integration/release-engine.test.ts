@@ -1,142 +1,29 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import type { Config } from '../../src/config/schema.js';
-import { openStore, type SqliteStore } from '../../src/adapters/sqlite/store.js';
-import { SqliteApprovalRepository } from '../../src/adapters/sqlite/approvals.js';
-import { SqliteOperationRepository } from '../../src/adapters/sqlite/operations.js';
-import type { ApprovalRecord } from '../../src/domain/approval.js';
-import type { Message, Operation, VerdictEvent } from '../../src/domain/operation.js';
-import type { Verdict } from '../../src/domain/verdict.js';
-import { ReleaseEngine } from '../../src/flows/operations.js';
-import type { OperationNotices } from '../../src/flows/operation-notices.js';
-import { createLogger } from '../../src/log.js';
-import { createTelemetry } from '../../src/metrics.js';
-import type { Store } from '../../src/ports.js';
-import { exampleConfig, startFixture, type Fixture } from './kubernetes/fixture.js';
-import { roleDirectory } from '../support/memory-ports.js';
+import type { Operation } from '../../src/domain/operation.js';
+import { fastConfig, startEngine, verdict, type EngineHarness } from '../support/engine-harness.js';
 import { useTempDirs } from '../support/tmp.js';
 import { until } from '../support/until.js';
 
 /*
  * The release engine against the real Kubernetes adapter and API-server stand-in and a real SQLite store.
- * Verdicts are the engine's input here (the whole chain with Prometheus is in test/e2e/release-*.test.ts), so
- * each case can say exactly what the analysis concluded and check what the engine did to the cluster.
+ * Verdicts are the engine's input here (the whole chain with Prometheus and Slack is in test/e2e/), so each
+ * case can say exactly what the analysis concluded and check what the engine did to the cluster.
  */
 
 const tempDir = useTempDirs();
-const cleanups: (() => Promise<void> | void)[] = [];
+const running: EngineHarness[] = [];
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  for (const env of running.splice(0)) await env.stop();
 });
 
-/** The example config with second-scale steps, so a release takes a second or two. */
-function fastConfig(overrides: { steps?: number[]; pauseForApprovalAt?: number[]; watch?: number; cooldown?: number } = {}): Config {
-  const config = structuredClone(exampleConfig);
-  const production = config.services.checkout!.environments.production!;
-  Object.assign(production, {
-    steps: overrides.steps ?? [5, 25, 50, 100],
-    pauseForApprovalAt: overrides.pauseForApprovalAt ?? [50],
-    stepDuration: 150,
-    watch: overrides.watch ?? 200,
-    analysis: { ...production.analysis, interval: 100 },
-  });
-  config.environments.production!.rollbackCooldown = overrides.cooldown ?? 60_000;
-  // The check after a rollback waits one metric window: make it short too.
-  for (const template of Object.values(config.metrics)) if (template.kind !== 'http') template.window = 100;
-  return config;
-}
-
-function verdict(outcome: Verdict['verdict'], service = 'checkout'): Verdict {
-  const failing = outcome === 'fail';
-  return {
-    service,
-    environment: 'production',
-    evaluatedAt: new Date().toISOString(),
-    verdict: outcome,
-    reasons: failing ? ['error-rate high: canary 0.081 > max 0.03 for 3s'] : outcome === 'pass' ? ['score 100'] : ['error-rate: no data'],
-    score: failing ? null : 100,
-    scoreThresholds: { pass: 80, marginal: 60 },
-    trafficShare: 5,
-    metrics: [
-      {
-        metric: 'error-rate',
-        kind: 'prometheus',
-        critical: true,
-        weight: 1,
-        classification: failing ? 'high' : outcome === 'pass' ? 'pass' : 'nodata',
-        reason: failing ? 'canary 0.081 > max 0.03 for 3s' : 'within bounds',
-        canary: failing ? 0.081 : 0.004,
-        baseline: 0.004,
-        ratio: failing ? 20.25 : 1,
-        trafficShare: null,
-        rules: [{ rule: 'max', threshold: 0.03, outcome: failing ? 'breach' : 'pass', breachingForMs: failing ? 3000 : null, forMs: 3000, detail: '' }],
-        comparison: null,
-        queries: [],
-        range: null,
-        warnings: [],
-      },
-    ],
-  };
-}
-
-interface Told {
-  op: Operation;
-  message: Message;
-  verdict?: VerdictEvent | undefined;
-}
-
-async function start(config = fastConfig()) {
-  const fixture: Fixture = await startFixture({ readyDelayMs: 20 });
-  cleanups.push(() => fixture.standin.stop());
-  const sqlite: SqliteStore = openStore(join(tempDir(), 'lifeguard.db'));
-  cleanups.push(() => sqlite.close());
-  const approvals = new SqliteApprovalRepository(sqlite.db);
-  const operations = new SqliteOperationRepository(sqlite.db, () => new Date());
-  const store: Pick<Store, 'transaction' | 'audit' | 'operations'> = { transaction: sqlite.transaction, audit: sqlite.audit, operations };
-  const told: Told[] = [];
-  const notices: OperationNotices = {
-    write: (op, messages, v) => told.push(...messages.map((message) => ({ op, message, verdict: v }))),
-    unmanaged: () => undefined,
-  };
-  const stableVerdicts: Verdict['verdict'][] = [];
-  const engine = new ReleaseEngine({
-    config,
-    store,
-    cluster: fixture.cluster,
-    clock: { now: () => new Date() },
-    roles: roleDirectory({ U0ALICE: ['release-manager'] }),
-    notices,
-    judgeStable: async (service) => verdict(stableVerdicts.shift() ?? 'pass', service),
-    recordVerdict: async (v) => void sqlite.audit.append({ actor: 'lifeguard', action: 'analysis.verdict', subject: `${v.service}/${v.environment}`, detail: { verdict: v.verdict } }),
-    log: createLogger({ level: (process.env.ENGINE_LOG ?? 'silent') as 'silent' }),
-    metrics: createTelemetry({ processMetrics: false }),
-    tuning: { tickMs: 50 },
-  });
-  engine.start();
-  cleanups.push(() => engine.stop());
-
-  const grant = (version: string, requester = 'U0BOB'): ApprovalRecord => {
-    const id = approvals.insert({
-      kind: 'release',
-      service: 'checkout',
-      environment: 'production',
-      requester,
-      requirement: { mode: 'any', roles: ['release-manager'], count: 1 },
-      plan: { kind: 'release', service: 'checkout', environment: 'production', running: null, version, strategy: 'canary', steps: config.services.checkout!.environments.production!.steps, pauseForApprovalAt: config.services.checkout!.environments.production!.pauseForApprovalAt },
-      state: 'granted',
-      createdAt: new Date(),
-      expiresAt: new Date(Date.now() + 3_600_000),
-    });
-    approvals.attachMessage(id, 'C0CHECKOUT', `1700000000.00010${id}`);
-    return approvals.get(id)!;
-  };
-  const op = (id: number) => operations.get(id)!;
-  const cluster = () => fixture.cluster.workloads.readState(fixture.production);
-  return { fixture, engine, grant, op, told, cluster, sqlite, stableVerdicts };
+async function start(config = fastConfig()): Promise<EngineHarness> {
+  const env = await startEngine(tempDir(), config);
+  running.push(env);
+  return env;
 }
 
 /** Feeds passing canary verdicts until the operation reaches `done`, as the analysis loop would every interval. */
-async function passUntil(env: Awaited<ReturnType<typeof start>>, id: number, done: (op: Operation) => boolean): Promise<Operation> {
+async function passUntil(env: EngineHarness, id: number, done: (op: Operation) => boolean): Promise<Operation> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     const current = env.op(id);
