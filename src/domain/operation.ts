@@ -71,7 +71,8 @@ export const operationSchema = z.object({
     inconclusiveRun: z.number().int(),
     last: verdictNoteSchema.nullable(),
   }),
-  promotions: z.array(z.object({ user: z.string(), weight: z.number(), at: z.string() })),
+  /** Promote clicks, each for the step it was clicked at. */
+  promotions: z.array(z.object({ user: z.string(), weight: z.number(), step: z.number().int(), at: z.string() })),
   pause: z.object({ reason: z.enum(['user', 'inconclusive', 'promotion', 'cooldown']), by: z.string(), at: z.string(), why: z.string() }).nullable(),
   rollback: z
     .object({
@@ -92,6 +93,8 @@ export const operationSchema = z.object({
     .nullable(),
   /** The action decided and not yet observed done: written ahead, so a restart knows what was under way. */
   pending: z.unknown().nullable(),
+  /** The last action of this phase the cluster accepted (written after the call returned): "X done". */
+  performed: z.unknown().nullable(),
   outcome: z.string().nullable(),
   wakeAt: z.string().nullable(),
   createdAt: z.string(),
@@ -204,7 +207,7 @@ class Transition {
   }
 
   enter(phase: Phase, patch: Partial<Operation> = {}): void {
-    this.op = { ...this.op, ...patch, phase, phaseSince: this.nowIso, pending: null };
+    this.op = { ...this.op, ...patch, phase, phaseSince: this.nowIso, pending: null, performed: null };
     this.messages.push({ kind: 'card' });
   }
 
@@ -214,6 +217,14 @@ class Transition {
 
   note(tone: Extract<Message, { kind: 'note' }>['tone'], headline: string, lines: string[] = [], verdict = false): void {
     this.messages.push({ kind: 'note', tone, headline, lines, ...(verdict ? { verdict } : {}) });
+  }
+
+  /**
+   * Whether the cluster accepted `action` in this phase: what is observed since is Lifeguard's own doing, and not a
+   * reading from before its last write (as a watch cache behind could give) or a write lost to a crash.
+   */
+  performed(action: Action): boolean {
+    return JSON.stringify(this.op.performed) === JSON.stringify(action);
   }
 
   act(action: Action): void {
@@ -229,7 +240,7 @@ class Transition {
   }
 
   finish(state: OperationState, outcome: string): void {
-    this.op = { ...this.op, state, outcome, phase: 'done', phaseSince: this.nowIso, pending: null, wakeAt: null, finishedAt: this.nowIso };
+    this.op = { ...this.op, state, outcome, phase: 'done', phaseSince: this.nowIso, pending: null, performed: null, wakeAt: null, finishedAt: this.nowIso };
     this.messages.push({ kind: 'card' });
     this.record('operation.finished', { operation: this.op.id, state, outcome });
   }
@@ -287,7 +298,7 @@ function control(t: Transition, verb: ControlVerb, user: string): string | undef
         return op.state === 'paused' ? `operation ${op.id} is paused (${op.pause?.why ?? 'paused'}): Resume it first` : `operation ${op.id} has no step to promote now (${op.phase})`;
       }
       const weight = op.steps[op.step] ?? op.weight;
-      t.op = { ...op, promotions: [...op.promotions, { user, weight, at: t.nowIso }], ...(awaiting ? { state: 'running' as const, pause: null } : {}) };
+      t.op = { ...op, promotions: [...op.promotions, { user, weight, step: op.step, at: t.nowIso }], ...(awaiting ? { state: 'running' as const, pause: null } : {}) };
       t.record('operation.promoted_step', { ...subject, weight }, user);
       t.messages.push({ kind: 'card' });
       t.note('good', `Promoted by <@${user}> at ${pct(weight)}`);
@@ -302,7 +313,7 @@ function control(t: Transition, verb: ControlVerb, user: string): string | undef
 function verdict(t: Transition, v: VerdictEvent): void {
   const { op } = t;
   if (op.state === 'rolling-back') {
-    if (v.subject === 'stable' && op.phase === 'verify') verifyVerdict(t, v);
+    if (v.subject === 'stable' && op.phase === 'verify' && stableJudgement(op, t.ctx.now, t.ctx.settings)) verifyVerdict(t, v);
     return;
   }
   // The canary is judged against the baseline only while both take traffic; the stable against its past while watched.
@@ -311,8 +322,10 @@ function verdict(t: Transition, v: VerdictEvent): void {
   t.op = { ...op, analysis: { ...op.analysis, last: { verdict: v.verdict, at: v.evaluatedAt, reasons: v.reasons } } };
   if (v.verdict === 'fail') return failed(t, v);
   if (v.verdict === 'inconclusive') return inconclusive(t, v);
-  const first = op.analysis.passes === 0 && op.phase === 'hold';
-  t.op = { ...t.op, analysis: { ...t.op.analysis, inconclusiveRun: 0, passes: t.op.analysis.passes + (op.phase === 'hold' ? 1 : 0) } };
+  // A pass counts for a step only when judged on data from the step: evaluated after it began.
+  const counts = op.phase === 'hold' && Date.parse(v.evaluatedAt) >= Date.parse(op.phaseSince);
+  const first = counts && op.analysis.passes === 0;
+  t.op = { ...t.op, analysis: { ...t.op.analysis, inconclusiveRun: 0, passes: t.op.analysis.passes + (counts ? 1 : 0) } };
   if (op.state !== 'running') return;
   t.messages.push({ kind: 'card' });
   // One note per step: the card keeps the latest verdict, the thread is not flooded every interval.
@@ -462,6 +475,8 @@ function step(t: Transition, obs: Observation): void {
       if (obs.weight !== want) return t.act({ type: 'set-weight', canary: want });
       t.record('operation.step', { operation: op.id, step: op.step + 1, weight: want });
       if (want === 100) {
+        // At 100 % there is no baseline left to judge against: a pause here waits for Promote alone.
+        if (op.pauseForApprovalAt.includes(100) && !op.promotions.some((p) => p.step === op.step)) return awaitPromotion(t, want, []);
         t.note('info', `All traffic on the canary: promoting the stable to \`${to!.version}\``);
         return t.enter('promote-stable', { stableChangedAt: t.nowIso });
       }
@@ -471,18 +486,11 @@ function step(t: Transition, obs: Observation): void {
     case 'hold': {
       const want = op.steps[op.step]!;
       if (obs.weight !== want) return t.act({ type: 'set-weight', canary: want });
-      const promoted = op.promotions.some((p) => p.weight === want && Date.parse(p.at) >= Date.parse(op.phaseSince));
+      const promoted = op.promotions.some((p) => p.step === op.step);
       const endsAt = Date.parse(op.phaseSince) + ctx.settings.stepDurationMs;
       const analysed = op.analysis.passes > 0;
       if (!analysed || (!promoted && ctx.now.getTime() < endsAt)) return t.wakeAt(new Date(Math.max(endsAt, ctx.now.getTime() + 1000)));
-      if (op.pauseForApprovalAt.includes(want) && !promoted) {
-        const why = `waiting for Promote at ${pct(want)}`;
-        t.op = { ...op, state: 'paused', pause: { reason: 'promotion', by: 'lifeguard', at: t.nowIso, why } };
-        t.record('operation.awaiting_promotion', { operation: op.id, weight: want });
-        t.messages.push({ kind: 'card' });
-        t.note('info', `Analysis passed at ${pct(want)}: waiting for Promote`, ['Someone who may approve releases here clicks Promote on the card (or `/release promote ' + op.id + '`).']);
-        return t.wakeAt(null);
-      }
+      if (op.pauseForApprovalAt.includes(want) && !promoted) return awaitPromotion(t, want, ['Analysis passed.']);
       return t.enter('shift', { step: op.step + 1 });
     }
     case 'promote-stable':
@@ -506,7 +514,9 @@ function step(t: Transition, obs: Observation): void {
       return t.finish('promoted', 'promoted');
     }
     case 'drain':
-      if (obs.weight !== 0) return t.act({ type: 'set-weight', canary: 0 });
+      // Done only when observed after its own write: a reading from before Lifeguard's last forward write
+      // (a watch cache behind) could show 0 % with traffic on the canary.
+      if (obs.weight !== 0 || !t.performed({ type: 'set-weight', canary: 0 })) return t.act({ type: 'set-weight', canary: 0 });
       t.op = { ...op, rollback: { ...op.rollback!, drainedAt: t.nowIso } };
       t.record('rollback.drained', { operation: op.id });
       t.note('info', 'Traffic drained: all of it on the stable');
@@ -516,8 +526,11 @@ function step(t: Transition, obs: Observation): void {
       // Level-based whatever happened before: the stable back on the image it ran, the canary empty on that image.
       const rb = op.rollback!;
       if (obs.stable.image !== op.from.image) return t.act({ type: 'undo-stable', toRevision: op.from.revision, image: op.from.image });
+      if (obs.stable.rollout === 'failed') return rollbackStuck(t, 'the stable Deployment');
       if (obs.stable.rollout !== 'complete') return;
-      if (obs.canary.image !== op.from.image || obs.canary.desired !== 0) return t.act({ type: 'restore-canary', image: op.from.image });
+      const restore: Action = { type: 'restore-canary', image: op.from.image };
+      if (obs.canary.image !== op.from.image || obs.canary.desired !== 0 || !t.performed(restore)) return t.act(restore);
+      if (obs.canary.rollout === 'failed') return rollbackStuck(t, 'the canary Deployment');
       if (obs.canary.rollout !== 'complete') return;
       t.op = { ...op, rollback: { ...rb, restoredAt: t.nowIso } };
       t.record('rollback.restored', { operation: op.id, stable: obs.stable.image, revision: obs.stable.revision });
@@ -533,6 +546,23 @@ function step(t: Transition, obs: Observation): void {
     case 'done':
       return;
   }
+}
+
+function awaitPromotion(t: Transition, weight: number, lines: string[]): void {
+  const why = `waiting for Promote at ${pct(weight)}`;
+  t.op = { ...t.op, state: 'paused', pause: { reason: 'promotion', by: 'lifeguard', at: t.nowIso, why } };
+  t.record('operation.awaiting_promotion', { operation: t.op.id, weight });
+  t.messages.push({ kind: 'card' });
+  t.note('info', `At ${pct(weight)}: waiting for Promote`, [...lines, `Someone who may approve releases here clicks Promote on the card (or \`/release promote ${t.op.id}\`).`]);
+  t.wakeAt(null);
+}
+
+/** A restore whose rollout failed: nothing more Lifeguard can do by itself, so people are told now. */
+function rollbackStuck(t: Transition, what: string): void {
+  t.record('rollback.stuck', { operation: t.op.id, what });
+  t.note('bad', `The rollback cannot finish: ${what} did not roll out (progress deadline exceeded)`, ['Traffic is on the stable. Look at the Deployment now (`kubectl rollout status`, its pods and events).']);
+  if (isAutomated(t.op.rollback!.trigger)) t.messages.push({ kind: 'incident' });
+  t.finish('failed', `rollback stuck: ${what} did not roll out`);
 }
 
 function enterWatch(t: Transition): void {
@@ -579,7 +609,8 @@ export function newOperation(start: OperationStart, now: Date): Operation {
     ...start,
     state: 'running',
     phase: rolling ? 'update-stable' : 'deploy-canary',
-    step: -1,
+    // A rolling release has one step, the update itself, under way from the start.
+    step: rolling ? 0 : -1,
     weight: 0,
     phaseSince: at,
     stableChangedAt: rolling ? at : null,
@@ -588,6 +619,7 @@ export function newOperation(start: OperationStart, now: Date): Operation {
     pause: null,
     rollback: null,
     pending: null,
+    performed: null,
     outcome: null,
     wakeAt: null,
     createdAt: at,
@@ -662,7 +694,7 @@ export function headline(op: Operation): string {
 
 /** Each planned step as done, current, pending or skipped (steps never reached by an operation that ended). */
 export function stepStates(op: Operation): { weight: number; state: 'done' | 'current' | 'pending' | 'skipped'; pause?: boolean }[] {
-  const promotedAll = op.stableChangedAt !== null && (op.rollback === null || op.rollback.afterPromotion);
+  const promotedAll = op.state === 'promoted' || op.phase === 'finalize' || op.phase === 'watch' || (op.rollback?.afterPromotion ?? false);
   return op.steps.map((weight, index) => {
     const pause = op.pauseForApprovalAt.includes(weight) ? { pause: true } : {};
     const reached = index < op.step || (index === op.step && (op.phase !== 'shift' || promotedAll));
@@ -673,4 +705,9 @@ export function stepStates(op: Operation): { weight: number; state: 'done' | 'cu
     else if (isFinal(op.state) || op.state === 'rolling-back') state = 'skipped';
     return { weight, state, ...pause };
   });
+}
+
+/** The operation once the cluster accepted `action`, which it had written ahead: the engine commits this after the call. */
+export function confirmPerformed(op: Operation, action: Action): Operation | undefined {
+  return JSON.stringify(op.pending) === JSON.stringify(action) ? { ...op, performed: action } : undefined;
 }

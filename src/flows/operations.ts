@@ -5,6 +5,7 @@ import { rolloutOf, serviceTarget, type ServiceState, type ServiceTarget } from 
 import { imageVersion, withVersion } from '../domain/image.js';
 import {
   availableControls,
+  confirmPerformed,
   decide,
   isFinal,
   newOperation,
@@ -267,7 +268,7 @@ export class ReleaseEngine {
         log.debug({ operation: id }, 'another writer moved the operation first; deciding again on what it wrote');
         continue;
       }
-      if (decision.action && this.leads()) await this.perform(committed ?? op, target, decision.action);
+      if (decision.action && this.leads() && (await this.perform(committed ?? op, target, decision.action))) this.confirm(id, decision.action);
       return decision;
     }
     log.warn({ operation: id }, 'the operation kept changing under this reconcile; the next tick tries again');
@@ -302,8 +303,18 @@ export class ReleaseEngine {
     }
   }
 
+  /** Records that the cluster accepted the action written ahead ("X done"), unless the operation moved on meanwhile. */
+  private confirm(id: number, action: Action): void {
+    const { store } = this.deps;
+    store.transaction(() => {
+      const current = store.operations.get(id);
+      const next = current && confirmPerformed(current, action);
+      if (next) store.operations.update(next);
+    });
+  }
+
   /** Does what was committed; a failure is audited once per distinct error and retried by the next reconcile. */
-  private async perform(op: Operation, target: ServiceTarget, action: Action): Promise<void> {
+  private async perform(op: Operation, target: ServiceTarget, action: Action): Promise<boolean> {
     const { cluster, store, log } = this.deps;
     const cause = `lifeguard: operation ${op.id} (${op.kind} ${op.to?.version ?? 'rollback'})`;
     try {
@@ -331,6 +342,7 @@ export class ReleaseEngine {
           break;
       }
       this.lastFailure.delete(op.id);
+      return true;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log.error({ err: error, operation: op.id, action }, 'a cluster action failed; the next reconcile tries again');
@@ -338,6 +350,7 @@ export class ReleaseEngine {
         this.lastFailure.set(op.id, message);
         store.audit.append({ actor: 'lifeguard', action: 'operation.action_failed', subject: `${op.service}/${op.environment}`, detail: { operation: op.id, action, error: message } });
       }
+      return false;
     }
   }
 

@@ -1,4 +1,5 @@
 import {
+  confirmPerformed,
   decide,
   newOperation,
   type Action,
@@ -147,12 +148,15 @@ const ERROR_RATE: FailingMetric = {
 };
 
 export function verdictEvent(subject: VerdictEvent['subject'], verdict: VerdictEvent['verdict'], at: Date): VerdictEvent {
+  const reasons = verdict === 'fail' ? ['error-rate: 0.08 over max 0.03 for 60s'] : verdict === 'inconclusive' ? ['error-rate: no data'] : ['all metrics pass'];
   return {
     type: 'verdict',
     subject,
     verdict,
     evaluatedAt: at.toISOString(),
-    reasons: verdict === 'fail' ? ['error-rate: 0.08 over max 0.03 for 60s'] : verdict === 'inconclusive' ? ['error-rate: no data'] : ['all metrics pass'],
+    reasons,
+    // The state machine reads the summary above; the whole verdict only travels on to the thread and the audit log.
+    evidence: { service: 'checkout', environment: 'production', evaluatedAt: at.toISOString(), verdict, reasons, score: null, scoreThresholds: { pass: 80, marginal: 60 }, trafficShare: null, metrics: [] },
     failing: verdict === 'fail' ? [ERROR_RATE] : [],
     breachStartedAt: verdict === 'fail' ? new Date(at.getTime() - 60_000).toISOString() : null,
   };
@@ -193,7 +197,10 @@ export class Release {
     const decision = decide(this.op, observe(this.cluster), event, this.ctx);
     this.decisions.push({ event, decision });
     this.op = decision.next;
-    if (decision.action && perform) this.cluster = applyAction(this.cluster, decision.action, this.how);
+    if (decision.action && perform) {
+      this.cluster = applyAction(this.cluster, decision.action, this.how);
+      this.op = confirmPerformed(this.op, decision.action) ?? this.op;
+    }
     return decision;
   }
 

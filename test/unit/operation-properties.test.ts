@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   OPERATION_STATES,
   PHASES,
+  confirmPerformed,
   decide,
   isFinal,
   newOperation,
@@ -173,7 +174,10 @@ function simulate(scenario: Scenario, lag: (turn: number) => number = () => 0): 
     const performed = how.commit && how.perform && decision.action !== undefined;
     trace.push({ before: op, event, observation, ctx, decision, committed: how.commit, performed, truth: cluster });
     if (how.commit) op = decision.next;
-    if (performed) cluster = applyAction(cluster, decision.action!, { rolloutTicks: how.rolloutLength, rolloutFails: how.rolloutFails });
+    if (performed) {
+      cluster = applyAction(cluster, decision.action!, { rolloutTicks: how.rolloutLength, rolloutFails: how.rolloutFails });
+      op = confirmPerformed(op, decision.action!) ?? op;
+    }
   };
   const passTime = (ms: number, ticks: number) => {
     now = new Date(now.getTime() + ms);
@@ -454,11 +458,10 @@ describe('operation state machine: with a watch cache behind the cluster', () =>
     laggedRuns((run) => checkPlanOrder(run, false));
   });
 
-  // BUG C and D (see operation.test.ts for the two counterexamples as examples): entering a rollback clears the
-  // written-ahead `pending` action, and drain and restore then take an observation older than Lifeguard's own last
-  // write as proof there is nothing to do. A weight written but not yet seen is never drained; a canary deployed but
-  // not yet seen is never restored.
-  it.fails('BUG C/D: with a lagging cache, a rollback still drains before it restores and leaves the cluster restored', () => {
+  // BUG C and D, fixed (see operation.test.ts for the two counterexamples): drain and restore once took an
+  // observation older than Lifeguard's own last write as proof there was nothing to do. They are now done only once
+  // their own write was confirmed performed in the phase and then observed.
+  it('BUG C/D: with a lagging cache, a rollback still drains before it restores and leaves the cluster restored', () => {
     // No shrinking: the counterexamples are spelled out in operation.test.ts.
     laggedRuns(checkDrainBeforeRestore, { endOnFailure: true });
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   availableControls,
+  confirmPerformed,
   decide,
   headline,
   newOperation,
@@ -121,7 +122,8 @@ describe('a good canary', () => {
     ]);
     expect(r.op).toMatchObject({ state: 'running', phase: 'watch' });
     expect(r.cluster).toMatchObject({ weight: 0, stable: { image: V2, revision: 8, rollout: 'complete' }, canary: { desired: 0 } });
-    expect(stableJudgement(r.op, r.now, r.settings)).toEqual({ since: r.op.stableChangedAt });
+    // Judged against before the release began: during the canary the stable had only part of the traffic.
+    expect(stableJudgement(r.op, r.now, r.settings)).toEqual({ since: r.op.createdAt });
 
     // The watch: the stable judged against its past; pass or not, it ends after watchMs.
     r.wait(60_000).verdict('stable', 'pass');
@@ -302,6 +304,8 @@ describe('automated rollback', () => {
     expect(kinds(fail)).toContain('incident');
     r.settle();
     expect(r.distinctActions.slice(before)).toEqual([
+      // Drained first in every rollback, even at 0 %: done only once Lifeguard's own write is confirmed.
+      { type: 'set-weight', canary: 0 },
       { type: 'undo-stable', toRevision: 7, image: V1 },
       // The canary (0 replicas since the promotion) is put back on the stable's image too: level-based.
       { type: 'restore-canary', image: V1 },
@@ -324,7 +328,8 @@ describe('automated rollback', () => {
     const d = r.tick();
     expect(d.next).toMatchObject({ state: 'rolling-back', rollback: { trigger: 'rollout-failed', afterPromotion: false } });
     expect(d.next.rollback?.why).toMatch(/canary Deployment's rollout failed/);
-    expect(d.action).toEqual({ type: 'restore-canary', image: V1 });
+    expect(d.action).toEqual({ type: 'set-weight', canary: 0 });
+    expect(r.tick().action).toEqual({ type: 'restore-canary', image: V1 });
     expect(kinds(d)).toContain('incident');
     r.settle().wait(30_000);
     expect(r.verdict('stable', 'pass').next.state).toBe('rolled-back');
@@ -486,7 +491,8 @@ describe('rolling strategy', () => {
     r.wait(30_000);
     const fail = r.verdict('stable', 'fail');
     expect(fail.next).toMatchObject({ state: 'rolling-back', rollback: { trigger: 'watch', afterPromotion: true } });
-    expect(fail.action).toEqual({ type: 'undo-stable', toRevision: 7, image: V1 });
+    expect(fail.action).toEqual({ type: 'set-weight', canary: 0 });
+    expect(r.tick().action).toEqual({ type: 'undo-stable', toRevision: 7, image: V1 });
     r.settle().wait(30_000);
     expect(r.verdict('stable', 'pass').next.state).toBe('rolled-back');
     expect(r.cluster.stable).toMatchObject({ image: V1, revision: 9 });
@@ -577,6 +583,7 @@ describe('a canary Lifeguard did not start', () => {
       if (step.action) {
         actions.push(step.action);
         c = applyAction(c, step.action, { rolloutTicks: 1 });
+        op = confirmPerformed(op, step.action) ?? op;
       }
       c = progress(c);
     }
@@ -591,11 +598,11 @@ describe('a canary Lifeguard did not start', () => {
   });
 });
 
-describe('suspected bugs (failing on purpose: see the report; src/domain/operation.ts is the lead’s)', () => {
+describe('regressions: bugs the property tests found, fixed', () => {
   // BUG A: `pauseForApprovalAt` containing 100 is accepted by the config (cross-references only checks it is one
   // of the steps), but the shift to 100 goes straight to promote-stable: the configured gate is skipped and the
   // stable is promoted with nobody clicking Promote.
-  it.fails('BUG A: pauseForApprovalAt [100] waits for Promote before promoting the stable', () => {
+  it('BUG A: pauseForApprovalAt [100] waits for Promote before promoting the stable', () => {
     const r = atFirstStep({ start: { steps: [5, 100], pauseForApprovalAt: [100] } });
     passStep(r);
     expect(r.audit).not.toContain('operation.stable_updated');
@@ -606,7 +613,7 @@ describe('suspected bugs (failing on purpose: see the report; src/domain/operati
   // BUG B: Promote is offered (availableControls) and acknowledged ("Promoted by <@bo> at 50 %", audit
   // operation.promoted_step) while the weight is still shifting, but `hold` only counts promotions made at or after
   // it began (`p.at >= phaseSince`), so the click is lost and the release pauses again waiting for Promote at 50 %.
-  it.fails('BUG B: a Promote acknowledged while shifting to a pause step is not lost', () => {
+  it('BUG B: a Promote acknowledged while shifting to a pause step is not lost', () => {
     const r = atFirstStep();
     passStep(r);
     r.wait(1_000).verdict('canary', 'pass');
@@ -624,11 +631,11 @@ describe('suspected bugs (failing on purpose: see the report; src/domain/operati
   });
 });
 
-describe('suspected bugs, continued: stale observations and loose ends', () => {
+describe('regressions: stale observations and loose ends', () => {
   // BUG C: the engine reads the cluster from a watch cache (DESIGN §7), which may not yet show Lifeguard's own last
   // write. Entering a rollback clears the written-ahead `pending` action, and drain takes "weight 0 observed" as
   // done, so a weight written but not yet seen is never drained: the canary is then scaled to 0 with traffic on it.
-  it.fails('BUG C: a fail that arrives before the cache saw the first weight still drains that weight', () => {
+  it('BUG C: a fail that arrives before the cache saw the first weight still drains that weight', () => {
     const r = new Release();
     r.tick(); // deploy-canary
     r.cluster = progress(r.cluster);
@@ -639,7 +646,7 @@ describe('suspected bugs, continued: stale observations and loose ends', () => {
     if (fail.action) r.cluster = applyAction(r.cluster, fail.action);
     r.settle().wait(SETTINGS.verifyAfterMs);
     expect(r.verdict('stable', 'pass').next.state).toBe('rolled-back');
-    // Today: the first action was restore-canary, and the release ends "rolled back" with 5 % of traffic on a
+    // Before the fix the first action was restore-canary, and the release ended "rolled back" with 5 % of traffic on a
     // canary with 0 replicas.
     expect(r.cluster.weight).toBe(0);
     expect(fail.action).toEqual({ type: 'set-weight', canary: 0 });
@@ -648,7 +655,7 @@ describe('suspected bugs, continued: stale observations and loose ends', () => {
   // BUG D: the same for the canary itself: an abort (or a failed rollout, or a fail) decided before the cache saw
   // the deploy-canary write finds the canary "already" on the stable's image at 0 replicas, and restores nothing;
   // the operation ends aborted with the new version's canary running (taking traffic with replica-ratio routing).
-  it.fails('BUG D: an abort decided before the cache saw the canary deployed still restores the canary', () => {
+  it('BUG D: an abort decided before the cache saw the canary deployed still restores the canary', () => {
     const r = new Release();
     r.how = { rolloutTicks: 0 };
     const before = observe(r.cluster);
@@ -663,21 +670,22 @@ describe('suspected bugs, continued: stale observations and loose ends', () => {
 
   // BUG E (cosmetic): a rolling release has `stableChangedAt` from its start, so `stepStates` shows its one step
   // done before the stable has been touched.
-  it.fails('BUG E: a rolling release that has not started its update shows its step as current, not done', () => {
+  it('BUG E: a rolling release that has not started its update shows its step as current, not done', () => {
     const op = newOperation(start({ strategy: 'rolling', steps: [100], pauseForApprovalAt: [] }), T0);
     expect(stepStates(op)).toEqual([{ weight: 100, state: 'current' }]);
   });
 
   // BUG F (gap): a restore whose rollout fails (the undo of the stable, or the canary's) is waited for forever
   // (`rollout !== 'complete'` → return): no note, no incident, no end; nobody is told the rollback is stuck.
-  it.fails('BUG F: a rollback whose restore rollout fails tells the thread', () => {
+  it('BUG F: a rollback whose restore rollout fails tells the thread', () => {
     const r = new Release({ start: { strategy: 'rolling', steps: [100], pauseForApprovalAt: [] } });
     r.how = { rolloutTicks: 1, rolloutFails: true };
     r.tick(); // set-stable-image: its rollout fails
     r.cluster = progress(r.cluster);
     const rollback = r.tick();
     expect(rollback.next).toMatchObject({ state: 'rolling-back', rollback: { trigger: 'rollout-failed' } });
-    expect(rollback.action).toMatchObject({ type: 'undo-stable' }); // and the undo fails too
+    expect(rollback.action).toEqual({ type: 'set-weight', canary: 0 });
+    expect(r.tick().action).toMatchObject({ type: 'undo-stable' }); // and the undo fails too
     r.cluster = progress(r.cluster);
     expect(r.cluster.stable.rollout).toBe('failed');
     const after = r.decisions.length;
@@ -689,7 +697,7 @@ describe('suspected bugs, continued: stale observations and loose ends', () => {
   // BUG G (robustness): verification should judge the stable "over one analysis window" after the restore
   // (stableJudgement says so), but `decide` takes any stable verdict in `verify`: one evaluated a second after the
   // restore, or still in flight from the watch, ends the rollback "verified".
-  it.fails('BUG G: a stable verdict before the verification is due does not finish the rollback', () => {
+  it('BUG G: a stable verdict before the verification is due does not finish the rollback', () => {
     const r = atFirstStep();
     r.verdict('canary', 'fail');
     r.settle();
