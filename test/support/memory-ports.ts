@@ -1,6 +1,6 @@
 import type { ApprovalRecord, ApprovalState, NewApproval, Vote } from '../../src/domain/approval.js';
 import type { ServiceState, ServiceTarget } from '../../src/domain/cluster-state.js';
-import type { ApprovalRepository, ApprovalStore, AuditEntry, AuditRecord, Chat, ChatDelivery, Clock, RequestCardView, RoleDirectory, Workloads } from '../../src/ports.js';
+import type { ApprovalRepository, ApprovalStore, AuditEntry, AuditRecord, Chat, ChatDelivery, ChatView, Clock, DeliveryResult, DeliveryTarget, KeyLookup, RequestCardView, RoleDirectory, Workloads } from '../../src/ports.js';
 
 /*
  * In-memory implementations of the ports, for testing flows without servers. Transactions roll back by restoring
@@ -95,6 +95,18 @@ export class MemoryChat implements Chat {
     if (this.failWith) return { ok: false, error: this.failWith };
     this.updates.push({ channel, ts, card: structuredClone(card) });
     return { ok: true, channel, ts };
+  }
+  /** Outbox deliveries, each with the ts it was given (an update keeps its message's). */
+  deliveries: { target: DeliveryTarget; view: ChatView; ts: string }[] = [];
+  async deliver(target: DeliveryTarget, view: ChatView): Promise<DeliveryResult> {
+    if (this.failWith) return { ok: false, error: this.failWith, transient: false };
+    const ts = target.updateTs ?? `1700000001.${String(this.deliveries.length + 1).padStart(6, '0')}`;
+    this.deliveries.push({ target: structuredClone(target), view: structuredClone(view), ts });
+    return { ok: true, channel: target.channel, ts };
+  }
+  async findByKey(where: { channel: string; key: string; threadTs?: string | undefined }): Promise<KeyLookup> {
+    const posted = this.deliveries.find((d) => d.target.channel === where.channel && d.target.key === where.key && d.target.updateTs === undefined);
+    return { ok: true, found: posted && { channel: posted.target.channel, ts: posted.ts } };
   }
 }
 

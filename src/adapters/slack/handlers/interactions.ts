@@ -53,8 +53,8 @@ export function registerInteractions(app: App, deps: HandlerDeps): void {
     await afterVote(deps, result, 'reject', ephemeral(deps, client, form.card.channel, form.user));
   });
 
-  for (const control of [ACTIONS.promote, ACTIONS.abort] as const) {
-    const verb = control === ACTIONS.promote ? 'promote' : 'abort';
+  const controls = { [ACTIONS.promote]: 'promote', [ACTIONS.pause]: 'pause', [ACTIONS.resume]: 'resume', [ACTIONS.abort]: 'abort' } as const;
+  for (const [control, verb] of Object.entries(controls)) {
     app.action<BlockAction<ButtonAction>>(control, async ({ ack, action, body, respond, client, context }) => {
       await timedAck(deps.metrics, 'action', context, ack);
       const tell = clicker(deps, body, respond, client);

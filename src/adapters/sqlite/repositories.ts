@@ -1,0 +1,16 @@
+import type { Store } from '../../ports.js';
+import { SqliteApprovalRepository } from './approvals.js';
+import { SqliteOutbox } from './outbox.js';
+import { SqliteReleaseHistory } from './releases.js';
+import type { SqliteStore } from './store.js';
+
+/** The typed repositories over an open, migrated store: what the flows get as their `Store`. */
+export function sqliteRepositories(store: SqliteStore): Store {
+  return {
+    transaction: store.transaction,
+    audit: store.audit,
+    approvals: new SqliteApprovalRepository(store.db),
+    history: new SqliteReleaseHistory(store.db),
+    outbox: new SqliteOutbox(store.db),
+  };
+}
