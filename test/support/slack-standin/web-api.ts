@@ -58,7 +58,7 @@ export class SlackStandin {
   readonly socket: SocketModeStandin;
   private readonly faults = new Map<string, Fault[]>();
   /** Faults by time: every call to the method (or to any, `*`) until `until` fails as given. */
-  private readonly outages: { method: string; fault: Fault; from: number; until: number }[] = [];
+  private readonly outages: { method: string; fault: Fault; from: number; until: number; channel: string | undefined }[] = [];
   private readonly triggers = new Set<string>();
   private readonly uploads = new Map<string, { filename: string; length: number; received?: number }>();
   private lastTs = 0;
@@ -114,12 +114,13 @@ export class SlackStandin {
   }
 
   /**
-   * Every call to `method` (`*`: to any Web API method) fails as given for the next `ms` milliseconds, e.g. Slack
-   * answering 500 for 20 s. Outages given one after the other run one after the other: 500 for 20 s, then 429.
+   * Every call to `method` (`*`: to any Web API method), or only those naming `channel` (id or name), fails as given
+   * for the next `ms` milliseconds, e.g. Slack answering 500 for 20 s. Outages given one after the other for the
+   * same method run one after the other: 500 for 20 s, then 429.
    */
-  failFor(method: string, fault: Fault, ms: number): void {
+  failFor(method: string, fault: Fault, ms: number, where: { channel?: string } = {}): void {
     const from = Math.max(Date.now(), ...this.outages.filter((o) => o.method === method).map((o) => o.until));
-    this.outages.push({ method, fault, from, until: from + ms });
+    this.outages.push({ method, fault, from, until: from + ms, channel: where.channel });
   }
 
   /** Ends every outage started with `failFor`: Slack is back. */
@@ -127,9 +128,11 @@ export class SlackStandin {
     this.outages.splice(0);
   }
 
-  private outage(method: string): Fault | undefined {
+  private outage(method: string, args: Record<string, unknown>): Fault | undefined {
     const now = Date.now();
-    return this.outages.find((o) => (o.method === method || o.method === '*') && o.from <= now && now < o.until)?.fault;
+    const called = this.channel(args.channel)?.id;
+    const named = (channel: string | undefined) => channel === undefined || (called !== undefined && this.channel(channel)?.id === called);
+    return this.outages.find((o) => (o.method === method || o.method === '*') && o.from <= now && now < o.until && named(o.channel))?.fault;
   }
 
   callsTo(method: string): RecordedCall[] {
@@ -208,7 +211,7 @@ export class SlackStandin {
     const token = bearer ?? (typeof args.token === 'string' ? args.token : undefined);
     const call = { method, args, token, at: Date.now() };
 
-    const fault = this.faults.get(method)?.shift() ?? this.outage(method);
+    const fault = this.faults.get(method)?.shift() ?? this.outage(method, args);
     if (fault && 'status' in fault) {
       const headers: Record<string, string> = fault.status === 429 ? { 'retry-after': String(fault.retryAfter) } : {};
       const response = fault.status === 429 ? { ok: false, error: 'ratelimited' } : { ok: false, error: 'internal_error' };
