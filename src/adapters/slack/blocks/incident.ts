@@ -112,15 +112,14 @@ export function incidentPost(incident: Incident): SlackMessage {
       ],
     },
   ];
-  if (incident.failing.length) {
-    blocks.push({ type: 'section', block_id: 'failing', text: { type: 'mrkdwn', text: `*Failing metrics*\n${failingTable(incident)}` } });
-    blocks.push(...lineSections(incident.failing.map((f) => `• *${escape(f.metric)}*: ${escapeAllowingMentions(f.reason)}`)));
-  }
+  // The long parts last: when the message must be cut to fit, the reasons in words go before the timeline does.
+  if (incident.failing.length) blocks.push({ type: 'section', block_id: 'failing', text: { type: 'mrkdwn', text: `*Failing metrics*\n${failingTable(incident)}` } });
   blocks.push({ type: 'section', block_id: 'timeline', text: { type: 'mrkdwn', text: `*Timeline*\n${timeline(incident).join('\n')}` } });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Operation #${incident.operationId}` }] });
   if (incident.nextSteps.length) {
     blocks.push(...lineSections(['*Next steps*', ...incident.nextSteps.map((s, i) => `${i + 1}. ${escapeAllowingMentions(s)}`)]));
   }
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Operation #${incident.operationId}` }] });
+  blocks.push(...lineSections(incident.failing.map((f) => `• *${escape(f.metric)}*: ${escapeAllowingMentions(f.reason)}`)));
   const failing = incident.failing.map((f) => `${f.metric} ${figure(f.canary)} vs baseline ${figure(f.baseline)}`).join('; ');
   const text = `${title}: ${OUTCOME[incident.outcome].replace(/^:[a-z_]+: /, '')}${failing ? ` (${failing})` : ''}`;
   return fitMessage({ text: escape(text), blocks });
