@@ -101,7 +101,9 @@ export function startOutboxSender(deps: OutboxSenderDeps): OutboxSender {
       const lookup = await called(entry.channel, () =>
         chat.findByKey({ channel: entry.channel, key: entry.key, threadTs: entry.threadTs, since: new Date(entry.createdAt.getTime() - CLOCK_SKEW_MS) }),
       );
-      if (!lookup.ok) return failed(entry, lookup, 'conversations.history', true);
+      const method = entry.threadTs !== undefined ? 'conversations.replies' : 'conversations.history';
+      // Unable to tell whether it is there (no history scope, say): giving up is the only way not to post twice.
+      if (!lookup.ok) return lookup.transient ? failed(entry, lookup, method, true) : giveUp(entry, lookup, { method, attempts: entry.attempts });
       if (lookup.found) {
         log.info({ channel: entry.channel, key: entry.key, ts: lookup.found.ts }, 'an outbox message whose post went unanswered is in Slack already; not posting it again');
         return delivered(entry, lookup.found);
@@ -110,13 +112,13 @@ export function startOutboxSender(deps: OutboxSenderDeps): OutboxSender {
     if (existing && store.outbox.superseded(entry)) return delivered(entry, existing);
     const view = render(entry);
     const method = existing ? 'chat.update' : 'chat.postMessage';
-    if (!view) return giveUp(entry, { ok: false, error: 'operation_not_found', transient: false }, method, undefined);
+    if (!view) return giveUp(entry, { ok: false, error: 'operation_not_found', transient: false }, { method, attempts: entry.attempts });
     store.outbox.markAttempted(entry.id, clock.now());
     const result = await called(entry.channel, () =>
       chat.deliver({ channel: existing?.channel ?? entry.channel, threadTs: entry.threadTs, updateTs: existing?.ts, key: entry.key }, view),
     );
     if (result.ok) return delivered(entry, { channel: result.channel, ts: existing?.ts ?? result.ts });
-    if (!result.transient) return giveUp(entry, result, method, view);
+    if (!result.transient) return giveUp(entry, result, { method, view, attempts: entry.attempts + 1 });
     // A refused call (429) posted nothing; any other failure of a post may have posted it all the same.
     return failed(entry, result, method, existing === undefined && result.retryAfterMs === undefined);
   }
@@ -152,7 +154,8 @@ export function startOutboxSender(deps: OutboxSenderDeps): OutboxSender {
     log.warn({ channel: entry.channel, key: entry.key, method, error: failure.error, retryInMs: delay, failures }, 'Slack did not take an outbox message; trying again');
   }
 
-  function giveUp(entry: OutboxRecord, failure: ChatFailure, method: string, view: ChatView | undefined): void {
+  /** `attempts`: posts and updates made for it, this one included. */
+  function giveUp(entry: OutboxRecord, failure: ChatFailure, { method, view, attempts }: { method: string; view?: ChatView; attempts: number }): void {
     const now = clock.now();
     store.transaction(() => {
       store.outbox.giveUp(entry.id, now, failure.error);
@@ -160,7 +163,7 @@ export function startOutboxSender(deps: OutboxSenderDeps): OutboxSender {
         actor: 'lifeguard',
         action: 'slack.post_failed',
         subject: subjectOf(entry, view),
-        detail: { method, channel: entry.channel, error: failure.error, key: entry.key, message: entry.message.kind, attempts: entry.attempts + 1 },
+        detail: { method, channel: entry.channel, error: failure.error, key: entry.key, message: entry.message.kind, attempts },
       });
     });
     streak.delete(entry.channel);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { webApi } from '@slack/bolt';
@@ -125,6 +126,8 @@ describe('the outbox sender delivering to Slack (the stand-in, through the real 
     expect(standin.okCalls('conversations.list')).toHaveLength(1);
     expect(audit()).toEqual([]);
     expect(await scrape()).toEqual({ lifeguard_outbox_depth: 0, lifeguard_outbox_oldest_age_seconds: 0 });
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: await telemetry.registry.metrics(), encoding: 'utf8', timeout: 20_000 });
+    expect(check.stdout + check.stderr).toBe('');
   }, 30_000);
 
   it('honours Retry-After for the channel that got the 429, while another channel goes on', async () => {
@@ -180,6 +183,17 @@ describe('the outbox sender delivering to Slack (the stand-in, through the real 
       { key: 'never-sent', sent_channel: 'C0CHECKOUT', sent_ts: expect.any(String) },
     ]);
     expect(logLines.some((l) => l.includes('is in Slack already; not posting it again') && l.includes('crash-top'))).toBe(true);
+  });
+
+  it('an entry in doubt that Slack will not let us look for is given up rather than risk posting it twice', async () => {
+    standin.failNext('conversations.history', { error: 'missing_scope' });
+    enqueue(noteEntry('unsure'), noteEntry('next'));
+    store.outbox.markAttempted(store.outbox.heads()[0]!.id, new Date());
+    start();
+    await idle();
+    expect(postsOf('unsure')).toEqual([]);
+    expect(keysIn('C0CHECKOUT')).toEqual(['next']);
+    expect(audit().map((r) => JSON.parse(r.detail))).toEqual([{ method: 'conversations.history', channel: 'C0CHECKOUT', error: 'missing_scope', key: 'unsure', message: 'note', attempts: 1 }]);
   });
 
   it('entries of one slot are one message: the first posts it, later ones update it in place', async () => {
