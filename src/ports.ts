@@ -14,6 +14,7 @@ import type {
 import type { ApprovalRecord, ApprovalState, NewApproval, Vote } from './domain/approval.js';
 import type { Checkpoint } from './domain/checkpoint.js';
 import type { Incident, Note, OperationView, OutboxEntry } from './domain/chat-messages.js';
+import type { Operation } from './domain/operation.js';
 import type { ProbeOutcome } from './domain/judge.js';
 import type { MatrixOutcome, VectorOutcome } from './domain/query-outcome.js';
 
@@ -85,6 +86,8 @@ export interface Workloads {
   scaleCanary(target: ServiceTarget, replicas: number): Promise<void>;
   /** The stable Deployment gets the canary's image. */
   promote(target: ServiceTarget, opts?: { changeCause?: string }): Promise<{ image: string; changed: boolean }>;
+  /** Sets the image of the configured container on the stable Deployment (a rolling update, or a promotion to a known image). */
+  setStableImage(target: ServiceTarget, image: string, opts?: { changeCause?: string }): Promise<{ changed: boolean }>;
   /** Rolls the stable Deployment back as `kubectl rollout undo [--to-revision]` does. */
   rollback(target: ServiceTarget, opts?: { toRevision?: number }): Promise<RollbackResult>;
   /** Waits until the Deployment's rollout completes, fails (ProgressDeadlineExceeded), times out or is aborted. */
@@ -206,6 +209,22 @@ export interface OutboxRepository {
   backlog(at: Date): OutboxBacklog;
 }
 
+/** Where operations live; every method runs inside the caller's transaction. */
+export interface OperationRepository {
+  /** Stores a new operation; its id and row version are assigned here. */
+  insert(op: Operation): Operation;
+  get(id: number): Operation | undefined;
+  byRequest(requestId: number): Operation | undefined;
+  /** The running, paused or rolling-back operation of a service in an environment. */
+  active(service: string, environment: string): Operation | undefined;
+  /** Ids of every operation not yet ended, oldest first. */
+  unfinished(): number[];
+  /** Compare-and-set on `next.version`: the stored operation with its new version, or undefined when another writer moved it first. */
+  update(next: Operation): Operation | undefined;
+  /** When the last automated rollback of the service in the environment that actually ran was decided. */
+  lastAutomatedRollbackAt(service: string, environment: string): Date | undefined;
+}
+
 /** The database, as typed repositories and the audit log. */
 export interface Store {
   /** One IMMEDIATE transaction: a state change and its audit row commit together or not at all. */
@@ -214,6 +233,7 @@ export interface Store {
   approvals: ApprovalRepository;
   history: ReleaseHistory;
   outbox: OutboxRepository;
+  operations: OperationRepository;
 }
 
 /** What the approval flow needs of the store. */

@@ -83,6 +83,10 @@ const serviceEnvironmentSchema = z
     steps: z.array(z.number().int().min(1).max(100)).min(1),
     stepDuration: durationSchema,
     pauseForApprovalAt: z.array(z.number().int().min(1).max(100)).default([]),
+    /** How long a promoted release (or a rolling update) is judged against its own past; default the sum of step durations. */
+    watch: durationSchema.optional(),
+    /** Replicas of the canary during its steps; default the stable's count. */
+    canaryReplicas: z.number().int().min(1).optional(),
     analysis: analysisSchema,
   })
   .strict();
@@ -125,6 +129,8 @@ export const configSchema = z
       .strict(),
     metrics: z.record(name, metricTemplateSchema),
     services: z.record(name, serviceSchema),
+    /** A failing canary serving traffic that Lifeguard did not start: drained and rolled back, or only reported. */
+    unmanagedCanaries: z.enum(['rollback', 'notify']).default('rollback'),
   })
   .strict()
   .superRefine(checkCrossReferences);

@@ -128,3 +128,14 @@ export function serviceTarget(config: Pick<Config, 'services'>, service: string,
   }
   return { service, environment, settings };
 }
+
+/**
+ * A Deployment's rollout as `kubectl rollout status` judges it: the spec observed, every replica updated, old
+ * ones gone and the new ones available, or failed once its progress deadline passed.
+ */
+export function rolloutOf(d: DeploymentState): 'complete' | 'progressing' | 'failed' {
+  if (d.observedGeneration < d.generation) return 'progressing';
+  if (d.conditions.some((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded')) return 'failed';
+  const { desired, current, updated, available } = d.replicas;
+  return updated < desired || current > updated || available < updated ? 'progressing' : 'complete';
+}

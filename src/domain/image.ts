@@ -5,3 +5,12 @@ export function imageVersion(image: string): string {
   const colon = image.lastIndexOf(':');
   return colon > image.lastIndexOf('/') ? image.slice(colon + 1) : image;
 }
+
+/** The same image reference at another tag: `registry/app:1.4.2` at `1.5.0` is `registry/app:1.5.0`. */
+export function withVersion(image: string, version: string): string {
+  const at = image.lastIndexOf('@');
+  const bare = at >= 0 ? image.slice(0, at) : image;
+  const colon = bare.lastIndexOf(':');
+  const repository = colon > bare.lastIndexOf('/') ? bare.slice(0, colon) : bare;
+  return `${repository}:${version}`;
+}

@@ -6,6 +6,7 @@ import { startAnalysisScheduler, type AnalysisScheduler } from '../scheduler.js'
 import { analyzeCanaries } from './canary-analysis.js';
 import { liveCanaries } from './cluster-readers.js';
 import { recordVerdicts } from './record-verdicts.js';
+import type { Verdict } from '../domain/verdict.js';
 
 export interface AnalysisLoopDeps {
   config: Config;
@@ -18,6 +19,8 @@ export interface AnalysisLoopDeps {
   log: Logger;
   /** Only the leader judges; without one (a single replica) this process always does. */
   leadership?: Leadership;
+  /** Acts on a tick's verdicts (the release engine): handed over at once, not after they are on disk. */
+  act?: (verdicts: Verdict[]) => Promise<void>;
 }
 
 export interface AnalysisLoop {
@@ -51,7 +54,8 @@ export function startAnalysisLoop(deps: AnalysisLoopDeps): AnalysisLoop {
         return verdicts;
       },
       onVerdicts: async (verdicts) => {
-        await recordVerdicts(deps.audit, deps.metrics, verdicts);
+        // A failing canary is drained while its verdict is still being written, not after.
+        await Promise.all([deps.act?.(verdicts), recordVerdicts(deps.audit, deps.metrics, verdicts)]);
         for (const v of verdicts.filter((v) => v.verdict !== 'pass')) {
           log.warn({ service: v.service, environment: v.environment, verdict: v.verdict, reasons: v.reasons }, 'canary verdict');
         }

@@ -64,7 +64,8 @@ export function metricRange(template: PrometheusMetric, at: Date): QueryRange {
   return { start: new Date(end - lookback), end: new Date(end), stepMs };
 }
 
-async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+/** Runs `work` on every item with at most `limit` in flight; results in the items' order. */
+export async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -77,8 +78,10 @@ async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) =>
   return results;
 }
 
-type QueryKey = 'value' | 'events' | 'total';
-const queryOf = (template: PrometheusMetric, key: QueryKey): string =>
+/** The queries one metric is fetched with: its value, and with `counts` the event and total counts behind it. */
+export type QueryKey = 'value' | 'events' | 'total';
+export const queryKeys = (template: PrometheusMetric): QueryKey[] => (template.counts ? ['value', 'events', 'total'] : ['value']);
+export const queryOf = (template: PrometheusMetric, key: QueryKey): string =>
   key === 'value' ? template.query : key === 'events' ? template.counts!.events : template.counts!.total;
 
 /** Every series a metric needs, per canary: `${key}:${variant}` → outcome. */
@@ -129,8 +132,7 @@ async function fetchQuery(
 }
 
 function describedQueries(template: PrometheusMetric, service: string, grouped: Set<QueryKey>, count: number) {
-  const keys: QueryKey[] = template.counts ? ['value', 'events', 'total'] : ['value'];
-  return keys.flatMap((key) =>
+  return queryKeys(template).flatMap((key) =>
     VARIANTS.map((variant: Variant) => ({
       purpose: `${key === 'value' ? '' : `${key} count, `}${variant}${grouped.has(key) ? ` (sent as one query grouped by service and side for ${count} canaries)` : ''}`,
       query: renderQuery(queryOf(template, key), { service, variant, windowMs: template.window }),
@@ -167,7 +169,7 @@ export async function analyzeCanaries(
   const metricJobs = [...byMetric].map(async ([name, { template, indexes }]) => {
     const range = metricRange(template, at);
     const services = [...new Set(indexes.map((i) => canaries[i]!.service))];
-    const keys: QueryKey[] = template.counts ? ['value', 'events', 'total'] : ['value'];
+    const keys = queryKeys(template);
     const results = await Promise.all(keys.map((key) => fetchQuery(deps.metrics, template, key, services, range, opts)));
     const grouped = new Set(keys.filter((_, i) => results[i]!.grouped));
     for (const index of indexes) {
@@ -189,8 +191,7 @@ export async function analyzeCanaries(
   });
 
   const probes = pool(httpChecks, opts.concurrency, async ({ index, name, template }) => {
-    const url = template.url.replaceAll(/\{\{\s*service\s*\}\}/g, canaries[index]!.service);
-    evidence[index]!.set(name, judgeHttpMetric(name, template, url, await deps.probe(url, template.timeout)));
+    evidence[index]!.set(name, await probeHttpMetric(deps.probe, canaries[index]!.service, name, template));
   });
 
   await Promise.all([...metricJobs, probes]);
@@ -207,7 +208,13 @@ export async function analyzeCanaries(
   );
 }
 
+/** Probes an `http` check of `service` now and judges the answer. */
+export async function probeHttpMetric(probe: Probe, service: string, name: string, template: HttpMetric): Promise<MetricEvidence> {
+  const url = template.url.replaceAll(/\{\{\s*service\s*\}\}/g, service);
+  return judgeHttpMetric(name, template, url, await probe(url, template.timeout));
+}
+
 /** Queries are evaluated on whole seconds, as Prometheus's API takes them. */
-function metricEvaluationTime(at: Date): number {
+export function metricEvaluationTime(at: Date): number {
   return Math.floor(at.getTime() / 1000) * 1000;
 }

@@ -3,7 +3,8 @@ import { requirementFor, type ApprovalRecord } from '../domain/approval.js';
 import { serviceTarget } from '../domain/cluster-state.js';
 import { imageVersion } from '../domain/image.js';
 import { planHotfix, planRelease, planRollback, type ClusterRead, type Plan } from '../domain/plans.js';
-import type { Chat, Workloads } from '../ports.js';
+import type { Operation } from '../domain/operation.js';
+import type { AuditLog, Chat, OperationRepository, Workloads } from '../ports.js';
 import type { ApprovalFlow } from './approval.js';
 
 /** What someone asked for, already parsed and checked against the config. */
@@ -13,6 +14,7 @@ export type RequestCommand =
   | { kind: 'hotfix'; service: string; environment: string; version: string; urgency: Urgency; reason: string };
 
 export type OpenedRequest =
+  | { posted: false; busy: Operation; channel: string }
   | { posted: true; request: ApprovalRecord; channel: string; clusterUnread?: string | undefined }
   | { posted: false; request: ApprovalRecord; channel: string; error: string; clusterUnread?: string | undefined };
 
@@ -27,6 +29,9 @@ export interface RequestFlowDeps {
   workloads: Pick<Workloads, 'readState'>;
   approvals: ApprovalFlow;
   chat: Chat;
+  /** The operation running for a service in an environment, if any: one at a time. */
+  operations: Pick<OperationRepository, 'active'>;
+  audit: Pick<AuditLog, 'append'>;
   /** How long a plan waits for the cluster before it is made with what is known. */
   readTimeoutMs: number;
 }
@@ -45,6 +50,18 @@ export class RequestFlow {
   async open(requester: string, command: RequestCommand, onRecorded?: (request: ApprovalRecord, channel: string) => void): Promise<OpenedRequest> {
     const { config, approvals, chat } = this.deps;
     const service = config.services[command.service]!;
+    if (command.kind !== 'rollback') {
+      const busy = this.deps.operations.active(command.service, command.environment);
+      if (busy) {
+        this.deps.audit.append({
+          actor: requester,
+          action: 'request.refused',
+          subject: `${command.service}/${command.environment}`,
+          detail: { kind: command.kind, why: 'another operation is active', running: busy.id, ...('version' in command ? { version: command.version } : {}) },
+        });
+        return { posted: false, busy, channel: service.channel };
+      }
+    }
     const read = await this.read(command.service, command.environment);
     const request = approvals.open({
       kind: command.kind,

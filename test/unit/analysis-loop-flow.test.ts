@@ -37,6 +37,7 @@ function fakeWorkloads(cluster: Record<string, { canaryReplicas: number; share: 
     setCanaryImage: refuse,
     scaleCanary: refuse,
     promote: refuse,
+    setStableImage: refuse,
     rollback: refuse,
     waitForRollout: refuse,
     gatherEvidence: refuse,

@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { ServiceState } from '../../src/domain/cluster-state.js';
 import { ApprovalFlow } from '../../src/flows/approval.js';
 import { RequestFlow } from '../../src/flows/requests.js';
+import { newOperation, type Operation } from '../../src/domain/operation.js';
 import { revision, serviceState } from '../support/cluster-fixtures.js';
 import { manualClock, MemoryChat, memoryStore, readOnlyWorkloads, roleDirectory } from '../support/memory-ports.js';
 
@@ -12,11 +13,12 @@ const config = loadConfig('lifeguard.example.yaml', {});
 
 const production = serviceState(revision(3, '1.4.2'), [revision(2, '1.4.1')], 25, 0);
 
-function setUp(states: Record<string, ServiceState | Error>, readTimeoutMs = 1_000) {
+function setUp(states: Record<string, ServiceState | Error>, running: Operation[] = []) {
   const store = memoryStore();
   const approvals = new ApprovalFlow({ store, clock: manualClock('2026-11-22T10:00:00Z'), roles: roleDirectory({}) });
   const chat = new MemoryChat();
-  const requests = new RequestFlow({ config, workloads: readOnlyWorkloads(states), approvals, chat, readTimeoutMs });
+  const operations = { active: (service: string, environment: string) => running.find((op) => op.service === service && op.environment === environment) };
+  const requests = new RequestFlow({ config, workloads: readOnlyWorkloads(states), approvals, chat, operations, audit: store.audit, readTimeoutMs: 1_000 });
   return { store, chat, requests };
 }
 
@@ -25,7 +27,7 @@ describe('request flow, without servers', () => {
     const { store, chat, requests } = setUp({ 'checkout/production': production });
     const opened = await requests.open('U09BOB', { kind: 'rollback', service: 'checkout', environment: 'production', reason: 'errors' });
     expect(opened).toMatchObject({ posted: true, channel: 'C0CHECKOUT', request: { channel: 'C0CHECKOUT', messageTs: '1700000000.000001' } });
-    expect(opened.request.plan).toMatchObject({
+    expect('request' in opened && opened.request.plan).toMatchObject({
       kind: 'rollback',
       running: { version: '1.4.2', revision: 3 },
       target: { kind: 'rollback', from: 3, to: 2, image: 'shop/checkout:1.4.1' },
@@ -49,6 +51,23 @@ describe('request flow, without servers', () => {
     expect(opened).toMatchObject({ posted: false, error: 'not_in_channel', request: { id: 1, plan: { path: 'direct' } } });
     expect(recorded).toEqual([1]);
     expect(store.approvals.get(1)!.messageTs).toBeUndefined();
+  });
+
+  it('a second release while one runs is refused with the running one, audited, and no request is opened', async () => {
+    const running = newOperation(
+      {
+        id: 7, requestId: 3, kind: 'release', strategy: 'canary', service: 'checkout', environment: 'production',
+        from: { version: '1.4.2', image: 'shop/checkout:1.4.2', revision: 3 }, to: { version: '1.5.0', image: 'shop/checkout:1.5.0' },
+        steps: [5, 100], pauseForApprovalAt: [], requestedBy: 'U09BOB', approvedBy: ['U01ALICE'], card: { channel: 'C0CHECKOUT', ts: '1700000000.000003' },
+      },
+      new Date('2026-11-22T09:55:00Z'),
+    );
+    const { store, chat, requests } = setUp({ 'checkout/production': production }, [running]);
+    const opened = await requests.open('U09CAROL', { kind: 'release', service: 'checkout', environment: 'production', version: '1.6.0', strategy: 'canary' });
+    expect(opened).toMatchObject({ posted: false, busy: { id: 7, card: { channel: 'C0CHECKOUT' } } });
+    expect(chat.cards).toEqual([]);
+    expect(store.approvals.rows.size).toBe(0);
+    expect(store.audit.rows).toEqual([expect.objectContaining({ actor: 'U09CAROL', action: 'request.refused', detail: expect.objectContaining({ running: 7, version: '1.6.0' }) })]);
   });
 
   it('status reads each environment, and names why one cannot be read', async () => {

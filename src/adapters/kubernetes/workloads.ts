@@ -76,6 +76,10 @@ export class KubernetesWorkloads implements Workloads {
     return this.setImage(target, 'canary', image, opts.changeCause);
   }
 
+  setStableImage(target: ServiceTarget, image: string, opts: { changeCause?: string } = {}): Promise<{ changed: boolean }> {
+    return this.setImage(target, 'stable', image, opts.changeCause);
+  }
+
   async promote(target: ServiceTarget, opts: { changeCause?: string } = {}): Promise<{ image: string; changed: boolean }> {
     const canary = await this.deployments.read(target, 'canary');
     const image = this.deployments.containerImage(target, 'canary', canary);

@@ -5,6 +5,7 @@ import type { Config } from '../../config/schema.js';
 import type { ApprovalFlow } from '../../flows/approval.js';
 import type { CardFlow } from '../../flows/cards.js';
 import type { RequestFlow } from '../../flows/requests.js';
+import type { ReleaseEngine } from '../../flows/operations.js';
 import type { Telemetry } from '../../metrics.js';
 import type { AuditLog, Chat, ReleaseHistory, RoleDirectory } from '../../ports.js';
 import { boltLogger } from './bolt-logger.js';
@@ -44,6 +45,7 @@ export interface SlackFlows {
   approvals: ApprovalFlow;
   requests: RequestFlow;
   cards: CardFlow;
+  operations: Pick<ReleaseEngine, 'control'>;
   /** Read directly: `/release history` only lists what the store holds. */
   history: ReleaseHistory;
 }
@@ -144,7 +146,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     directory,
     chat: slackChat(queue, outboxClient),
     listen: (flows) => {
-      const deps: HandlerDeps = { config: options.config, flow: flows.approvals, requests: flows.requests, cards: flows.cards, history: flows.history, queue, audit: options.audit, log, metrics: options.metrics };
+      const deps: HandlerDeps = { config: options.config, flow: flows.approvals, requests: flows.requests, cards: flows.cards, operations: flows.operations, history: flows.history, queue, audit: options.audit, log, metrics: options.metrics };
       registerCommands(app, deps);
       registerInteractions(app, deps);
     },

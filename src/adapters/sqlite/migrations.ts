@@ -119,4 +119,39 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'operations',
+    sql: `
+      -- A release, hotfix or rollback as the engine drives it. The columns are what people and queries look for;
+      -- the rest of the state machine's record is in body (JSON). version is for compare-and-set.
+      CREATE TABLE operations (
+        id            INTEGER PRIMARY KEY,
+        request_id    INTEGER UNIQUE REFERENCES approval_requests (id),
+        kind          TEXT NOT NULL CHECK (kind IN ('release', 'rollback', 'hotfix')),
+        service       TEXT NOT NULL,
+        environment   TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        phase         TEXT NOT NULL,
+        step          INTEGER NOT NULL,
+        weight        REAL NOT NULL,
+        from_version  TEXT NOT NULL,
+        to_version    TEXT,
+        requested_by  TEXT NOT NULL,
+        approved_by   TEXT NOT NULL,
+        card_channel  TEXT,
+        card_ts       TEXT,
+        wake_at       TEXT,
+        body          TEXT NOT NULL,
+        version       INTEGER NOT NULL,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        finished_at   TEXT
+      );
+      -- One active operation per service and environment, whatever reaches the database.
+      CREATE UNIQUE INDEX operations_one_active ON operations (service, environment)
+        WHERE state IN ('running', 'paused', 'rolling-back');
+      CREATE INDEX operations_subject ON operations (service, environment, created_at);
+    `,
+  },
 ];

@@ -45,6 +45,8 @@ export interface RequestRecord {
   namespace?: string;
   name?: string;
   status: number;
+  /** When it was answered, on this process's `performance.now()` clock: benchmarks time cluster writes by it. */
+  at: number;
 }
 
 export interface StandinOptions {
@@ -293,6 +295,7 @@ export class KubeStandin {
       namespace: route.namespace,
       name: route.name,
       status,
+      at: performance.now(),
     });
   }
 

@@ -1,5 +1,7 @@
 import type { VoteDenial } from '../../../flows/approval.js';
 import type { ApprovalRecord } from '../../../domain/approval.js';
+import type { ControlVerb } from '../../../domain/operation.js';
+import type { ControlResult } from '../../../flows/operations.js';
 import { escape, mention, roleList, slackTime } from './format.js';
 
 const DECIDED = { granted: 'approved', refused: 'rejected', expired: 'expired' } as const;
@@ -41,4 +43,18 @@ export function cardNotRedrawn(record: ApprovalRecord, decision: 'approve' | 're
     `but Lifeguard could not redraw the card (Slack answered: ${escape(shortError)}), so it may still show buttons that no longer count. ` +
     'Lifeguard redraws it at its next sweep, within a minute.'
   );
+}
+
+/** Why a pause, resume, abort or promote did nothing, in words the person can act on. */
+export function controlDenialText(verb: ControlVerb, id: number, result: Extract<ControlResult, { ok: false }>): string {
+  switch (result.denial) {
+    case 'not-found':
+      return `:warning: There is no release #${id}. The number is on the release card; \`/release status\` shows what runs.`;
+    case 'wrong-card':
+      return `:no_entry_sign: This button is not on release #${id}'s card, so nothing was done. Use the buttons on its own card.`;
+    case 'no-role':
+      return `:no_entry_sign: You may not ${verb} release #${id}: ${escape(result.why)}. Nothing was done, and the attempt is in the audit log.`;
+    case 'refused':
+      return `:information_source: Release #${id} was not ${verb === 'abort' ? 'aborted' : `${verb}d`}: ${escape(result.why)}.`;
+  }
 }

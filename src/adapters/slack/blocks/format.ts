@@ -42,3 +42,8 @@ export function humanDuration(ms: number): string {
   const minutes = Math.round(seconds / 60);
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
+
+/** A link to a message, as Slack's "Copy link" gives it: the archive URL with the ts's dot removed. */
+export function permalink(channel: string, ts: string): string {
+  return `https://slack.com/archives/${channel}/p${ts.replace('.', '')}`;
+}

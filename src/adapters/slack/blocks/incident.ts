@@ -1,6 +1,6 @@
 import type { Incident } from '../../../domain/chat-messages.js';
 import { SLACK_LIMITS, codeBlock, fitMessage, lineSections, type KnownBlock, type SlackMessage } from './fit.js';
-import { escape, escapeAllowingMentions, humanDuration, mention } from './format.js';
+import { escape, escapeAllowingMentions, humanDuration, mention, permalink } from './format.js';
 import { figure } from './verdict.js';
 
 const TITLE: Record<Incident['trigger'], string> = {
@@ -8,6 +8,7 @@ const TITLE: Record<Incident['trigger'], string> = {
   watch: 'Automated rollback after promotion',
   unmanaged: 'Unmanaged canary drained',
   abort: 'Release aborted',
+  'rollout-failed': 'Automated rollback',
 };
 
 const TRIGGER: Record<Incident['trigger'], string> = {
@@ -15,6 +16,7 @@ const TRIGGER: Record<Incident['trigger'], string> = {
   watch: 'the new version failed analysis during the watch period after promotion',
   unmanaged: 'a canary Lifeguard did not start failed analysis',
   abort: 'aborted by hand',
+  'rollout-failed': "the new version's rollout failed (progress deadline exceeded)",
 };
 
 const OUTCOME: Record<Incident['outcome'], string> = {
@@ -62,7 +64,7 @@ function timeline(incident: Incident): string[] {
 function threadLink(thread: Incident['thread']): string {
   if (!thread) return '_no release thread_';
   if (/^[CGD][A-Z0-9]{2,}$/.test(thread.channel) && /^\d+\.\d+$/.test(thread.ts)) {
-    return `<https://slack.com/archives/${thread.channel}/p${thread.ts.replace('.', '')}|release thread>`;
+    return `<${permalink(thread.channel, thread.ts)}|release thread>`;
   }
   return `release thread in ${escape(thread.channel)}`;
 }

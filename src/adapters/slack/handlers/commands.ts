@@ -12,7 +12,8 @@ import {
 import type { RequestCommand } from '../../../flows/requests.js';
 import { errorReply, helpReply, note, usageError } from '../blocks/replies.js';
 import { codeBlock } from '../blocks/fit.js';
-import { escape } from '../blocks/format.js';
+import { escape, permalink } from '../blocks/format.js';
+import { controlDenialText } from '../blocks/denials.js';
 import { timedAck, type HandlerDeps } from './deps.js';
 import { parseCommand } from './inputs.js';
 
@@ -46,9 +47,11 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
       await timedAck(deps.metrics, 'command', context, ack);
       return guarded(deps, respond, () => history(deps, respond, cmd));
     }
-    await timedAck(deps.metrics, 'command', context, ack, {
-      response_type: 'ephemeral',
-      ...note(`:information_source: Lifeguard cannot run releases yet in this version, so there is no running release ${cmd.releaseId} to ${cmd.action}.`),
+    await timedAck(deps.metrics, 'command', context, ack);
+    return guarded(deps, respond, async () => {
+      const result = await deps.operations.control(cmd.releaseId, input.user, cmd.action);
+      const text = result.ok ? `:white_check_mark: Release #${cmd.releaseId}: ${cmd.action} done. Its card and thread show what happens next.` : controlDenialText(cmd.action, cmd.releaseId, result);
+      await respond({ response_type: 'ephemeral', ...note(text) });
     });
   });
 
@@ -118,6 +121,16 @@ async function openRequest(deps: HandlerDeps, respond: RespondFn, progress: Prog
   const opened = await deps.requests.open(requester, command, (request, channel) => {
     progress.recorded = { what: `Request #${request.id} is recorded`, next: `Look for its card in ${channel} before asking again.` };
   });
+  if ('busy' in opened) {
+    const running = opened.busy;
+    const where = running.card ? ` (<${permalink(running.card.channel, running.card.ts)}|its card>)` : '';
+    await respond({
+      response_type: 'ephemeral',
+      replace_original: true,
+      ...note(`:no_entry_sign: ${command.service} in ${command.environment} already has release #${running.id} ${running.state}${where}. One at a time: wait for it to end, or abort it with \`/release abort ${running.id}\`.`),
+    });
+    return;
+  }
   const { request, channel } = opened;
   if (opened.clusterUnread) deps.log.warn({ service: command.service, env: command.environment, why: opened.clusterUnread }, 'opened a plan without the running version');
   if (!opened.posted) {

@@ -3,6 +3,7 @@ import type { Config } from '../../../config/schema.js';
 import type { ApprovalFlow } from '../../../flows/approval.js';
 import type { CardFlow } from '../../../flows/cards.js';
 import type { RequestFlow } from '../../../flows/requests.js';
+import type { ReleaseEngine } from '../../../flows/operations.js';
 import type { Telemetry } from '../../../metrics.js';
 import type { AuditLog, ReleaseHistory } from '../../../ports.js';
 import type { PostingQueue } from '../posting-queue.js';
@@ -12,6 +13,8 @@ export interface HandlerDeps {
   flow: ApprovalFlow;
   requests: RequestFlow;
   cards: CardFlow;
+  /** Pause, resume, abort and promote of running operations. */
+  operations: Pick<ReleaseEngine, 'control'>;
   history: ReleaseHistory;
   queue: PostingQueue;
   audit: Pick<AuditLog, 'append'>;

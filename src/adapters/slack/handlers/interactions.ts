@@ -1,7 +1,10 @@
 import type { App, BlockAction, ButtonAction, RespondFn, ViewSubmitAction, types, webApi } from '@slack/bolt';
 import type { VoteResult } from '../../../flows/approval.js';
+import type { ControlVerb } from '../../../domain/operation.js';
+
+const CONTROL_VERBS: readonly ControlVerb[] = ['promote', 'pause', 'resume', 'abort'];
 import { ACTIONS, REJECT_MODAL } from '../blocks/approvals.js';
-import { cardNotRedrawn, denialText } from '../blocks/denials.js';
+import { cardNotRedrawn, controlDenialText, denialText } from '../blocks/denials.js';
 import { escape } from '../blocks/format.js';
 import { REASON_FIELD, rejectModal } from '../blocks/reject-modal.js';
 import { note } from '../blocks/replies.js';
@@ -53,15 +56,16 @@ export function registerInteractions(app: App, deps: HandlerDeps): void {
     await afterVote(deps, result, 'reject', ephemeral(deps, client, form.card.channel, form.user));
   });
 
-  const controls = { [ACTIONS.promote]: 'promote', [ACTIONS.pause]: 'pause', [ACTIONS.resume]: 'resume', [ACTIONS.abort]: 'abort' } as const;
-  for (const [control, verb] of Object.entries(controls)) {
-    app.action<BlockAction<ButtonAction>>(control, async ({ ack, action, body, respond, client, context }) => {
+  for (const verb of CONTROL_VERBS) {
+    const actionId = ACTIONS[verb];
+    app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, action, body, respond, client, context }) => {
       await timedAck(deps.metrics, 'action', context, ack);
       const tell = clicker(deps, body, respond, client);
       const parsed = parseClick(body, action, 'release');
-      if (!parsed.ok) return refuse(deps, parsed, control, tell);
-      deps.audit.append({ actor: parsed.click.user, action: 'release.control_unavailable', subject: 'unknown', detail: { control: verb, release: parsed.click.id } });
-      await tell(`:information_source: Lifeguard cannot run releases yet in this version, so there is no running release ${parsed.click.id} to ${verb}.`);
+      if (!parsed.ok) return refuse(deps, parsed, actionId, tell);
+      const { click } = parsed;
+      const result = await deps.operations.control(click.id, click.user, verb, click.card);
+      if (!result.ok) await tell(controlDenialText(verb, click.id, result));
     });
   }
 }
@@ -123,7 +127,9 @@ async function refuse(deps: HandlerDeps, refusal: ClickRefusal, actionId: string
  */
 async function afterVote(deps: HandlerDeps, result: VoteResult, decision: 'approve' | 'reject', tell: Tell): Promise<void> {
   const { record } = result;
-  if (record && (result.ok || record.state === 'expired' || deps.cards.needsRedraw(record.id))) {
+  // A granted request that runs is the release engine's from now on: it redraws the card through its outbox.
+  const engineOwnsCard = result.ok && record?.state === 'granted' && deps.flow.canExecute(record.kind);
+  if (record && !engineOwnsCard && (result.ok || record.state === 'expired' || deps.cards.needsRedraw(record.id))) {
     const drawn = await deps.cards.redraw(record);
     if (result.ok && drawn && !drawn.ok) await tell(cardNotRedrawn(record, decision, drawn.error));
   }

@@ -1,0 +1,676 @@
+import { z } from 'zod';
+import type { Verdict } from './verdict.js';
+
+/**
+ * A release, hotfix or automated rollback as a state machine, free of I/O. The engine (flows/operations.ts)
+ * loads an operation, observes the cluster, asks `decide` what to do, commits the answer and performs at most
+ * one idempotent, level-based action ("set weight 25", "canary image v, 3 replicas"). A step is done when the
+ * cluster is observed in the wanted state, never when a write returned, so repeating any decision after a
+ * crash is harmless.
+ */
+
+export const OPERATION_STATES = ['running', 'paused', 'rolling-back', 'promoted', 'rolled-back', 'aborted', 'failed'] as const;
+export type OperationState = (typeof OPERATION_STATES)[number];
+const FINAL: readonly OperationState[] = ['promoted', 'rolled-back', 'aborted', 'failed'];
+export const isFinal = (state: OperationState): boolean => FINAL.includes(state);
+
+/**
+ * Where an operation is in its plan. Forward: deploy-canary → (shift → hold)* → promote-stable → finalize →
+ * watch, or update-stable → watch for a rolling release. Backward: drain → restore → verify.
+ */
+export const PHASES = ['deploy-canary', 'shift', 'hold', 'promote-stable', 'finalize', 'update-stable', 'watch', 'drain', 'restore', 'verify', 'done'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const ROLLBACK_TRIGGERS = ['verdict', 'watch', 'unmanaged', 'abort', 'rollout-failed'] as const;
+export type RollbackTrigger = (typeof ROLLBACK_TRIGGERS)[number];
+
+const failingMetricSchema = z.object({
+  metric: z.string(),
+  classification: z.string(),
+  canary: z.number().nullable(),
+  baseline: z.number().nullable(),
+  thresholds: z.array(z.string()),
+  breachingForMs: z.number().nullable(),
+  reason: z.string(),
+});
+export type FailingMetric = z.infer<typeof failingMetricSchema>;
+
+const verdictNoteSchema = z.object({ verdict: z.enum(['pass', 'fail', 'inconclusive']), at: z.string(), reasons: z.array(z.string()) });
+
+export const operationSchema = z.object({
+  id: z.number().int(),
+  /** The approval request it executes; null for a drain of a canary Lifeguard did not start. */
+  requestId: z.number().int().nullable(),
+  kind: z.enum(['release', 'hotfix', 'rollback']),
+  strategy: z.enum(['canary', 'rolling']),
+  service: z.string(),
+  environment: z.string(),
+  /** The stable Deployment before the operation: what a rollback restores. */
+  from: z.object({ version: z.string(), image: z.string(), revision: z.number().int() }),
+  /** What it releases; null for a drain. */
+  to: z.object({ version: z.string(), image: z.string() }).nullable(),
+  steps: z.array(z.number().int().min(1).max(100)),
+  pauseForApprovalAt: z.array(z.number().int()),
+  requestedBy: z.string(),
+  approvedBy: z.array(z.string()),
+  /** The request's card: its thread is the operation's thread. */
+  card: z.object({ channel: z.string(), ts: z.string() }).nullable(),
+  state: z.enum(OPERATION_STATES),
+  phase: z.enum(PHASES),
+  /** Index into `steps` of the step under way; -1 before the first. */
+  step: z.number().int(),
+  /** The canary's share of traffic as last observed, in percent. */
+  weight: z.number(),
+  phaseSince: z.string(),
+  /** When the stable Deployment began to change (promotion or rolling update): the watch judges against before it. */
+  stableChangedAt: z.string().nullable(),
+  analysis: z.object({
+    /** Passing verdicts during the current step. */
+    passes: z.number().int(),
+    /** Inconclusive verdicts in a row, whatever the step. */
+    inconclusiveRun: z.number().int(),
+    last: verdictNoteSchema.nullable(),
+  }),
+  promotions: z.array(z.object({ user: z.string(), weight: z.number(), at: z.string() })),
+  pause: z.object({ reason: z.enum(['user', 'inconclusive', 'promotion', 'cooldown']), by: z.string(), at: z.string(), why: z.string() }).nullable(),
+  rollback: z
+    .object({
+      trigger: z.enum(ROLLBACK_TRIGGERS),
+      by: z.string(),
+      why: z.string(),
+      /** The stable was already promoted: restoring means undoing it to `from.revision`. */
+      afterPromotion: z.boolean(),
+      stepReached: z.number().int(),
+      weightReached: z.number(),
+      failing: z.array(failingMetricSchema),
+      breachStartedAt: z.string().nullable(),
+      decidedAt: z.string(),
+      drainedAt: z.string().nullable(),
+      restoredAt: z.string().nullable(),
+      verifiedAt: z.string().nullable(),
+    })
+    .nullable(),
+  /** The action decided and not yet observed done: written ahead, so a restart knows what was under way. */
+  pending: z.unknown().nullable(),
+  outcome: z.string().nullable(),
+  wakeAt: z.string().nullable(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+  /** Row version for compare-and-set. */
+  version: z.number().int(),
+});
+export type Operation = z.infer<typeof operationSchema>;
+
+/** One Deployment as the engine needs to see it. */
+export interface DeploymentView {
+  image: string;
+  revision: number;
+  desired: number;
+  ready: number;
+  /** As `kubectl rollout status` judges it. */
+  rollout: 'complete' | 'progressing' | 'failed';
+}
+
+/** The cluster as observed at the start of a reconcile. */
+export interface Observation {
+  stable: DeploymentView;
+  canary: DeploymentView;
+  /** The canary's share of traffic now. */
+  weight: number;
+  /** Weights from the replica ratio: the canary's replicas are set by the traffic step, not by deploying it. */
+  replicaTraffic: boolean;
+}
+
+/** A verdict as the state machine reads it; the whole verdict goes to the audit log beside it. */
+export interface VerdictEvent {
+  type: 'verdict';
+  /** `canary`: the canary against the baseline; `stable`: the stable against its own past (watch, verify). */
+  subject: 'canary' | 'stable';
+  verdict: Verdict['verdict'];
+  evaluatedAt: string;
+  reasons: string[];
+  failing: FailingMetric[];
+  breachStartedAt: string | null;
+  /** The whole verdict, for the thread and the audit log. */
+  evidence: Verdict;
+}
+
+export type ControlVerb = 'promote' | 'pause' | 'resume' | 'abort';
+
+export type OperationEvent = { type: 'tick' } | VerdictEvent | { type: 'control'; verb: ControlVerb; user: string };
+
+/** Idempotent, level-based: performing one twice leaves the cluster as performing it once. */
+export type Action =
+  | { type: 'deploy-canary'; image: string; replicas: number | null }
+  | { type: 'set-weight'; canary: number }
+  | { type: 'promote-stable'; image: string }
+  | { type: 'scale-canary'; replicas: number }
+  | { type: 'restore-canary'; image: string }
+  | { type: 'undo-stable'; toRevision: number; image: string }
+  | { type: 'set-stable-image'; image: string };
+
+/** What a transition tells people; the engine turns these into outbox entries. */
+export type Message =
+  | { kind: 'card' }
+  | { kind: 'note'; tone: 'info' | 'good' | 'warning' | 'bad'; headline: string; lines: string[]; verdict?: boolean }
+  | { kind: 'incident' };
+
+export interface Settings {
+  stepDurationMs: number;
+  watchMs: number;
+  maxInconclusive: number;
+  /** How long after a rollback its verification judges the stable: one analysis window. */
+  verifyAfterMs: number;
+  /** Canary replicas for a canary step; the stable's count when not configured. */
+  canaryReplicas?: number | undefined;
+  rollbackCooldownMs: number;
+}
+
+export interface Context {
+  now: Date;
+  settings: Settings;
+  /** When the last automated rollback of this service and environment was decided, if any. */
+  lastAutomatedRollbackAt?: Date | undefined;
+}
+
+export interface Decision {
+  next: Operation;
+  action?: Action | undefined;
+  audit: { action: string; actor: string; detail: Record<string, unknown> }[];
+  messages: Message[];
+  /** A control that does not apply now, in words for the person who sent it; nothing changed. */
+  refused?: string | undefined;
+}
+
+const AUTOMATED: readonly RollbackTrigger[] = ['verdict', 'watch', 'unmanaged', 'rollout-failed'];
+export const isAutomated = (trigger: RollbackTrigger): boolean => AUTOMATED.includes(trigger);
+
+/** Collects what a transition says and does while the next operation is built. */
+class Transition {
+  op: Operation;
+  action: Action | undefined;
+  readonly audit: Decision['audit'] = [];
+  readonly messages: Message[] = [];
+
+  constructor(
+    op: Operation,
+    readonly ctx: Context,
+  ) {
+    this.op = structuredClone(op);
+  }
+
+  get nowIso(): string {
+    return this.ctx.now.toISOString();
+  }
+
+  enter(phase: Phase, patch: Partial<Operation> = {}): void {
+    this.op = { ...this.op, ...patch, phase, phaseSince: this.nowIso, pending: null };
+    this.messages.push({ kind: 'card' });
+  }
+
+  record(action: string, detail: Record<string, unknown>, actor = 'lifeguard'): void {
+    this.audit.push({ action, actor, detail });
+  }
+
+  note(tone: Extract<Message, { kind: 'note' }>['tone'], headline: string, lines: string[] = [], verdict = false): void {
+    this.messages.push({ kind: 'note', tone, headline, lines, ...(verdict ? { verdict } : {}) });
+  }
+
+  act(action: Action): void {
+    this.action = action;
+    if (JSON.stringify(this.op.pending) !== JSON.stringify(action)) {
+      this.op = { ...this.op, pending: action };
+      this.record('operation.action', { operation: this.op.id, phase: this.op.phase, action });
+    }
+  }
+
+  wakeAt(at: Date | null): void {
+    this.op = { ...this.op, wakeAt: at ? at.toISOString() : null };
+  }
+
+  finish(state: OperationState, outcome: string): void {
+    this.op = { ...this.op, state, outcome, phase: 'done', phaseSince: this.nowIso, pending: null, wakeAt: null, finishedAt: this.nowIso };
+    this.messages.push({ kind: 'card' });
+    this.record('operation.finished', { operation: this.op.id, state, outcome });
+  }
+
+  decision(refused?: string): Decision {
+    if (refused !== undefined) return { next: this.op, audit: this.audit, messages: [], refused };
+    // The card is redrawn once per transition, after everything else it says.
+    const card = this.messages.some((m) => m.kind === 'card');
+    const messages = [...this.messages.filter((m) => m.kind !== 'card'), ...(card ? [{ kind: 'card' as const }] : [])];
+    return { next: this.op, action: this.action, audit: this.audit, messages };
+  }
+}
+
+const pct = (n: number) => `${n} %`;
+
+/** Every transition of an operation: the one place that says what happens next. */
+export function decide(op: Operation, observation: Observation | undefined, event: OperationEvent, ctx: Context): Decision {
+  const t = new Transition(op, ctx);
+  if (isFinal(op.state)) {
+    return t.decision(event.type === 'control' ? `operation ${op.id} has already ended (${op.state})` : undefined);
+  }
+  if (event.type === 'control') {
+    const refused = control(t, event.verb, event.user);
+    if (refused !== undefined) return t.decision(refused);
+  } else if (event.type === 'verdict') {
+    verdict(t, event);
+  }
+  if (observation && !isFinal(t.op.state)) advance(t, observation);
+  return t.decision();
+}
+
+function control(t: Transition, verb: ControlVerb, user: string): string | undefined {
+  const { op } = t;
+  const subject = { operation: op.id, verb };
+  if (op.state === 'rolling-back') return `operation ${op.id} is rolling back; it cannot be ${verb === 'abort' ? 'aborted' : `${verb}d`} now`;
+  switch (verb) {
+    case 'pause':
+      if (op.state === 'paused') return `operation ${op.id} is already paused (${op.pause?.why ?? 'paused'})`;
+      t.op = { ...op, state: 'paused', pause: { reason: 'user', by: user, at: t.nowIso, why: `paused by ${user}` } };
+      t.record('operation.paused', subject, user);
+      t.messages.push({ kind: 'card' });
+      t.note('info', `Paused by <@${user}> at ${pct(op.weight)} of traffic`, ['Resume or Abort from the card, or `/release resume|abort ' + op.id + '`.']);
+      return undefined;
+    case 'resume':
+      if (op.state !== 'paused') return `operation ${op.id} is not paused`;
+      if (op.pause?.reason === 'promotion') return `operation ${op.id} waits for Promote at ${pct(op.weight)}, not for Resume`;
+      t.op = { ...op, state: 'running', pause: null, analysis: { ...op.analysis, inconclusiveRun: 0 } };
+      t.record('operation.resumed', subject, user);
+      t.messages.push({ kind: 'card' });
+      t.note('info', `Resumed by <@${user}>`);
+      return undefined;
+    case 'promote': {
+      const awaiting = op.state === 'paused' && op.pause?.reason === 'promotion';
+      if (!awaiting && !(op.state === 'running' && (op.phase === 'hold' || op.phase === 'shift'))) {
+        return op.state === 'paused' ? `operation ${op.id} is paused (${op.pause?.why ?? 'paused'}): Resume it first` : `operation ${op.id} has no step to promote now (${op.phase})`;
+      }
+      const weight = op.steps[op.step] ?? op.weight;
+      t.op = { ...op, promotions: [...op.promotions, { user, weight, at: t.nowIso }], ...(awaiting ? { state: 'running' as const, pause: null } : {}) };
+      t.record('operation.promoted_step', { ...subject, weight }, user);
+      t.messages.push({ kind: 'card' });
+      t.note('good', `Promoted by <@${user}> at ${pct(weight)}`);
+      return undefined;
+    }
+    case 'abort':
+      startRollback(t, { trigger: 'abort', by: user, why: `aborted by ${user}`, failing: [], breachStartedAt: null });
+      return undefined;
+  }
+}
+
+function verdict(t: Transition, v: VerdictEvent): void {
+  const { op } = t;
+  if (op.state === 'rolling-back') {
+    if (v.subject === 'stable' && op.phase === 'verify') verifyVerdict(t, v);
+    return;
+  }
+  // The canary is judged against the baseline only while both take traffic; the stable against its past while watched.
+  const judgedNow = v.subject === 'stable' ? op.phase === 'watch' : op.strategy === 'canary' && (op.phase === 'shift' || op.phase === 'hold');
+  if (!judgedNow) return;
+  t.op = { ...op, analysis: { ...op.analysis, last: { verdict: v.verdict, at: v.evaluatedAt, reasons: v.reasons } } };
+  if (v.verdict === 'fail') return failed(t, v);
+  if (v.verdict === 'inconclusive') return inconclusive(t, v);
+  const first = op.analysis.passes === 0 && op.phase === 'hold';
+  t.op = { ...t.op, analysis: { ...t.op.analysis, inconclusiveRun: 0, passes: t.op.analysis.passes + (op.phase === 'hold' ? 1 : 0) } };
+  if (op.state !== 'running') return;
+  t.messages.push({ kind: 'card' });
+  // One note per step: the card keeps the latest verdict, the thread is not flooded every interval.
+  if (first) t.note('good', `Analysis passed at ${pct(op.weight)}`, v.reasons, true);
+}
+
+function inconclusive(t: Transition, v: VerdictEvent): void {
+  const run = t.op.analysis.inconclusiveRun + 1;
+  t.op = { ...t.op, analysis: { ...t.op.analysis, inconclusiveRun: run } };
+  if (t.op.state !== 'running') return;
+  t.messages.push({ kind: 'card' });
+  const max = t.ctx.settings.maxInconclusive;
+  if (run < max) {
+    if (run === 1) t.note('warning', `Analysis inconclusive (1 of ${max} in a row before the release pauses)`, v.reasons, true);
+    return;
+  }
+  const why = `${run} inconclusive verdicts in a row: ${v.reasons.join('; ') || 'no data'}`;
+  t.op = { ...t.op, state: 'paused', pause: { reason: 'inconclusive', by: 'lifeguard', at: t.nowIso, why } };
+  t.record('operation.paused', { operation: t.op.id, why, reasons: v.reasons });
+  t.note('warning', `Paused: the canary could not be judged ${run} times in a row`, [
+    ...v.reasons,
+    'Nothing was promoted or rolled back. When the metrics are back, Resume; or Abort to roll back.',
+  ]);
+}
+
+function failed(t: Transition, v: VerdictEvent): void {
+  const { op, ctx } = t;
+  if (op.pause?.reason === 'cooldown') return;
+  const trigger: RollbackTrigger = v.subject === 'stable' ? 'watch' : 'verdict';
+  const cause = { trigger, by: 'lifeguard', why: v.reasons.join('; '), failing: v.failing, breachStartedAt: v.breachStartedAt };
+  const last = ctx.lastAutomatedRollbackAt;
+  if (last && ctx.now.getTime() - last.getTime() < ctx.settings.rollbackCooldownMs) {
+    // A flapping metric must not loop rollback after rollback: a person decides the second time.
+    const why = `failing again within the rollback cooldown (the last automated rollback was decided at ${last.toISOString()})`;
+    t.op = {
+      ...op,
+      state: 'paused',
+      pause: { reason: 'cooldown', by: 'lifeguard', at: t.nowIso, why },
+      analysis: { ...t.op.analysis, passes: 0 },
+      rollback: rollbackRecord(t, { ...cause, why: `${cause.why} (escalated: ${why})` }),
+    };
+    t.record('operation.escalated', { operation: op.id, why, verdict: v });
+    t.messages.push({ kind: 'card' }, { kind: 'incident' });
+    t.note('bad', 'Failing, and paused instead of rolled back: escalated', [why, ...v.reasons, 'A person decides now: Abort to roll back, or Resume.'], true);
+    return;
+  }
+  startRollback(t, cause, v);
+}
+
+interface RollbackCause {
+  trigger: RollbackTrigger;
+  by: string;
+  why: string;
+  failing: FailingMetric[];
+  breachStartedAt: string | null;
+}
+
+function rollbackRecord(t: Transition, cause: RollbackCause): NonNullable<Operation['rollback']> {
+  const { op } = t;
+  return {
+    ...cause,
+    afterPromotion: op.stableChangedAt !== null,
+    stepReached: op.step + 1,
+    weightReached: op.weight,
+    decidedAt: t.nowIso,
+    drainedAt: null,
+    restoredAt: null,
+    verifiedAt: null,
+  };
+}
+
+function startRollback(t: Transition, cause: RollbackCause, v?: VerdictEvent): void {
+  const rollback = rollbackRecord(t, cause);
+  t.op = { ...t.op, state: 'rolling-back', pause: null, rollback };
+  t.enter('drain');
+  t.record(isAutomated(cause.trigger) ? 'rollback.automated' : 'rollback.aborted', {
+    operation: t.op.id,
+    trigger: cause.trigger,
+    why: cause.why,
+    weight: t.op.weight,
+    step: t.op.step + 1,
+    failing: cause.failing,
+    ...(v ? { verdict: v } : {}),
+  }, cause.by);
+  if (isAutomated(cause.trigger)) t.messages.push({ kind: 'incident' });
+  const lines = cause.failing.map((f) => `${f.metric}: ${f.reason}`);
+  t.note('bad', isAutomated(cause.trigger) ? `Rolling back automatically: ${cause.why}` : `Aborted by <@${cause.by}>: rolling back`, lines, v !== undefined);
+}
+
+function verifyVerdict(t: Transition, v: VerdictEvent): void {
+  const rb = t.op.rollback!;
+  if (v.verdict === 'fail') {
+    t.op = { ...t.op, rollback: { ...rb, verifiedAt: null } };
+    t.record('rollback.verify_failed', { operation: t.op.id, verdict: v });
+    t.note('bad', 'The stable is not healthy after the rollback: escalated', [...v.reasons, 'Look at the stable Deployment now; Lifeguard has done all it can.'], true);
+    if (isAutomated(rb.trigger)) t.messages.push({ kind: 'incident' });
+    t.finish('failed', 'rollback done, verification failed');
+    return;
+  }
+  const verifiedAt = t.nowIso;
+  t.op = { ...t.op, rollback: { ...rb, verifiedAt } };
+  const note = v.verdict === 'pass' ? 'metrics healthy' : `metrics inconclusive (${v.reasons.join('; ') || 'no data'}), pods ready`;
+  t.record('rollback.verified', { operation: t.op.id, verdict: v.verdict, reasons: v.reasons });
+  t.note('good', `Rolled back and verified: ${note}`);
+  if (isAutomated(rb.trigger)) t.messages.push({ kind: 'incident' });
+  t.finish(rb.trigger === 'abort' ? 'aborted' : 'rolled-back', v.verdict === 'pass' ? 'rolled back, verified' : 'rolled back, verified by readiness');
+}
+
+/** Moves the operation towards the wanted cluster state: an action, the next phase, or a wait. */
+function advance(t: Transition, obs: Observation): void {
+  t.op = { ...t.op, weight: obs.weight };
+  if (t.op.state === 'paused') {
+    // A pause holds the traffic where it was; nothing else moves.
+    const want = t.op.steps[t.op.step];
+    if (t.op.phase === 'hold' && want !== undefined && obs.weight !== want) t.act({ type: 'set-weight', canary: want });
+    t.wakeAt(null);
+    return;
+  }
+  for (let guard = 0; guard < PHASES.length * 2; guard++) {
+    const before = `${t.op.state}/${t.op.phase}/${t.op.step}`;
+    step(t, obs);
+    const state = t.op.state as OperationState;
+    if (t.action || isFinal(state) || state === 'paused' || before === `${state}/${t.op.phase}/${t.op.step}`) return;
+  }
+}
+
+function rolloutFailed(t: Transition, which: 'canary' | 'stable', obs: Observation): void {
+  startRollback(t, { trigger: 'rollout-failed', by: 'lifeguard', why: `the ${which} Deployment's rollout failed (${which === 'canary' ? obs.canary.rollout : obs.stable.rollout}: progress deadline exceeded)`, failing: [], breachStartedAt: null });
+}
+
+/** One phase's check: done (enter the next), or the action that gets it there, or the time to look again. */
+function step(t: Transition, obs: Observation): void {
+  const { op, ctx } = t;
+  const to = op.to;
+  switch (op.phase) {
+    case 'deploy-canary': {
+      const replicas = obs.replicaTraffic ? null : (ctx.settings.canaryReplicas ?? Math.max(1, obs.stable.desired));
+      if (obs.canary.image !== to!.image || (replicas !== null && obs.canary.desired !== replicas)) return t.act({ type: 'deploy-canary', image: to!.image, replicas });
+      if (obs.canary.rollout === 'failed') return rolloutFailed(t, 'canary', obs);
+      if (obs.canary.rollout !== 'complete') return;
+      t.record('operation.canary_deployed', { operation: op.id, image: to!.image, replicas: obs.canary.desired });
+      t.note('info', `Canary \`${to!.version}\` deployed (${obs.canary.ready} ready)`);
+      return t.enter('shift', { step: 0 });
+    }
+    case 'shift': {
+      const want = op.steps[op.step]!;
+      if (obs.weight !== want) return t.act({ type: 'set-weight', canary: want });
+      t.record('operation.step', { operation: op.id, step: op.step + 1, weight: want });
+      if (want === 100) {
+        t.note('info', `All traffic on the canary: promoting the stable to \`${to!.version}\``);
+        return t.enter('promote-stable', { stableChangedAt: t.nowIso });
+      }
+      t.note('info', `Step ${op.step + 1} of ${op.steps.length}: ${pct(want)} of traffic on the canary`);
+      return t.enter('hold', { analysis: { ...op.analysis, passes: 0 } });
+    }
+    case 'hold': {
+      const want = op.steps[op.step]!;
+      if (obs.weight !== want) return t.act({ type: 'set-weight', canary: want });
+      const promoted = op.promotions.some((p) => p.weight === want && Date.parse(p.at) >= Date.parse(op.phaseSince));
+      const endsAt = Date.parse(op.phaseSince) + ctx.settings.stepDurationMs;
+      const analysed = op.analysis.passes > 0;
+      if (!analysed || (!promoted && ctx.now.getTime() < endsAt)) return t.wakeAt(new Date(Math.max(endsAt, ctx.now.getTime() + 1000)));
+      if (op.pauseForApprovalAt.includes(want) && !promoted) {
+        const why = `waiting for Promote at ${pct(want)}`;
+        t.op = { ...op, state: 'paused', pause: { reason: 'promotion', by: 'lifeguard', at: t.nowIso, why } };
+        t.record('operation.awaiting_promotion', { operation: op.id, weight: want });
+        t.messages.push({ kind: 'card' });
+        t.note('info', `Analysis passed at ${pct(want)}: waiting for Promote`, ['Someone who may approve releases here clicks Promote on the card (or `/release promote ' + op.id + '`).']);
+        return t.wakeAt(null);
+      }
+      return t.enter('shift', { step: op.step + 1 });
+    }
+    case 'promote-stable':
+    case 'update-stable': {
+      if (obs.stable.image !== to!.image) return t.act(op.phase === 'promote-stable' ? { type: 'promote-stable', image: to!.image } : { type: 'set-stable-image', image: to!.image });
+      if (obs.stable.rollout === 'failed') return rolloutFailed(t, 'stable', obs);
+      if (obs.stable.rollout !== 'complete') return;
+      t.record('operation.stable_updated', { operation: op.id, image: to!.image, revision: obs.stable.revision });
+      if (op.phase === 'update-stable') return enterWatch(t);
+      return t.enter('finalize');
+    }
+    case 'finalize':
+      if (obs.weight !== 0) return t.act({ type: 'set-weight', canary: 0 });
+      if (obs.canary.desired !== 0) return t.act({ type: 'scale-canary', replicas: 0 });
+      t.note('good', `Promoted: the stable runs \`${to!.version}\`, all traffic on it, canary scaled to 0`);
+      return enterWatch(t);
+    case 'watch': {
+      const endsAt = Date.parse(op.phaseSince) + ctx.settings.watchMs;
+      if (ctx.now.getTime() < endsAt) return t.wakeAt(new Date(endsAt));
+      t.note('good', `Watch period over: \`${to!.version}\` stays`);
+      return t.finish('promoted', 'promoted');
+    }
+    case 'drain':
+      if (obs.weight !== 0) return t.act({ type: 'set-weight', canary: 0 });
+      t.op = { ...op, rollback: { ...op.rollback!, drainedAt: t.nowIso } };
+      t.record('rollback.drained', { operation: op.id });
+      t.note('info', 'Traffic drained: all of it on the stable');
+      if (isAutomated(op.rollback!.trigger)) t.messages.push({ kind: 'incident' });
+      return t.enter('restore');
+    case 'restore': {
+      // Level-based whatever happened before: the stable back on the image it ran, the canary empty on that image.
+      const rb = op.rollback!;
+      if (obs.stable.image !== op.from.image) return t.act({ type: 'undo-stable', toRevision: op.from.revision, image: op.from.image });
+      if (obs.stable.rollout !== 'complete') return;
+      if (obs.canary.image !== op.from.image || obs.canary.desired !== 0) return t.act({ type: 'restore-canary', image: op.from.image });
+      if (obs.canary.rollout !== 'complete') return;
+      t.op = { ...op, rollback: { ...rb, restoredAt: t.nowIso } };
+      t.record('rollback.restored', { operation: op.id, stable: obs.stable.image, revision: obs.stable.revision });
+      if (isAutomated(rb.trigger)) t.messages.push({ kind: 'incident' });
+      t.note('info', rb.afterPromotion ? `Stable rolled back to \`${op.from.version}\` (the template of revision ${op.from.revision})` : 'Canary scaled to 0 on the stable image');
+      return t.enter('verify');
+    }
+    case 'verify': {
+      const dueAt = Date.parse(op.rollback!.restoredAt!) + ctx.settings.verifyAfterMs;
+      // The stable's verdict over the window arrives as a stable verdict event once it is due.
+      return t.wakeAt(new Date(Math.max(dueAt, ctx.now.getTime() + 1000)));
+    }
+    case 'done':
+      return;
+  }
+}
+
+function enterWatch(t: Transition): void {
+  if (t.ctx.settings.watchMs <= 0) return t.finish('promoted', 'promoted');
+  t.enter('watch', { analysis: { ...t.op.analysis, passes: 0 } });
+  t.wakeAt(new Date(t.ctx.now.getTime() + t.ctx.settings.watchMs));
+}
+
+/**
+ * Whether the engine should judge the stable against its own past now, and from which moment. The past is
+ * before the operation began: during a canary the stable served only part of the traffic (none at 100 %).
+ */
+export function stableJudgement(op: Operation, now: Date, settings: Settings): { since: string } | undefined {
+  if (op.state === 'running' && op.phase === 'watch') return { since: op.createdAt };
+  if (op.state === 'rolling-back' && op.phase === 'verify' && op.rollback?.restoredAt) {
+    const due = Date.parse(op.rollback.restoredAt) + settings.verifyAfterMs <= now.getTime();
+    return due ? { since: op.createdAt } : undefined;
+  }
+  return undefined;
+}
+
+/** What the engine knows when a granted request becomes an operation. */
+export interface OperationStart {
+  id: number;
+  requestId: number | null;
+  kind: Operation['kind'];
+  strategy: Operation['strategy'];
+  service: string;
+  environment: string;
+  from: Operation['from'];
+  to: Operation['to'];
+  steps: number[];
+  pauseForApprovalAt: number[];
+  requestedBy: string;
+  approvedBy: string[];
+  card: Operation['card'];
+}
+
+/** A new operation at the start of its plan: a canary deploys first, a rolling release updates the stable. */
+export function newOperation(start: OperationStart, now: Date): Operation {
+  const at = now.toISOString();
+  const rolling = start.strategy === 'rolling';
+  return {
+    ...start,
+    state: 'running',
+    phase: rolling ? 'update-stable' : 'deploy-canary',
+    step: -1,
+    weight: 0,
+    phaseSince: at,
+    stableChangedAt: rolling ? at : null,
+    analysis: { passes: 0, inconclusiveRun: 0, last: null },
+    promotions: [],
+    pause: null,
+    rollback: null,
+    pending: null,
+    outcome: null,
+    wakeAt: null,
+    createdAt: at,
+    finishedAt: null,
+    version: 0,
+  };
+}
+
+/**
+ * A canary serving traffic that Lifeguard did not start, judged `fail`: drained and restored as any automated
+ * rollback, since nobody else will. `from` is the stable as observed, which the restore keeps.
+ */
+export function unmanagedDrain(start: Pick<OperationStart, 'id' | 'service' | 'environment' | 'from'>, observedWeight: number, v: VerdictEvent, ctx: Context): Decision {
+  const op: Operation = {
+    ...newOperation({ ...start, requestId: null, kind: 'rollback', strategy: 'canary', to: null, steps: [], pauseForApprovalAt: [], requestedBy: 'lifeguard', approvedBy: [], card: null }, ctx.now),
+    phase: 'hold',
+    weight: observedWeight,
+  };
+  const t = new Transition(op, ctx);
+  t.op = { ...t.op, analysis: { ...t.op.analysis, last: { verdict: v.verdict, at: v.evaluatedAt, reasons: v.reasons } } };
+  startRollback(t, { trigger: 'unmanaged', by: 'lifeguard', why: `a canary Lifeguard did not start is failing: ${v.reasons.join('; ')}`, failing: v.failing, breachStartedAt: v.breachStartedAt }, v);
+  return t.decision();
+}
+
+export type ControlName = ControlVerb;
+
+/** Which controls a person may use on the operation now: the buttons its card shows. */
+export function availableControls(op: Operation): ControlVerb[] {
+  if (isFinal(op.state) || op.state === 'rolling-back') return [];
+  if (op.state === 'paused') return op.pause?.reason === 'promotion' ? ['promote', 'abort'] : ['resume', 'abort'];
+  const promotable = op.strategy === 'canary' && (op.phase === 'hold' || op.phase === 'shift');
+  return [...(promotable ? (['promote'] as const) : []), 'pause', 'abort'];
+}
+
+/** One line saying where the operation is, for its card. */
+export function headline(op: Operation): string {
+  const of = `${op.step + 1} of ${op.steps.length}`;
+  switch (op.state) {
+    case 'promoted':
+      return `Promoted: the stable runs ${op.to?.version ?? '?'}`;
+    case 'rolled-back':
+      return `Rolled back: ${op.rollback?.why ?? ''}`.trim();
+    case 'aborted':
+      return `Aborted by ${op.rollback?.by ?? '?'} and rolled back`;
+    case 'failed':
+      return `Failed: ${op.outcome ?? 'see the thread'}`;
+    case 'paused':
+      return `Paused at ${pct(op.weight)}: ${op.pause?.why ?? ''}`;
+    case 'rolling-back':
+      return `Rolling back (${op.phase}): ${op.rollback?.why ?? ''}`;
+    case 'running':
+      switch (op.phase) {
+        case 'deploy-canary':
+          return `Deploying the canary ${op.to?.version ?? ''}`;
+        case 'shift':
+          return `Step ${of}: shifting ${pct(op.steps[op.step] ?? 0)} of traffic to the canary`;
+        case 'hold':
+          return `Step ${of}: ${pct(op.weight)} of traffic on the canary, under analysis`;
+        case 'promote-stable':
+          return `Promoting: the stable rolls out ${op.to?.version ?? ''}`;
+        case 'update-stable':
+          return `Rolling update of the stable to ${op.to?.version ?? ''}`;
+        case 'finalize':
+          return 'Promoted: moving all traffic back to the stable and scaling the canary to 0';
+        case 'watch':
+          return `Promoted; watching the stable against its metrics from before`;
+        default:
+          return op.phase;
+      }
+  }
+}
+
+/** Each planned step as done, current, pending or skipped (steps never reached by an operation that ended). */
+export function stepStates(op: Operation): { weight: number; state: 'done' | 'current' | 'pending' | 'skipped'; pause?: boolean }[] {
+  const promotedAll = op.stableChangedAt !== null && (op.rollback === null || op.rollback.afterPromotion);
+  return op.steps.map((weight, index) => {
+    const pause = op.pauseForApprovalAt.includes(weight) ? { pause: true } : {};
+    const reached = index < op.step || (index === op.step && (op.phase !== 'shift' || promotedAll));
+    let state: 'done' | 'current' | 'pending' | 'skipped' = 'pending';
+    if (promotedAll || index < op.step) state = 'done';
+    else if (index === op.step && !isFinal(op.state) && op.state !== 'rolling-back') state = 'current';
+    else if (index === op.step && reached) state = 'done';
+    else if (isFinal(op.state) || op.state === 'rolling-back') state = 'skipped';
+    return { weight, state, ...pause };
+  });
+}

@@ -1,0 +1,115 @@
+import type { Config } from '../config/schema.js';
+import type { Incident, OperationView, OutboxEntry } from '../domain/chat-messages.js';
+import { availableControls, headline, stepStates, type Message, type Operation, type VerdictEvent } from '../domain/operation.js';
+import type { Verdict } from '../domain/verdict.js';
+import type { Clock, OutboxRepository } from '../ports.js';
+
+/**
+ * What people are told when an operation moves: its card redrawn, notes in its thread, the incident post.
+ * Called inside the transition's transaction, so a message commits with the state that caused it.
+ */
+export interface OperationNotices {
+  write(op: Operation, messages: readonly Message[], verdict?: VerdictEvent): void;
+  /** A failing canary Lifeguard did not start, reported only (`unmanagedCanaries: notify`). */
+  unmanaged(verdict: Verdict, weight: number): void;
+}
+
+/** The card's operation part, drawn from the operation as stored. */
+export function operationView(op: Operation): OperationView {
+  return {
+    id: op.id,
+    kind: op.kind,
+    state: op.state,
+    headline: headline(op),
+    steps: stepStates(op),
+    weight: op.weight,
+    controls: availableControls(op),
+    ...(op.analysis.last ? { lastVerdict: op.analysis.last } : {}),
+    ...(op.promotions.length ? { promotedBy: op.promotions.map((p) => ({ user: p.user, weight: p.weight })) } : {}),
+    ...(op.pause ? { why: op.pause.why } : op.outcome ? { why: op.outcome } : {}),
+  };
+}
+
+function incidentOutcome(op: Operation): Incident['outcome'] {
+  if (op.state === 'paused') return 'escalated';
+  if (op.state === 'failed') return 'verify-failed';
+  return op.state === 'rolling-back' ? 'rolling-back' : 'rolled-back';
+}
+
+const NEXT_STEPS: Record<Incident['outcome'], string[]> = {
+  'rolling-back': ['Lifeguard is restoring the stable; this post is updated as it goes.'],
+  'rolled-back': ['Read the evidence in the release thread and fix the release before trying again.', 'Draft the post-mortem from the audit log (`lifeguard audit export`).'],
+  'verify-failed': ['The stable is unhealthy after the rollback: look at it now (`kubectl rollout status`, its pods and logs).', 'Lifeguard has done all it can; page the service owner.'],
+  escalated: ['A second canary failed within the rollback cooldown, so Lifeguard paused it instead of rolling back again.', 'Decide now on the release card: Abort rolls it back, Resume carries on.'],
+};
+
+/** The incident channel's post about an automated rollback (or an escalation), as it stands. */
+export function incident(op: Operation): Incident {
+  const rb = op.rollback!;
+  const outcome = incidentOutcome(op);
+  return {
+    operationId: op.id,
+    service: op.service,
+    environment: op.environment,
+    fromVersion: op.from.version,
+    ...(op.to ? { toVersion: op.to.version } : {}),
+    trigger: rb.trigger,
+    ...(rb.stepReached > 0 && op.steps.length ? { stepReached: rb.stepReached, stepsTotal: op.steps.length } : {}),
+    weightReached: rb.weightReached,
+    ...(op.requestId !== null ? { requestedBy: op.requestedBy } : {}),
+    approvedBy: op.approvedBy,
+    promotedBy: [...new Set(op.promotions.map((p) => p.user))],
+    failing: rb.failing,
+    timings: {
+      ...(rb.breachStartedAt ? { breachStartedAt: rb.breachStartedAt } : {}),
+      decidedAt: rb.decidedAt,
+      ...(rb.drainedAt ? { drainedAt: rb.drainedAt } : {}),
+      ...(rb.restoredAt ? { rolledBackAt: rb.restoredAt } : {}),
+      ...(rb.verifiedAt ? { verifiedAt: rb.verifiedAt } : {}),
+    },
+    ...(op.card ? { thread: op.card } : {}),
+    outcome,
+    nextSteps: NEXT_STEPS[outcome],
+  };
+}
+
+/** Notices as outbox entries: keys make each one unique per transition, slots make the card and the incident one message each. */
+export function outboxNotices(deps: { config: Config; outbox: Pick<OutboxRepository, 'enqueue'>; clock: Clock }): OperationNotices {
+  const { config, outbox, clock } = deps;
+  const enqueue = (entry: OutboxEntry) => void outbox.enqueue(entry, clock.now());
+  return {
+    write(op, messages, verdict) {
+      const channel = op.card?.channel ?? config.services[op.service]?.channel ?? config.slack.releaseChannel;
+      const thread = op.card ? { threadTs: op.card.ts } : {};
+      messages.forEach((message, index) => {
+        const key = `operation:${op.id}:v${op.version}:${index}`;
+        switch (message.kind) {
+          case 'card':
+            if (op.card) enqueue({ key, channel: op.card.channel, updateTs: op.card.ts, message: { kind: 'card', operationId: op.id } });
+            return;
+          case 'note':
+            enqueue({
+              key,
+              channel,
+              ...thread,
+              message: { kind: 'note', note: { headline: message.headline, lines: message.lines, tone: message.tone, ...(message.verdict && verdict ? { verdict: verdict.evidence } : {}) } },
+            });
+            return;
+          case 'incident':
+            if (op.rollback) enqueue({ key, slot: `operation:${op.id}:incident`, channel: config.slack.incidentChannel, message: { kind: 'incident', incident: incident(op) } });
+            return;
+        }
+      });
+    },
+    unmanaged(verdict, weight) {
+      const key = `unmanaged:${verdict.service}/${verdict.environment}:${verdict.evaluatedAt}`;
+      const note = {
+        headline: `A canary Lifeguard did not start is failing: ${verdict.service} in ${verdict.environment}, at ${weight} % of traffic`,
+        lines: [...verdict.reasons, 'Lifeguard changed nothing (unmanagedCanaries: notify). Drain it, or start a rollback with /rollback.'],
+        tone: 'bad' as const,
+        verdict,
+      };
+      enqueue({ key, channel: config.slack.incidentChannel, message: { kind: 'note', note } });
+    },
+  };
+}

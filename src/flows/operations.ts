@@ -1,0 +1,387 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { requirementFor, type ApprovalRecord, type CardRef } from '../domain/approval.js';
+import { rolloutOf, serviceTarget, type ServiceState, type ServiceTarget } from '../domain/cluster-state.js';
+import { imageVersion, withVersion } from '../domain/image.js';
+import {
+  availableControls,
+  decide,
+  isFinal,
+  newOperation,
+  stableJudgement,
+  unmanagedDrain,
+  type Action,
+  type ControlVerb,
+  type Decision,
+  type Observation,
+  type Operation,
+  type OperationEvent,
+  type Settings,
+  type VerdictEvent,
+} from '../domain/operation.js';
+import { verdictEvent } from '../domain/verdict-event.js';
+import type { Verdict } from '../domain/verdict.js';
+import type { Telemetry } from '../metrics.js';
+import type { Clock, Cluster, Leadership, RoleDirectory, Store } from '../ports.js';
+import type { OperationNotices } from './operation-notices.js';
+
+/**
+ * The release engine (DESIGN §7): drives every operation to its end. `reconcile` loads an operation, observes
+ * the cluster, asks the domain's `decide`, commits the new state with its audit rows and messages in one
+ * compare-and-set transaction ("about to do X"), then does X. Verdicts, clicks and approvals reconcile their
+ * operation at once; a leader-only ticker reconciles the rest every second; starting, or winning the lease,
+ * reconciles everything unfinished: that is crash recovery, with no special path.
+ */
+
+export interface EngineDeps {
+  config: Config;
+  store: Pick<Store, 'transaction' | 'audit' | 'operations'>;
+  cluster: Cluster;
+  clock: Clock;
+  roles: RoleDirectory;
+  notices: OperationNotices;
+  /** Judges the stable now against its own metrics from before `since` (watch, and the check after a rollback). */
+  judgeStable(service: string, environment: string, since: Date, at: Date): Promise<Verdict>;
+  /** Records a verdict the engine asked for in the audit log, as the analysis loop records its own. */
+  recordVerdict(verdict: Verdict): Promise<void>;
+  log: Logger;
+  metrics: Telemetry;
+  leadership?: Leadership | undefined;
+  tuning?: { tickMs?: number; actionTimeoutMs?: number };
+}
+
+export type StartResult = { ok: true; operation: Operation } | { ok: false; why: string; running?: Operation | undefined };
+
+export type ControlResult =
+  | { ok: true; operation: Operation }
+  | { ok: false; why: string; denial: 'not-found' | 'wrong-card' | 'no-role' | 'refused'; operation?: Operation | undefined };
+
+/** What the engine needs of lifeguard.yaml for one service in one environment. */
+function settingsFor(config: Config, target: ServiceTarget): Settings {
+  const { settings } = target;
+  const env = config.environments[target.environment];
+  const stepTotal = settings.stepDuration * Math.max(1, settings.steps.length);
+  return {
+    stepDurationMs: settings.stepDuration,
+    watchMs: settings.watch ?? stepTotal,
+    maxInconclusive: settings.analysis.maxInconclusive,
+    verifyAfterMs: Math.max(settings.analysis.interval, ...settings.analysis.metrics.map((m) => metricWindow(config, m))),
+    canaryReplicas: settings.canaryReplicas,
+    rollbackCooldownMs: env?.rollbackCooldown ?? 0,
+  };
+}
+
+function metricWindow(config: Config, name: string): number {
+  const template = config.metrics[name];
+  return template && template.kind !== 'http' ? template.window : 0;
+}
+
+/** The cluster as the state machine reads it. */
+export function observe(state: ServiceState): Observation {
+  const view = (d: ServiceState['stable']) => ({ image: d.image, revision: d.revision, desired: d.replicas.desired, ready: d.replicas.ready, rollout: rolloutOf(d) });
+  return { stable: view(state.stable), canary: view(state.canary), weight: state.traffic.canary, replicaTraffic: state.traffic.source === 'replicas' };
+}
+
+export class ReleaseEngine {
+  /** Reconciles of one operation run one after another, in the order asked. */
+  private readonly chains = new Map<number, Promise<unknown>>();
+  /** When each operation's stable was last judged against its past, to keep to the analysis interval. */
+  private readonly judgedAt = new Map<number, number>();
+  private ticker: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: EngineDeps) {}
+
+  /** Starts the ticker (leader only) and resumes every operation in flight. */
+  start(): void {
+    const { leadership } = this.deps;
+    const run = () => {
+      if (this.ticker || this.stopped) return;
+      this.ticker = setInterval(() => void this.tick(), this.deps.tuning?.tickMs ?? 1000);
+      void this.tick();
+    };
+    if (leadership) {
+      leadership.onChange((leader) => {
+        if (leader) run();
+        else this.halt();
+      });
+      if (leadership.isLeader()) run();
+    } else {
+      run();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.halt();
+    await Promise.allSettled([...this.chains.values()]);
+  }
+
+  private halt(): void {
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
+  private leads(): boolean {
+    return !this.stopped && (this.deps.leadership?.isLeader() ?? true);
+  }
+
+  /** Every unfinished operation, reconciled; the stables under watch or verification judged when due. */
+  async tick(): Promise<void> {
+    if (!this.leads()) return;
+    const { store, clock } = this.deps;
+    const ids = store.operations.unfinished();
+    await Promise.all(
+      ids.map(async (id) => {
+        const op = store.operations.get(id);
+        if (!op || op.state === 'paused') return;
+        const judged = await this.judgeStableIfDue(op, clock.now());
+        await this.reconcile(id, judged ?? { type: 'tick' });
+      }),
+    );
+  }
+
+  /** The approval executor: a granted release or hotfix becomes an operation and starts at once. */
+  async startFromRequest(request: ApprovalRecord): Promise<StartResult> {
+    const { plan } = request;
+    if (plan.kind === 'rollback') return { ok: false, why: 'rollbacks are executed by the rollback flow' };
+    const target = serviceTarget(this.deps.config, request.service, request.environment);
+    const state = await this.deps.cluster.workloads.readState(target);
+    const { stable } = state;
+    const strategy = plan.kind === 'release' ? plan.strategy : plan.path === 'direct' ? 'rolling' : 'canary';
+    const { store, clock } = this.deps;
+    const subject = `${request.service}/${request.environment}`;
+    const started = store.transaction((): StartResult => {
+      const running = store.operations.byRequest(request.id) ?? store.operations.active(request.service, request.environment);
+      if (running) {
+        if (running.requestId === request.id) return { ok: true, operation: running };
+        store.audit.append({ actor: 'lifeguard', action: 'operation.refused', subject, detail: { request: request.id, why: 'another operation is active', running: running.id } });
+        return { ok: false, why: `operation ${running.id} is already running for ${subject}`, running };
+      }
+      const op = store.operations.insert(
+        newOperation(
+          {
+            id: 0,
+            requestId: request.id,
+            kind: plan.kind,
+            strategy,
+            service: request.service,
+            environment: request.environment,
+            from: { version: imageVersion(stable.image), image: stable.image, revision: stable.revision },
+            to: { version: plan.version, image: withVersion(stable.image, plan.version) },
+            steps: [...plan.steps],
+            pauseForApprovalAt: [...plan.pauseForApprovalAt],
+            requestedBy: request.requester,
+            approvedBy: request.votes.filter((v) => v.decision === 'approve').map((v) => v.user),
+            card: request.channel && request.messageTs ? { channel: request.channel, ts: request.messageTs } : null,
+          },
+          clock.now(),
+        ),
+      );
+      store.audit.append({
+        actor: 'lifeguard',
+        action: 'operation.started',
+        subject,
+        detail: { operation: op.id, request: request.id, kind: op.kind, strategy, from: op.from, to: op.to, steps: op.steps, pauseForApprovalAt: op.pauseForApprovalAt },
+      });
+      this.deps.notices.write(op, [{ kind: 'card' }]);
+      return { ok: true, operation: op };
+    });
+    if (started.ok) void this.reconcile(started.operation.id, { type: 'tick' });
+    return started;
+  }
+
+  /**
+   * A tick's verdicts, handed over as soon as they are judged: a failing canary under a release is drained now,
+   * not at the next tick. A failing canary nobody started is drained too (or reported, as configured).
+   */
+  async onVerdicts(verdicts: readonly Verdict[]): Promise<void> {
+    await Promise.all(
+      verdicts.map(async (verdict) => {
+        const event = verdictEvent(verdict, 'canary');
+        const op = this.deps.store.operations.active(verdict.service, verdict.environment);
+        if (op) return this.reconcile(op.id, event);
+        if (verdict.verdict === 'fail') return this.unmanaged(verdict, event);
+        return undefined;
+      }),
+    );
+  }
+
+  /** Pause, resume, abort or promote, by a person; checked against their roles and the card clicked. */
+  async control(id: number, user: string, verb: ControlVerb, card?: CardRef): Promise<ControlResult> {
+    const { store, config, roles } = this.deps;
+    const op = store.operations.get(id);
+    const deny = (denial: Exclude<ControlResult, { ok: true }>['denial'], why: string, subject = 'unknown'): ControlResult => {
+      store.audit.append({ actor: user, action: 'operation.control_denied', subject, detail: { operation: id, verb, why: denial, detail: why } });
+      return { ok: false, denial, why, operation: op };
+    };
+    if (!op) return deny('not-found', `there is no operation ${id}`);
+    const subject = `${op.service}/${op.environment}`;
+    if (card && op.card && (op.card.channel !== card.channel || op.card.ts !== card.messageTs)) return deny('wrong-card', 'this button belongs to another card', subject);
+    const rule = requirementFor(config, 'release', op.environment);
+    if (rule.mode === 'any' && rule.count > 0) {
+      const held = await roles.rolesOf(user, rule.roles);
+      if (held.length === 0) return deny('no-role', `only ${rule.roles.join(' or ')} may ${verb} releases in ${op.environment}`, subject);
+    }
+    const outcome = await this.reconcile(id, { type: 'control', verb, user });
+    if (outcome?.refused) return deny('refused', outcome.refused, subject);
+    return { ok: true, operation: store.operations.get(id)! };
+  }
+
+  get(id: number): Operation | undefined {
+    return this.deps.store.operations.get(id);
+  }
+
+  /** The buttons an operation's card shows now. */
+  controls(op: Operation): ControlVerb[] {
+    return availableControls(op);
+  }
+
+  /** Reconciles one operation; calls for the same operation run in order, never at once. */
+  reconcile(id: number, event: OperationEvent): Promise<Decision | undefined> {
+    const previous = this.chains.get(id) ?? Promise.resolve();
+    const next = previous.then(() => this.reconcileNow(id, event)).catch((error: unknown) => {
+      this.deps.log.error({ err: error, operation: id, event: event.type }, 'reconciling an operation failed; the next tick tries again');
+      return undefined;
+    });
+    this.chains.set(id, next);
+    void next.finally(() => {
+      if (this.chains.get(id) === next) this.chains.delete(id);
+    });
+    return next;
+  }
+
+  private async reconcileNow(id: number, event: OperationEvent): Promise<Decision | undefined> {
+    const { store, clock, log } = this.deps;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const op = store.operations.get(id);
+      if (!op) return undefined;
+      const target = serviceTarget(this.deps.config, op.service, op.environment);
+      const observation = isFinal(op.state) ? undefined : await this.observe(target, op);
+      const settings = settingsFor(this.deps.config, target);
+      const ctx = { now: clock.now(), settings, lastAutomatedRollbackAt: store.operations.lastAutomatedRollbackAt(op.service, op.environment) };
+      const decision = decide(op, observation, event, ctx);
+      if (decision.refused !== undefined) return decision;
+      const committed = this.commit(op, decision, event);
+      if (committed === 'conflict') {
+        log.debug({ operation: id }, 'another writer moved the operation first; deciding again on what it wrote');
+        continue;
+      }
+      if (decision.action && this.leads()) await this.perform(committed ?? op, target, decision.action);
+      return decision;
+    }
+    log.warn({ operation: id }, 'the operation kept changing under this reconcile; the next tick tries again');
+    return undefined;
+  }
+
+  /** Commits a decision that changed anything: the operation (compare-and-set), its audit rows and its messages. */
+  private commit(op: Operation, decision: Decision, event: OperationEvent): Operation | undefined | 'conflict' {
+    const changed = JSON.stringify(decision.next) !== JSON.stringify(op) || decision.audit.length > 0 || decision.messages.length > 0;
+    if (!changed) return undefined;
+    const { store } = this.deps;
+    const subject = `${op.service}/${op.environment}`;
+    return store.transaction(() => {
+      const stored = store.operations.update(decision.next);
+      if (!stored) return 'conflict' as const;
+      for (const row of decision.audit) store.audit.append({ actor: row.actor, action: row.action, subject, detail: row.detail });
+      this.deps.notices.write(stored, decision.messages, event.type === 'verdict' ? event : undefined);
+      if (stored.state === 'rolling-back' && op.state !== 'rolling-back' && stored.rollback) {
+        this.deps.metrics.rollbacks.inc({ service: op.service, environment: op.environment, trigger: stored.rollback.trigger === 'abort' ? 'manual' : 'automatic' });
+      }
+      return stored;
+    });
+  }
+
+  /** Reads the cluster; undefined (logged) when it cannot, so a decision that needs no cluster still happens. */
+  private async observe(target: ServiceTarget, op: Operation): Promise<Observation | undefined> {
+    try {
+      return observe(await this.deps.cluster.workloads.readState(target));
+    } catch (error) {
+      this.deps.log.warn({ err: error, operation: op.id }, 'cannot read the cluster for an operation; it waits for the next reconcile');
+      return undefined;
+    }
+  }
+
+  /** Does what was committed; a failure is audited once per distinct error and retried by the next reconcile. */
+  private async perform(op: Operation, target: ServiceTarget, action: Action): Promise<void> {
+    const { cluster, store, log } = this.deps;
+    const cause = `lifeguard: operation ${op.id} (${op.kind} ${op.to?.version ?? 'rollback'})`;
+    try {
+      switch (action.type) {
+        case 'set-weight':
+          await cluster.traffic.set(target, action.canary);
+          break;
+        case 'deploy-canary':
+          await cluster.workloads.setCanaryImage(target, action.image, { changeCause: cause });
+          if (action.replicas !== null) await cluster.workloads.scaleCanary(target, action.replicas);
+          break;
+        case 'promote-stable':
+        case 'set-stable-image':
+          await cluster.workloads.setStableImage(target, action.image, { changeCause: cause });
+          break;
+        case 'scale-canary':
+          await cluster.workloads.scaleCanary(target, action.replicas);
+          break;
+        case 'restore-canary':
+          await cluster.workloads.setCanaryImage(target, action.image);
+          await cluster.workloads.scaleCanary(target, 0);
+          break;
+        case 'undo-stable':
+          await cluster.workloads.rollback(target, { toRevision: action.toRevision });
+          break;
+      }
+      this.lastFailure.delete(op.id);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log.error({ err: error, operation: op.id, action }, 'a cluster action failed; the next reconcile tries again');
+      if (this.lastFailure.get(op.id) !== message) {
+        this.lastFailure.set(op.id, message);
+        store.audit.append({ actor: 'lifeguard', action: 'operation.action_failed', subject: `${op.service}/${op.environment}`, detail: { operation: op.id, action, error: message } });
+      }
+    }
+  }
+
+  private readonly lastFailure = new Map<number, string>();
+
+  /** In watch or verification, the stable's verdict against its past, at most once per analysis interval. */
+  private async judgeStableIfDue(op: Operation, now: Date): Promise<VerdictEvent | undefined> {
+    const target = serviceTarget(this.deps.config, op.service, op.environment);
+    const due = stableJudgement(op, now, settingsFor(this.deps.config, target));
+    if (!due) return undefined;
+    const last = this.judgedAt.get(op.id) ?? 0;
+    if (now.getTime() - last < target.settings.analysis.interval) return undefined;
+    this.judgedAt.set(op.id, now.getTime());
+    const verdict = await this.deps.judgeStable(op.service, op.environment, new Date(due.since), now);
+    await this.deps.recordVerdict(verdict);
+    return verdictEvent(verdict, 'stable');
+  }
+
+  /** A failing canary under no operation: drained as an automated rollback, or only reported. */
+  private async unmanaged(verdict: Verdict, event: VerdictEvent): Promise<void> {
+    const { config, store, clock } = this.deps;
+    const target = serviceTarget(config, verdict.service, verdict.environment);
+    const subject = `${verdict.service}/${verdict.environment}`;
+    const mode = config.unmanagedCanaries;
+    const state = await this.deps.cluster.workloads.readState(target);
+    if (mode === 'notify') {
+      store.transaction(() => {
+        store.audit.append({ actor: 'lifeguard', action: 'canary.unmanaged_failing', subject, detail: { verdict: event, mode } });
+        this.deps.notices.unmanaged(verdict, state.traffic.canary);
+      });
+      return;
+    }
+    const ctx = { now: clock.now(), settings: settingsFor(config, target), lastAutomatedRollbackAt: store.operations.lastAutomatedRollbackAt(verdict.service, verdict.environment) };
+    const from = { version: imageVersion(state.stable.image), image: state.stable.image, revision: state.stable.revision };
+    const opId = store.transaction(() => {
+      if (store.operations.active(verdict.service, verdict.environment)) return undefined;
+      const decision = unmanagedDrain({ id: 0, service: verdict.service, environment: verdict.environment, from }, state.traffic.canary, event, ctx);
+      const op = store.operations.insert(decision.next);
+      store.audit.append({ actor: 'lifeguard', action: 'operation.started', subject, detail: { operation: op.id, kind: 'rollback', trigger: 'unmanaged', from } });
+      for (const row of decision.audit) store.audit.append({ actor: row.actor, action: row.action, subject, detail: { ...row.detail, operation: op.id } });
+      this.deps.notices.write(op, decision.messages, event);
+      this.deps.metrics.rollbacks.inc({ service: verdict.service, environment: verdict.environment, trigger: 'automatic' });
+      return op.id;
+    });
+    if (opId !== undefined) await this.reconcile(opId, { type: 'tick' });
+  }
+}
