@@ -1,4 +1,5 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { OutboxBacklog } from './ports.js';
 
 /**
  * Lifeguard's own metrics, served on GET /metrics in the Prometheus text format. One registry per process
@@ -19,6 +20,11 @@ export interface Telemetry {
   slackRequestErrors: Counter<'reason'>;
   /** Errors nothing else caught, logged by the process-level last resort, which keeps serving. */
   uncaughtErrors: Counter<'origin'>;
+  /** Chat messages waiting in the outbox, and the age of the oldest; read from `watchOutbox`'s source at each scrape. */
+  outboxDepth: Gauge;
+  outboxOldestAgeSeconds: Gauge;
+  /** Where the outbox gauges read from; every replica reports it, since the database is shared. */
+  watchOutbox(read: () => OutboxBacklog): void;
 }
 
 /**
@@ -35,6 +41,15 @@ export function createTelemetry(options: { processMetrics?: boolean } = {}): Tel
   const registry = new Registry();
   if (options.processMetrics ?? true) registerProcessMetrics(registry, 'lifeguard_');
   const registers = [registry];
+  let outbox: (() => OutboxBacklog) | undefined;
+  // A failing read (the store closing under a scrape) keeps the last values rather than failing all of /metrics.
+  const backlog = (): OutboxBacklog | undefined => {
+    try {
+      return outbox?.();
+    } catch {
+      return undefined;
+    }
+  };
   return {
     registry,
     slackAckSeconds: new Histogram({
@@ -88,5 +103,26 @@ export function createTelemetry(options: { processMetrics?: boolean } = {}): Tel
       labelNames: ['origin'],
       registers,
     }),
+    outboxDepth: new Gauge({
+      name: 'lifeguard_outbox_depth',
+      help: 'Chat messages written by a state change and not yet delivered to Slack (nor given up).',
+      registers,
+      collect() {
+        const now = backlog();
+        if (now) this.set(now.depth);
+      },
+    }),
+    outboxOldestAgeSeconds: new Gauge({
+      name: 'lifeguard_outbox_oldest_age_seconds',
+      help: 'Age of the oldest chat message waiting in the outbox; 0 when none waits.',
+      registers,
+      collect() {
+        const now = backlog();
+        if (now) this.set(now.oldestAgeSeconds);
+      },
+    }),
+    watchOutbox: (read) => {
+      outbox = read;
+    },
   };
 }

@@ -13,6 +13,7 @@ import type {
 } from './domain/cluster-state.js';
 import type { ApprovalRecord, ApprovalState, NewApproval, Vote } from './domain/approval.js';
 import type { Checkpoint } from './domain/checkpoint.js';
+import type { Incident, Note, OperationView, OutboxEntry } from './domain/chat-messages.js';
 import type { Operation } from './domain/operation.js';
 import type { ProbeOutcome } from './domain/judge.js';
 import type { MatrixOutcome, VectorOutcome } from './domain/query-outcome.js';
@@ -160,6 +161,54 @@ export interface ReleaseHistory {
   list(service: string, environment?: string): HistoryEntry[];
 }
 
+/** An outbox entry as stored, with where its delivery stands. */
+export interface OutboxRecord extends OutboxEntry {
+  id: number;
+  createdAt: Date;
+  /** Calls made to deliver it. */
+  attempts: number;
+  /** Not before then: a backoff or a 429's Retry-After holds it, and with it its channel. */
+  nextAttemptAt: Date;
+  /** A post was sent whose outcome never came back (a crash, a timeout, a 5xx): it may be in the channel already. */
+  inDoubt: boolean;
+  lastError: string | undefined;
+}
+
+/** Entries neither delivered nor given up, and how long the oldest has waited. */
+export interface OutboxBacklog {
+  depth: number;
+  oldestAgeSeconds: number;
+}
+
+/** Where a slot's message is once its first entry was posted. */
+export interface PostedMessage {
+  channel: string;
+  ts: string;
+}
+
+/**
+ * Chat messages waiting for delivery (DESIGN §7, the outbox). `enqueue` runs inside the caller's transaction, so a
+ * message commits with the state change that caused it; the sender records every call before and after making it.
+ */
+export interface OutboxRepository {
+  /** False when an entry with this key is already there (then nothing changes). */
+  enqueue(entry: OutboxEntry, at: Date): boolean;
+  /** The oldest undelivered entry of each channel: a channel's messages leave in the order they were enqueued. */
+  heads(): OutboxRecord[];
+  /** Written before a post or update goes out: until its outcome is recorded the entry is in doubt. */
+  markAttempted(id: number, at: Date): void;
+  /** Delivered; a slot entry also records where its slot's message is. */
+  markSent(id: number, message: PostedMessage, at: Date): void;
+  /** Not delivered this time; tried again from `nextAttemptAt`. `inDoubt`: it may have been posted all the same. */
+  markFailed(id: number, failure: { at: Date; error: string; nextAttemptAt: Date; inDoubt: boolean }): void;
+  /** Never to be tried again: Slack refused it for good. */
+  giveUp(id: number, at: Date, error: string): void;
+  slotMessage(slot: string): PostedMessage | undefined;
+  /** Whether a later undelivered entry of the same channel redraws the same message (same slot or same `updateTs`). */
+  superseded(record: OutboxRecord): boolean;
+  backlog(at: Date): OutboxBacklog;
+}
+
 /** Where operations live; every method runs inside the caller's transaction. */
 export interface OperationRepository {
   /** Stores a new operation; its id and row version are assigned here. */
@@ -183,6 +232,7 @@ export interface Store {
   audit: AuditLog;
   approvals: ApprovalRepository;
   history: ReleaseHistory;
+  outbox: OutboxRepository;
   operations: OperationRepository;
 }
 
@@ -204,11 +254,50 @@ export interface RequestCardView {
   executionAvailable: boolean;
 }
 
+/** A request's card while its operation runs: the plan and approvals, and where the operation stands. */
+export interface CardDelivery {
+  request: ApprovalRecord;
+  operation: OperationView;
+}
+
+/** One outbox message, ready to render: a card is drawn from the store when it is delivered. */
+export type ChatView = { kind: 'card'; card: CardDelivery } | { kind: 'note'; note: Note } | { kind: 'incident'; incident: Incident };
+
+/** Where an outbox message goes; `key` tags the message so that `findByKey` finds it later. */
+export interface DeliveryTarget {
+  channel: string;
+  threadTs?: string | undefined;
+  /** Update this message instead of posting a new one. */
+  updateTs?: string | undefined;
+  key: string;
+}
+
+/**
+ * A call the chat service did not carry out. `transient`: trying again later may work (5xx, timeout, network,
+ * 429 with `retryAfterMs`); otherwise the message can never be delivered as it is (unknown channel, bad blocks).
+ */
+export interface ChatFailure {
+  ok: false;
+  error: string;
+  retryAfterMs?: number | undefined;
+  transient: boolean;
+}
+
+export type DeliveryResult = { ok: true; channel: string; ts: string } | ChatFailure;
+export type KeyLookup = { ok: true; found: PostedMessage | undefined } | ChatFailure;
+
 /** The chat the flows talk to, in view models: rendering stays in the adapter. */
 export interface Chat {
   postCard(channel: string, card: RequestCardView): Promise<ChatDelivery>;
   /** Redraws a posted card in place. */
   updateCard(channel: string, ts: string, card: RequestCardView): Promise<ChatDelivery>;
+  /** One post or update, tagged with `target.key`: no retry, no queueing (the outbox sender decides both). */
+  deliver(target: DeliveryTarget, view: ChatView): Promise<DeliveryResult>;
+  /**
+   * The message tagged with `key` in the channel (or in the thread of `threadTs`) posted since `since`: whether
+   * a post whose answer was lost reached the channel after all.
+   */
+  findByKey(where: { channel: string; key: string; threadTs?: string | undefined; since: Date }): Promise<KeyLookup>;
 }
 
 /** The audit chain as the checkpoint publisher reads it. */

@@ -1,6 +1,7 @@
 import type { ApprovalRecord, ApprovalState, NewApproval, Vote } from '../../src/domain/approval.js';
 import type { ServiceState, ServiceTarget } from '../../src/domain/cluster-state.js';
-import type { ApprovalRepository, ApprovalStore, AuditEntry, AuditRecord, Chat, ChatDelivery, Clock, RequestCardView, RoleDirectory, Workloads } from '../../src/ports.js';
+import { outboxEntrySchema, type OutboxEntry } from '../../src/domain/chat-messages.js';
+import type { ApprovalRepository, ApprovalStore, AuditEntry, OutboxBacklog, OutboxRecord, OutboxRepository, PostedMessage, AuditRecord, Chat, ChatDelivery, ChatView, Clock, DeliveryResult, DeliveryTarget, KeyLookup, RequestCardView, RoleDirectory, Workloads } from '../../src/ports.js';
 
 /*
  * In-memory implementations of the ports, for testing flows without servers. Transactions roll back by restoring
@@ -57,19 +58,72 @@ export class MemoryAudit {
   }
 }
 
-export function memoryStore(): ApprovalStore & { approvals: MemoryApprovals; audit: MemoryAudit } {
+/** The outbox as SQLite keeps it (see adapters/sqlite/outbox.ts), for flows that enqueue messages. */
+export class MemoryOutbox implements OutboxRepository {
+  rows: (OutboxRecord & { sent?: PostedMessage; gaveUp?: string })[] = [];
+  slots = new Map<string, PostedMessage>();
+
+  enqueue(entry: OutboxEntry, at: Date): boolean {
+    if (this.rows.some((r) => r.key === entry.key)) return false;
+    const valid = outboxEntrySchema.parse(entry);
+    this.rows.push({ ...structuredClone(valid), id: this.rows.length + 1, createdAt: at, attempts: 0, nextAttemptAt: at, inDoubt: false, lastError: undefined });
+    return true;
+  }
+  private pending() {
+    return this.rows.filter((r) => !r.sent && r.gaveUp === undefined);
+  }
+  private row(id: number) {
+    return this.rows.find((r) => r.id === id)!;
+  }
+  heads(): OutboxRecord[] {
+    const heads = new Map<string, OutboxRecord>();
+    for (const row of this.pending()) if (!heads.has(row.channel)) heads.set(row.channel, structuredClone(row));
+    return [...heads.values()];
+  }
+  markAttempted(id: number): void {
+    Object.assign(this.row(id), { attempts: this.row(id).attempts + 1, inDoubt: true });
+  }
+  markSent(id: number, message: PostedMessage): void {
+    const row = this.row(id);
+    Object.assign(row, { sent: message, inDoubt: false });
+    if (row.slot && !this.slots.has(row.slot)) this.slots.set(row.slot, message);
+  }
+  markFailed(id: number, failure: { error: string; nextAttemptAt: Date; inDoubt: boolean }): void {
+    Object.assign(this.row(id), { lastError: failure.error, nextAttemptAt: failure.nextAttemptAt, inDoubt: failure.inDoubt });
+  }
+  giveUp(id: number, _at: Date, error: string): void {
+    Object.assign(this.row(id), { gaveUp: error, lastError: error, inDoubt: false });
+  }
+  slotMessage(slot: string): PostedMessage | undefined {
+    return this.slots.get(slot);
+  }
+  superseded(record: OutboxRecord): boolean {
+    return this.pending().some((r) => r.id > record.id && r.channel === record.channel && ((record.slot !== undefined && r.slot === record.slot) || (record.updateTs !== undefined && r.updateTs === record.updateTs)));
+  }
+  backlog(at: Date): OutboxBacklog {
+    const pending = this.pending();
+    const oldest = Math.min(...pending.map((r) => r.createdAt.getTime()));
+    return { depth: pending.length, oldestAgeSeconds: pending.length ? Math.max(0, (at.getTime() - oldest) / 1000) : 0 };
+  }
+}
+
+export function memoryStore(): ApprovalStore & { approvals: MemoryApprovals; audit: MemoryAudit; outbox: MemoryOutbox } {
   const approvals = new MemoryApprovals();
   const audit = new MemoryAudit();
+  const outbox = new MemoryOutbox();
   return {
     approvals,
     audit,
+    outbox,
     transaction<T>(fn: () => T): T {
-      const saved = { rows: structuredClone(approvals.rows), audit: structuredClone(audit.rows) };
+      const saved = { rows: structuredClone(approvals.rows), audit: structuredClone(audit.rows), outbox: structuredClone(outbox.rows), slots: structuredClone(outbox.slots) };
       try {
         return fn();
       } catch (error) {
         approvals.rows = saved.rows;
         audit.rows = saved.audit;
+        outbox.rows = saved.outbox;
+        outbox.slots = saved.slots;
         throw error;
       }
     },
@@ -95,6 +149,18 @@ export class MemoryChat implements Chat {
     if (this.failWith) return { ok: false, error: this.failWith };
     this.updates.push({ channel, ts, card: structuredClone(card) });
     return { ok: true, channel, ts };
+  }
+  /** Outbox deliveries, each with the ts it was given (an update keeps its message's). */
+  deliveries: { target: DeliveryTarget; view: ChatView; ts: string }[] = [];
+  async deliver(target: DeliveryTarget, view: ChatView): Promise<DeliveryResult> {
+    if (this.failWith) return { ok: false, error: this.failWith, transient: false };
+    const ts = target.updateTs ?? `1700000001.${String(this.deliveries.length + 1).padStart(6, '0')}`;
+    this.deliveries.push({ target: structuredClone(target), view: structuredClone(view), ts });
+    return { ok: true, channel: target.channel, ts };
+  }
+  async findByKey(where: { channel: string; key: string; threadTs?: string | undefined }): Promise<KeyLookup> {
+    const posted = this.deliveries.find((d) => d.target.channel === where.channel && d.target.key === where.key && d.target.updateTs === undefined);
+    return { ok: true, found: posted && { channel: posted.target.channel, ts: posted.ts } };
   }
 }
 

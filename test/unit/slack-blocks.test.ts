@@ -84,10 +84,19 @@ describe('Block Kit builders', () => {
       toVersion: '1.5.0',
       strategy: 'canary',
       requester: 'U09BOB',
-      steps: [{ weight: 50, state: 'current', pause: true }],
+      steps: [{ weight: 50, state: 'pending', pause: true }],
       executionAvailable: true,
-      running: { releaseId: '42', state: ':double_vertical_bar: Paused at 50%' },
+      operation: {
+        id: 42,
+        kind: 'release',
+        state: 'paused',
+        headline: 'Step 1 of 1: waiting for Promote at 50%',
+        steps: [{ weight: 50, state: 'current', pause: true }],
+        weight: 50,
+        controls: ['promote', 'abort'],
+      },
     });
+    acceptedBySlack(card);
     expect(card).toMatchSnapshot();
   });
 

@@ -3,14 +3,17 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
-/** The bot scope each Web API method Lifeguard may call needs (none: the method needs no scope). */
-const METHOD_SCOPES: Record<string, string | null> = {
-  'chat.postMessage': 'chat:write',
-  'chat.update': 'chat:write',
-  'chat.postEphemeral': 'chat:write',
-  'views.open': null,
-  'usergroups.list': 'usergroups:read',
-  'usergroups.users.list': 'usergroups:read',
+/** The bot scopes each Web API method Lifeguard may call needs, public and private channels alike (none: no scope). */
+const METHOD_SCOPES: Record<string, string[]> = {
+  'chat.postMessage': ['chat:write'],
+  'chat.update': ['chat:write'],
+  'chat.postEphemeral': ['chat:write'],
+  'views.open': [],
+  'usergroups.list': ['usergroups:read'],
+  'usergroups.users.list': ['usergroups:read'],
+  'conversations.history': ['channels:history', 'groups:history'],
+  'conversations.replies': ['channels:history', 'groups:history'],
+  'conversations.list': ['channels:read', 'groups:read'],
 };
 
 function sources(dir: string): string[] {
@@ -35,7 +38,7 @@ describe('Slack app manifest', () => {
     );
     expect([...called].sort()).toEqual(Object.keys(METHOD_SCOPES).sort());
     for (const method of called) expect(Object.keys(METHOD_SCOPES), `scope of ${method} unknown to this test`).toContain(method);
-    const needed = new Set([...called].map((m) => METHOD_SCOPES[m]).filter((s): s is string => s !== null && s !== undefined));
+    const needed = new Set([...called].flatMap((m) => METHOD_SCOPES[m] ?? []));
     needed.add('commands');
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
   });

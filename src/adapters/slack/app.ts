@@ -18,7 +18,7 @@ import { handlerErrorHandler, receiverErrorHandlers } from './receiver-errors.js
 import { SLACK_ROUTES } from './routes.js';
 import { PostingQueue } from './posting-queue.js';
 import { UsergroupDirectory } from './usergroups.js';
-import { webClientOptions } from './web-client.js';
+import { outboxClientOptions, webClientOptions } from './web-client.js';
 
 export interface SlackCredentials {
   botToken: string;
@@ -136,6 +136,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     ...(options.tuning?.usergroupTtlMs !== undefined ? { ttlMs: options.tuning.usergroupTtlMs } : {}),
   });
   app.error(handlerErrorHandler(options));
+  const outboxClient = new webApi.WebClient(credentials.botToken, outboxClientOptions(credentials.apiUrl, logger));
 
   return {
     mode: socket ? 'socket' : 'http',
@@ -143,7 +144,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     client,
     queue,
     directory,
-    chat: slackChat(queue),
+    chat: slackChat(queue, outboxClient),
     listen: (flows) => {
       const deps: HandlerDeps = { config: options.config, flow: flows.approvals, requests: flows.requests, cards: flows.cards, operations: flows.operations, history: flows.history, queue, audit: options.audit, log, metrics: options.metrics };
       registerCommands(app, deps);

@@ -1,9 +1,15 @@
+import type { webApi } from '@slack/bolt';
 import type { Chat } from '../../ports.js';
 import { requestCard } from './blocks/request-card.js';
+import { slackDelivery } from './delivery.js';
 import type { PostingQueue } from './posting-queue.js';
 
-/** The Chat port on Slack: view models rendered as Block Kit, sent through the channel's ordered queue. */
-export function slackChat(queue: PostingQueue): Chat {
+/**
+ * The Chat port on Slack: view models rendered as Block Kit. Request cards go through the channel's ordered
+ * posting queue; outbox deliveries through `outboxClient`, one call each, since the outbox sender orders and
+ * retries them itself.
+ */
+export function slackChat(queue: PostingQueue, outboxClient: webApi.WebClient): Chat {
   return {
     postCard: (channel, card) =>
       queue.send({
@@ -20,5 +26,6 @@ export function slackChat(queue: PostingQueue): Chat {
         message: requestCard(card.request, card.executionAvailable),
         subject: `${card.request.service}/${card.request.environment}`,
       }),
+    ...slackDelivery(outboxClient),
   };
 }

@@ -21,6 +21,14 @@ export function webClientOptions(apiUrl: string | undefined, logger?: BoltLogger
   };
 }
 
+/**
+ * For the outbox sender: exactly one request per call, and a 429 rejected with its Retry-After. The sender keeps
+ * order per channel, backs off and records every attempt; retries inside the client would hide all of that.
+ */
+export function outboxClientOptions(apiUrl: string | undefined, logger?: BoltLogger): webApi.WebClientOptions {
+  return { ...webClientOptions(apiUrl, logger), retryConfig: { retries: 0 }, rejectRateLimitedCalls: true };
+}
+
 /** Milliseconds Slack asked us to wait, when `error` is a 429. */
 export function rateLimitDelayMs(error: unknown): number | undefined {
   const coded = error as { code?: string; retryAfter?: number };

@@ -87,6 +87,39 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 4,
+    name: 'outbox',
+    sql: `
+      -- Chat messages written in the transaction of the transition that caused them, delivered by one sender.
+      CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY,
+        key             TEXT NOT NULL UNIQUE,
+        slot            TEXT,
+        channel         TEXT NOT NULL,
+        thread_ts       TEXT,
+        update_ts       TEXT,
+        payload         TEXT NOT NULL,
+        created_at      TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        attempted_at    TEXT,
+        in_doubt        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        sent_at         TEXT,
+        sent_channel    TEXT,
+        sent_ts         TEXT,
+        gave_up_at      TEXT
+      );
+      CREATE INDEX outbox_pending ON outbox (channel, id) WHERE sent_at IS NULL AND gave_up_at IS NULL;
+      -- Where each slot's message landed: later entries of the slot update it.
+      CREATE TABLE outbox_slots (
+        slot    TEXT PRIMARY KEY,
+        channel TEXT NOT NULL,
+        ts      TEXT NOT NULL
+      );
+    `,
+  },
+  {
     version: 5,
     name: 'operations',
     sql: `

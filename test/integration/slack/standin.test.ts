@@ -50,6 +50,42 @@ describe('Slack Web API stand-in', () => {
     expect(await code(client.users.info({ user: 'U01ALICE' }))).toBe('fatal_error');
   });
 
+  it('keeps message metadata and reads it back in history and threads only when asked, by channel id', async () => {
+    const tagged = { event_type: 'lifeguard_outbox', event_payload: { key: 'k1' } };
+    const since = (Date.now() / 1000 - 1).toFixed(6);
+    const root = await client.chat.postMessage({ channel: '#checkout-releases', text: 'root', metadata: tagged });
+    const reply = await client.chat.postMessage({ channel: 'C0CHECKOUT', thread_ts: root.ts!, text: 'reply', metadata: { ...tagged, event_payload: { key: 'k2' } } });
+    const history = await client.conversations.history({ channel: 'C0CHECKOUT', oldest: since, include_all_metadata: true });
+    expect(history.messages?.[0]).toMatchObject({ ts: root.ts, metadata: tagged });
+    expect(history.messages?.some((m) => m.ts === reply.ts)).toBe(false);
+    expect((await client.conversations.history({ channel: 'C0CHECKOUT', oldest: since })).messages?.[0]?.metadata).toBeUndefined();
+    expect((await client.conversations.history({ channel: 'C0CHECKOUT', oldest: root.ts!, inclusive: false })).messages).toEqual([]);
+    const thread = await client.conversations.replies({ channel: 'C0CHECKOUT', ts: root.ts!, include_all_metadata: true });
+    expect(thread.messages?.map((m) => [m.ts, (m.metadata?.event_payload as { key?: string } | undefined)?.key])).toEqual([
+      [root.ts, 'k1'],
+      [reply.ts, 'k2'],
+    ]);
+    expect(await code(client.conversations.history({ channel: '#checkout-releases' }))).toBe('channel_not_found');
+    expect(await code(client.conversations.replies({ channel: 'C0CHECKOUT', ts: '1.000001' }))).toBe('thread_not_found');
+    expect(await code(client.conversations.history({ channel: 'C0ELSEWHERE' }))).toBe('not_in_channel');
+    const first = await client.conversations.list({ limit: 1 });
+    expect(first.channels?.map((c) => c.name)).toEqual(['checkout-releases']);
+    expect((await client.conversations.list({ limit: 1, cursor: first.response_metadata!.next_cursor! })).channels?.map((c) => c.name)).toEqual(['elsewhere']);
+  });
+
+  it('fails every call for a while, one outage after another, then recovers', async () => {
+    const quiet = new webApi.WebClient(standin.botToken, { ...webClientOptions(standin.apiUrl), retryConfig: { retries: 0 }, logLevel: webApi.LogLevel.ERROR });
+    const status = (promise: Promise<unknown>) => promise.then(() => 200, (e: { statusCode?: number; retryAfter?: number }) => (e.retryAfter !== undefined ? 429 : e.statusCode));
+    standin.failFor('*', { status: 500 }, 300);
+    standin.failFor('*', { status: 429, retryAfter: 1 }, 300);
+    expect(await status(quiet.auth.test())).toBe(500);
+    expect(await status(quiet.chat.postMessage({ channel: 'C0CHECKOUT', text: 'x' }))).toBe(500);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(await status(quiet.chat.postMessage({ channel: 'C0CHECKOUT', text: 'x' }))).toBe(429);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await status(quiet.chat.postMessage({ channel: 'C0CHECKOUT', text: 'x' }))).toBe(200);
+  });
+
   it('takes an external file upload in its three steps', async () => {
     const content = Buffer.from('post-mortem draft\n');
     const uploaded = await client.files.uploadV2({ channel_id: 'C0CHECKOUT', filename: 'postmortem.md', file: content, title: 'Post-mortem draft' });

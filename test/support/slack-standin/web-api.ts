@@ -57,9 +57,11 @@ export class SlackStandin {
   readonly messages = new Map<string, Map<string, Record<string, unknown>>>();
   readonly socket: SocketModeStandin;
   private readonly faults = new Map<string, Fault[]>();
+  /** Faults by time: every call to the method (or to any, `*`) until `until` fails as given. */
+  private readonly outages: { method: string; fault: Fault; from: number; until: number; channel: string | undefined }[] = [];
   private readonly triggers = new Set<string>();
   private readonly uploads = new Map<string, { filename: string; length: number; received?: number }>();
-  private lastTs = 1_763_800_000_000_000;
+  private lastTs = 0;
   private serial = 0;
   private waiters: (() => void)[] = [];
 
@@ -109,6 +111,28 @@ export class SlackStandin {
   /** The next `times` calls to `method` fail as given; `response_url` makes response_url posts fail (status faults only). */
   failNext(method: string, fault: Fault, times = 1): void {
     this.faults.set(method, [...(this.faults.get(method) ?? []), ...Array.from({ length: times }, () => fault)]);
+  }
+
+  /**
+   * Every call to `method` (`*`: to any Web API method), or only those naming `channel` (id or name), fails as given
+   * for the next `ms` milliseconds, e.g. Slack answering 500 for 20 s. Outages given one after the other for the
+   * same method run one after the other: 500 for 20 s, then 429.
+   */
+  failFor(method: string, fault: Fault, ms: number, where: { channel?: string } = {}): void {
+    const from = Math.max(Date.now(), ...this.outages.filter((o) => o.method === method).map((o) => o.until));
+    this.outages.push({ method, fault, from, until: from + ms, channel: where.channel });
+  }
+
+  /** Ends every outage started with `failFor`: Slack is back. */
+  recover(): void {
+    this.outages.splice(0);
+  }
+
+  private outage(method: string, args: Record<string, unknown>): Fault | undefined {
+    const now = Date.now();
+    const called = this.channel(args.channel)?.id;
+    const named = (channel: string | undefined) => channel === undefined || (called !== undefined && this.channel(channel)?.id === called);
+    return this.outages.find((o) => (o.method === method || o.method === '*') && o.from <= now && now < o.until && named(o.channel))?.fault;
   }
 
   callsTo(method: string): RecordedCall[] {
@@ -187,7 +211,7 @@ export class SlackStandin {
     const token = bearer ?? (typeof args.token === 'string' ? args.token : undefined);
     const call = { method, args, token, at: Date.now() };
 
-    const fault = this.faults.get(method)?.shift();
+    const fault = this.faults.get(method)?.shift() ?? this.outage(method, args);
     if (fault && 'status' in fault) {
       const headers: Record<string, string> = fault.status === 429 ? { 'retry-after': String(fault.retryAfter) } : {};
       const response = fault.status === 429 ? { ok: false, error: 'ratelimited' } : { ok: false, error: 'internal_error' };
@@ -219,8 +243,10 @@ export class SlackStandin {
         if (!channel.botIsMember) return fail('not_in_channel');
         const problem = this.messageProblem(args);
         if (problem) return problem;
+        const metadata = messageMetadata(args.metadata);
+        if (metadata === null) return fail('invalid_metadata_format');
         const ts = this.nextTs();
-        const message = { type: 'message', user: 'U0LIFEGUARD', text: args.text ?? '', blocks: args.blocks, ts, thread_ts: args.thread_ts };
+        const message = { type: 'message', user: 'U0LIFEGUARD', text: args.text ?? '', blocks: args.blocks, ts, thread_ts: args.thread_ts, ...(metadata ? { metadata } : {}) };
         this.store(channel.id).set(ts, message);
         return { ok: true, channel: channel.id, ts, message };
       }
@@ -234,7 +260,9 @@ export class SlackStandin {
         if (!existing) return fail('message_not_found');
         const problem = this.messageProblem(args);
         if (problem) return problem;
-        const message = { ...existing, text: args.text ?? existing.text, blocks: args.blocks ?? existing.blocks, edited: { user: 'U0LIFEGUARD', ts: this.nextTs() } };
+        const metadata = messageMetadata(args.metadata);
+        if (metadata === null) return fail('invalid_metadata_format');
+        const message = { ...existing, text: args.text ?? existing.text, blocks: args.blocks ?? existing.blocks, ...(metadata ? { metadata } : {}), edited: { user: 'U0LIFEGUARD', ts: this.nextTs() } };
         this.store(channel.id).set(String(args.ts), message);
         return { ok: true, channel: channel.id, ts: args.ts, text: message.text, message };
       }
@@ -271,6 +299,34 @@ export class SlackStandin {
         if (missing('user')) return fail('invalid_arguments');
         const user = String(args.user);
         return this.users.has(user) ? { ok: true, user: { id: user, name: user.toLowerCase(), real_name: user, tz: 'UTC' } } : fail('user_not_found');
+      }
+      case 'conversations.list': {
+        const channels = this.channels.map((c) => ({ id: c.id, name: c.name, is_channel: true, is_private: false, is_archived: false, is_member: c.botIsMember }));
+        return { ok: true, ...page(channels, args) };
+      }
+      case 'conversations.history':
+      case 'conversations.replies': {
+        // Slack takes ids only here, and lets the bot read only where it is a member.
+        const channel = this.channels.find((c) => c.id === args.channel);
+        if (!channel) return fail('channel_not_found');
+        if (!channel.botIsMember) return fail('not_in_channel');
+        const all = [...this.store(channel.id).values()];
+        let messages: Record<string, unknown>[];
+        if (method === 'conversations.history') {
+          // Newest first; replies stay in their threads.
+          messages = all.filter((m) => m.thread_ts === undefined || m.thread_ts === m.ts).reverse();
+        } else {
+          if (missing('ts')) return fail('invalid_arguments', { response_metadata: { messages: ['[ERROR] missing required field: ts'] } });
+          const parent = this.store(channel.id).get(String(args.ts));
+          if (!parent) return fail('thread_not_found');
+          messages = [parent, ...all.filter((m) => m.thread_ts === args.ts && m.ts !== args.ts)];
+        }
+        const inclusive = args.inclusive === true || args.inclusive === 'true' || args.inclusive === '1';
+        const after = (ts: unknown) => args.oldest === undefined || (inclusive ? Number(ts) >= Number(args.oldest) : Number(ts) > Number(args.oldest));
+        const before = (ts: unknown) => args.latest === undefined || (inclusive ? Number(ts) <= Number(args.latest) : Number(ts) < Number(args.latest));
+        const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true' || args.include_all_metadata === '1';
+        const shown = messages.filter((m) => after(m.ts) && before(m.ts)).map((m) => (withMetadata ? m : withoutMetadata(m)));
+        return { ok: true, ...page(shown, args, 'messages') };
       }
       case 'conversations.info': {
         const channel = this.channel(args.channel);
@@ -321,11 +377,33 @@ export class SlackStandin {
     return messages;
   }
 
+  /** Message timestamps are the time of posting in microseconds, as Slack's are, and never repeat. */
   private nextTs(): string {
-    this.lastTs += 100;
+    this.lastTs = Math.max(this.lastTs + 100, Date.now() * 1000);
     const text = String(this.lastTs);
     return `${text.slice(0, 10)}.${text.slice(10)}`;
   }
+}
+
+/** Slack's message metadata: absent (undefined), well formed, or refused (null). */
+function messageMetadata(raw: unknown): { event_type: string; event_payload: unknown } | undefined | null {
+  if (raw === undefined || raw === '') return undefined;
+  const metadata = raw as { event_type?: unknown; event_payload?: unknown };
+  if (typeof metadata !== 'object' || typeof metadata.event_type !== 'string' || typeof metadata.event_payload !== 'object') return null;
+  return { event_type: metadata.event_type, event_payload: metadata.event_payload };
+}
+
+function withoutMetadata(message: Record<string, unknown>): Record<string, unknown> {
+  const { metadata: _metadata, ...rest } = message;
+  return rest;
+}
+
+/** One page of `items` as Slack paginates: `limit` (default 100) from the opaque `cursor`, and the next cursor. */
+function page<T>(items: T[], args: Record<string, unknown>, name = 'channels'): Record<string, unknown> {
+  const limit = Math.max(1, Math.min(1000, Number(args.limit) || 100));
+  const offset = typeof args.cursor === 'string' && args.cursor.startsWith('o:') ? Number(args.cursor.slice(2)) : 0;
+  const next = offset + limit < items.length ? `o:${offset + limit}` : '';
+  return { [name]: items.slice(offset, offset + limit), has_more: next !== '', response_metadata: { next_cursor: next } };
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

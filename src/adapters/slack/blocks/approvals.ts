@@ -2,7 +2,7 @@ import type { KnownBlock } from './fit.js';
 import { stillNeeded, type ApprovalState, type Requirement, type Vote } from '../../../domain/approval.js';
 import { escape, mention, plural, roleList, slackTime } from './format.js';
 
-/** Action ids of the card buttons; each button's value is the approval request or release id. */
+/** Action ids of the card buttons; each button's value is the approval request or operation id. */
 export const ACTIONS = {
   approve: 'approval.approve',
   reject: 'approval.reject',
@@ -65,32 +65,9 @@ export function approvalButtons(requestId: number): KnownBlock {
   };
 }
 
-export function releaseControlButtons(releaseId: string): KnownBlock {
-  return {
-    type: 'actions',
-    block_id: 'release_actions',
-    elements: [
-      { type: 'button', action_id: ACTIONS.promote, text: { type: 'plain_text', text: 'Promote' }, style: 'primary', value: releaseId },
-      {
-        type: 'button',
-        action_id: ACTIONS.abort,
-        text: { type: 'plain_text', text: 'Abort' },
-        style: 'danger',
-        value: releaseId,
-        confirm: {
-          title: { type: 'plain_text', text: 'Abort this release?' },
-          text: { type: 'mrkdwn', text: 'The canary is drained and the stable version keeps all traffic.' },
-          confirm: { type: 'plain_text', text: 'Abort' },
-          deny: { type: 'plain_text', text: 'Keep going' },
-        },
-      },
-    ],
-  };
-}
-
-/** The footer: request id, expiry, and what happens once granted. */
-export function approvalFooter(view: ApprovalView, executionAvailable: boolean): KnownBlock {
-  const parts = [`Request #${view.requestId}`];
+/** The footer: request id (and its operation's, once one runs), expiry, and what happens once granted. */
+export function approvalFooter(view: ApprovalView, executionAvailable: boolean, operationId?: number): KnownBlock {
+  const parts = [`Request #${view.requestId}`, ...(operationId !== undefined ? [`Operation #${operationId}`] : [])];
   if (view.state === 'pending') parts.push(`expires ${slackTime(view.expiresAt)}`);
   if (view.state === 'granted' && !executionAvailable) {
     parts.push(':information_source: Approval recorded. Lifeguard cannot carry this out yet in this version: nothing was changed in the cluster.');

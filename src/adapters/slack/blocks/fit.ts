@@ -92,3 +92,19 @@ export function fitMessage(message: SlackMessage): SlackMessage {
   }
   return { text: clip(message.text, SLACK_LIMITS.fallbackText), blocks: result };
 }
+
+/** Lines as few sections as fit: each section under Slack's 3,000 characters, a line longer than that clipped. */
+export function lineSections(lines: string[]): KnownBlock[] {
+  const max = SLACK_LIMITS.sectionText;
+  const sections: KnownBlock[] = [];
+  let current = '';
+  for (const line of lines.map((l) => clip(l, max))) {
+    if (current && current.length + 1 + line.length > max) {
+      sections.push({ type: 'section', text: { type: 'mrkdwn', text: current } });
+      current = '';
+    }
+    current = current ? `${current}\n${line}` : line;
+  }
+  if (current) sections.push({ type: 'section', text: { type: 'mrkdwn', text: current } });
+  return sections;
+}

@@ -25,6 +25,24 @@ export function roleList(roles: readonly string[], joiner = 'or'): string {
   return `${shown.slice(0, -1).join(', ')} ${joiner} ${shown[shown.length - 1]}`;
 }
 
+/**
+ * Text the engine wrote (which may quote what someone typed), shown as typed: escaped like `escape`, except that
+ * a Slack user mention (`<@U…>`) stays one. Links, `<!channel>` and the like stay literal text.
+ */
+export function escapeAllowingMentions(text: string): string {
+  return escape(text).replace(/&lt;@([UW][A-Z0-9]{2,20})&gt;/g, '<@$1>');
+}
+
+/** A duration a person reads at a glance: `850 ms`, `12.4 s`, `3 min 05 s`, `2 h 10 min`. */
+export function humanDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toPrecision(3))} s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
+  const minutes = Math.round(seconds / 60);
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+}
+
 /** A link to a message, as Slack's "Copy link" gives it: the archive URL with the ts's dot removed. */
 export function permalink(channel: string, ts: string): string {
   return `https://slack.com/archives/${channel}/p${ts.replace('.', '')}`;

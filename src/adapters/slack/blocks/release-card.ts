@@ -1,13 +1,8 @@
-import { approvalButtons, approvalFooter, approvalSection, approvalStateLine, releaseControlButtons, type ApprovalView } from './approvals.js';
+import type { OperationStep, OperationView } from '../../../domain/chat-messages.js';
+import { approvalButtons, approvalFooter, approvalSection, approvalStateLine, type ApprovalView } from './approvals.js';
 import { fitMessage, type KnownBlock, type SlackMessage } from './fit.js';
 import { escape, mention } from './format.js';
-
-export interface Step {
-  weight: number;
-  state: 'done' | 'current' | 'pending';
-  /** The release waits here for someone to press Promote. */
-  pause?: boolean;
-}
+import { operationButtons, operationSection, operationStateLine, stepLine } from './operation.js';
 
 export interface ReleaseCardInput {
   title: string;
@@ -18,25 +13,21 @@ export interface ReleaseCardInput {
   toVersion: string;
   strategy: string;
   requester: string;
-  steps: Step[];
+  /** The plan's steps; a running operation's own steps replace them. */
+  steps: OperationStep[];
   /** Extra lines under the plan, e.g. urgency and reason of a hotfix. */
   notes?: string[];
   approval?: ApprovalView;
   executionAvailable: boolean;
-  /** Set while a release runs: its id, for Promote and Abort. */
-  running?: { releaseId: string; state: string };
-}
-
-const STEP_ICON = { done: ':white_check_mark:', current: ':arrow_forward:', pending: ':white_square:' } as const;
-
-export function stepLine(steps: Step[]): string {
-  return steps.map((s) => `${STEP_ICON[s.state]} ${s.weight}%${s.pause ? ' _(pause for Promote)_' : ''}`).join('  →  ');
+  /** Once the request runs: where its operation stands, and its controls in place of the approval buttons. */
+  operation?: OperationView | undefined;
 }
 
 /** The release card posted in the service's channel: plan, steps, approvals, state and buttons. */
 export function releaseCard(input: ReleaseCardInput): SlackMessage {
+  const { operation } = input;
   const from = input.fromVersion ? `\`${escape(input.fromVersion)}\`` : '_unknown_';
-  const state = input.running ? input.running.state : input.approval ? approvalStateLine(input.approval.state) : 'Planned';
+  const state = operation ? operationStateLine(operation) : input.approval ? approvalStateLine(input.approval.state) : 'Planned';
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: input.title } },
     {
@@ -51,15 +42,17 @@ export function releaseCard(input: ReleaseCardInput): SlackMessage {
         { type: 'mrkdwn', text: `*State*\n${state}` },
       ],
     },
-    { type: 'section', block_id: 'steps', text: { type: 'mrkdwn', text: `*Steps*\n${stepLine(input.steps)}` } },
+    { type: 'section', block_id: 'steps', text: { type: 'mrkdwn', text: `*Steps*\n${stepLine(operation?.steps ?? input.steps)}` } },
   ];
+  if (operation) blocks.push(operationSection(operation));
   if (input.notes?.length) blocks.push({ type: 'section', block_id: 'notes', text: { type: 'mrkdwn', text: input.notes.join('\n') } });
   if (input.approval) {
     blocks.push(approvalSection(input.approval));
-    if (input.approval.state === 'pending') blocks.push(approvalButtons(input.approval.requestId));
+    if (input.approval.state === 'pending' && !operation) blocks.push(approvalButtons(input.approval.requestId));
   }
-  if (input.running) blocks.push(releaseControlButtons(input.running.releaseId));
-  if (input.approval) blocks.push(approvalFooter(input.approval, input.executionAvailable));
+  const controls = operation && operationButtons(operation);
+  if (controls) blocks.push(controls);
+  if (input.approval) blocks.push(approvalFooter(input.approval, input.executionAvailable, operation?.id));
   const text = `${input.title}: ${input.fromVersion ?? 'unknown'} → ${input.toVersion} (${state.replace(/^:[a-z_]+: /, '')})`;
   return fitMessage({ text, blocks });
 }

@@ -1,8 +1,9 @@
 import type { ApprovalRecord } from '../../../domain/approval.js';
+import type { OperationStep, OperationView } from '../../../domain/chat-messages.js';
 import type { HotfixPlan, Plan } from '../../../domain/plans.js';
 import type { ApprovalView } from './approvals.js';
 import type { SlackMessage } from './fit.js';
-import { releaseCard, type Step } from './release-card.js';
+import { releaseCard } from './release-card.js';
 import { rollbackPlan, type RollbackPlanInput } from './rollback-plan.js';
 import { escape } from './format.js';
 
@@ -12,7 +13,7 @@ const HOTFIX_PATH_LABELS: Record<HotfixPlan['path'], string> = {
   canary: 'canary',
 };
 
-function plannedSteps(steps: number[], pauses: number[]): Step[] {
+function plannedSteps(steps: number[], pauses: number[]): OperationStep[] {
   return steps.map((weight) => ({ weight, state: 'pending', ...(pauses.includes(weight) ? { pause: true } : {}) }));
 }
 
@@ -27,8 +28,8 @@ function rollbackAfter(plan: Extract<Plan, { kind: 'rollback' }>): Pick<Rollback
   return { after: undefined, afterNote: plan.target.message };
 }
 
-/** The card of an approval request, as it stands now, drawn from its plan. */
-export function requestCard(record: ApprovalRecord, executionAvailable: boolean): SlackMessage {
+/** The card of an approval request, as it stands now, drawn from its plan and, once it runs, its operation. */
+export function requestCard(record: ApprovalRecord, executionAvailable: boolean, operation?: OperationView): SlackMessage {
   const { plan } = record;
   const approval = approvalView(record);
   if (plan.kind === 'rollback') {
@@ -43,6 +44,7 @@ export function requestCard(record: ApprovalRecord, executionAvailable: boolean)
       requester: record.requester,
       approval,
       executionAvailable,
+      operation,
     });
   }
   // A hotfix is a release with an urgency and a reason: same card, its own title, strategy and notes.
@@ -59,5 +61,6 @@ export function requestCard(record: ApprovalRecord, executionAvailable: boolean)
     ...(hotfix ? { notes: [`*Urgency* ${hotfix.urgency}`, `*Reason* ${escape(hotfix.reason)}`] } : {}),
     approval,
     executionAvailable,
+    operation,
   });
 }

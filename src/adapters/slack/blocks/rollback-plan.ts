@@ -1,6 +1,8 @@
+import type { OperationView } from '../../../domain/chat-messages.js';
 import { approvalButtons, approvalFooter, approvalSection, approvalStateLine, type ApprovalView } from './approvals.js';
 import { fitMessage, type KnownBlock, type SlackMessage } from './fit.js';
 import { escape, mention } from './format.js';
+import { operationButtons, operationSection, operationStateLine, stepLine } from './operation.js';
 
 export interface RevisionView {
   revision: number;
@@ -22,6 +24,8 @@ export interface RollbackPlanInput {
   requester: string;
   approval?: ApprovalView;
   executionAvailable: boolean;
+  /** Once the rollback runs: where it stands, and its controls in place of the approval buttons. */
+  operation?: OperationView | undefined;
 }
 
 function revision(view: RevisionView | undefined, fallback?: number): string {
@@ -38,7 +42,8 @@ export function rollbackPlan(input: RollbackPlanInput): SlackMessage {
         ? `canary ${input.canaryWeightNow}% → 0% (drained first); stable ${100 - input.canaryWeightNow}% → 100%`
         : 'no canary running; stable keeps 100%';
   const title = `Rollback ${input.service} in ${input.environment}`;
-  const state = input.approval ? approvalStateLine(input.approval.state) : 'Planned';
+  const { operation } = input;
+  const state = operation ? operationStateLine(operation) : input.approval ? approvalStateLine(input.approval.state) : 'Planned';
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: title } },
     {
@@ -54,11 +59,17 @@ export function rollbackPlan(input: RollbackPlanInput): SlackMessage {
     },
     { type: 'section', block_id: 'reason', text: { type: 'mrkdwn', text: `*Reason*\n${escape(input.reason)}` } },
   ];
+  if (operation) {
+    if (operation.steps.length) blocks.push({ type: 'section', block_id: 'steps', text: { type: 'mrkdwn', text: `*Steps*\n${stepLine(operation.steps)}` } });
+    blocks.push(operationSection(operation));
+  }
   if (input.approval) {
     blocks.push(approvalSection(input.approval));
-    if (input.approval.state === 'pending') blocks.push(approvalButtons(input.approval.requestId));
-    blocks.push(approvalFooter(input.approval, input.executionAvailable));
+    if (input.approval.state === 'pending' && !operation) blocks.push(approvalButtons(input.approval.requestId));
   }
+  const controls = operation && operationButtons(operation);
+  if (controls) blocks.push(controls);
+  if (input.approval) blocks.push(approvalFooter(input.approval, input.executionAvailable, operation?.id));
   const after = input.after?.image ?? input.afterNote ?? 'previous revision';
   return fitMessage({ text: `${title}: ${input.now?.image ?? 'unknown'} → ${after}`, blocks });
 }

@@ -1,0 +1,128 @@
+import type { Incident } from '../../../domain/chat-messages.js';
+import { SLACK_LIMITS, codeBlock, fitMessage, lineSections, type KnownBlock, type SlackMessage } from './fit.js';
+import { escape, escapeAllowingMentions, humanDuration, mention, permalink } from './format.js';
+import { figure } from './verdict.js';
+
+const TITLE: Record<Incident['trigger'], string> = {
+  verdict: 'Automated rollback',
+  watch: 'Automated rollback after promotion',
+  unmanaged: 'Unmanaged canary drained',
+  abort: 'Release aborted',
+  'rollout-failed': 'Automated rollback',
+};
+
+const TRIGGER: Record<Incident['trigger'], string> = {
+  verdict: 'the canary failed analysis',
+  watch: 'the new version failed analysis during the watch period after promotion',
+  unmanaged: 'a canary Lifeguard did not start failed analysis',
+  abort: 'aborted by hand',
+  'rollout-failed': "the new version's rollout failed (progress deadline exceeded)",
+};
+
+const OUTCOME: Record<Incident['outcome'], string> = {
+  'rolling-back': ':hourglass_flowing_sand: Rolling back',
+  'rolled-back': ':white_check_mark: Rolled back',
+  'verify-failed': ':x: Rolled back, but the stable version did not verify healthy',
+  escalated: ':sos: Escalated: Lifeguard could not finish the rollback',
+};
+
+const TIMELINE: { key: keyof Incident['timings']; label: string }[] = [
+  { key: 'breachStartedAt', label: 'Breach started' },
+  { key: 'decidedAt', label: 'Rollback decided' },
+  { key: 'drainedAt', label: 'Traffic drained' },
+  { key: 'rolledBackAt', label: 'Rolled back' },
+  { key: 'verifiedAt', label: 'Verified healthy' },
+];
+
+/** A time to the second, in each reader's time zone, with a UTC fallback. */
+function clockTime(date: Date): string {
+  return `<!date^${Math.floor(date.getTime() / 1000)}^{date_short} {time_secs}|${date.toISOString().slice(0, 19).replace('T', ' ')} UTC>`;
+}
+
+function people(users: string[], none: string): string {
+  return users.length ? users.map(mention).join(', ') : `_${none}_`;
+}
+
+/** Each step of the rollback with its time and the time since the step before; steps still to come are marked. */
+function timeline(incident: Incident): string[] {
+  let previous: Date | undefined;
+  return TIMELINE.flatMap(({ key, label }) => {
+    const text = incident.timings[key];
+    const at = text === undefined ? undefined : new Date(text);
+    if (at === undefined || Number.isNaN(at.getTime())) {
+      if (key === 'breachStartedAt') return [];
+      if (key === 'verifiedAt' && incident.outcome === 'verify-failed') return [`:x: *${label}* _failed_`];
+      return [`:white_square: *${label}* ${incident.outcome === 'escalated' ? '_not reached_' : '_pending_'}`];
+    }
+    const since = previous ? ` (+${humanDuration(at.getTime() - previous.getTime())})` : '';
+    previous = at;
+    return [`:white_check_mark: *${label}* ${clockTime(at)}${since}`];
+  });
+}
+
+/** Link to the release thread; plain words when the channel or ts cannot make a safe link. */
+function threadLink(thread: Incident['thread']): string {
+  if (!thread) return '_no release thread_';
+  if (/^[CGD][A-Z0-9]{2,}$/.test(thread.channel) && /^\d+\.\d+$/.test(thread.ts)) {
+    return `<${permalink(thread.channel, thread.ts)}|release thread>`;
+  }
+  return `release thread in ${escape(thread.channel)}`;
+}
+
+function failingTable(incident: Incident): string {
+  const header = ['metric', 'canary', 'baseline', 'thresholds', 'breaching for', 'result'];
+  const rows = incident.failing.map((f) => [f.metric, figure(f.canary), figure(f.baseline), f.thresholds.join(', ') || '—', f.breachingForMs === null ? '—' : humanDuration(f.breachingForMs), f.classification]);
+  const cells = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
+  const table = cells.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  // Room for the section's title: a clipped block keeps its closing fence.
+  return codeBlock(table, SLACK_LIMITS.sectionText - 40);
+}
+
+/**
+ * The incident channel's post about a rollback Lifeguard made: what, where, how far it had gone, who was involved,
+ * the evidence (each failing metric with its values, thresholds and how long it breached), the timeline from the
+ * breach to the verified rollback, where the release thread is, and what to do next.
+ */
+export function incidentPost(incident: Incident): SlackMessage {
+  const title = `${TITLE[incident.trigger]}: ${incident.service} in ${incident.environment}`;
+  const from = incident.fromVersion ? `\`${escape(incident.fromVersion)}\`` : '_unknown_';
+  const to = incident.toVersion ? `\`${escape(incident.toVersion)}\`` : '_unknown_';
+  const step = incident.stepReached !== undefined ? `step ${incident.stepReached}${incident.stepsTotal !== undefined ? ` of ${incident.stepsTotal}` : ''}, ` : '';
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: `:rotating_light: ${title}`, emoji: true } },
+    {
+      type: 'section',
+      block_id: 'what',
+      fields: [
+        { type: 'mrkdwn', text: `*Service*\n${escape(incident.service)}` },
+        { type: 'mrkdwn', text: `*Environment*\n${escape(incident.environment)}` },
+        { type: 'mrkdwn', text: `*Version*\n${from} → ${to}` },
+        { type: 'mrkdwn', text: `*Reached*\n${step}${incident.weightReached}% of traffic on the canary` },
+        { type: 'mrkdwn', text: `*Why*\n${TRIGGER[incident.trigger]}` },
+        { type: 'mrkdwn', text: `*Outcome*\n${OUTCOME[incident.outcome]}` },
+      ],
+    },
+    {
+      type: 'section',
+      block_id: 'people',
+      fields: [
+        { type: 'mrkdwn', text: `*Requested by*\n${incident.requestedBy ? mention(incident.requestedBy) : '_unknown_'}` },
+        { type: 'mrkdwn', text: `*Approved by*\n${people(incident.approvedBy, 'no approval needed')}` },
+        { type: 'mrkdwn', text: `*Promoted by*\n${people(incident.promotedBy, 'nobody')}` },
+        { type: 'mrkdwn', text: `*Release thread*\n${threadLink(incident.thread)}` },
+      ],
+    },
+  ];
+  // The long parts last: when the message must be cut to fit, the reasons in words go before the timeline does.
+  if (incident.failing.length) blocks.push({ type: 'section', block_id: 'failing', text: { type: 'mrkdwn', text: `*Failing metrics*\n${failingTable(incident)}` } });
+  blocks.push({ type: 'section', block_id: 'timeline', text: { type: 'mrkdwn', text: `*Timeline*\n${timeline(incident).join('\n')}` } });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Operation #${incident.operationId}` }] });
+  if (incident.nextSteps.length) {
+    blocks.push(...lineSections(['*Next steps*', ...incident.nextSteps.map((s, i) => `${i + 1}. ${escapeAllowingMentions(s)}`)]));
+  }
+  blocks.push(...lineSections(incident.failing.map((f) => `• *${escape(f.metric)}*: ${escapeAllowingMentions(f.reason)}`)));
+  const failing = incident.failing.map((f) => `${f.metric} ${figure(f.canary)} vs baseline ${figure(f.baseline)}`).join('; ');
+  const text = `${title}: ${OUTCOME[incident.outcome].replace(/^:[a-z_]+: /, '')}${failing ? ` (${failing})` : ''}`;
+  return fitMessage({ text: escape(text), blocks });
+}

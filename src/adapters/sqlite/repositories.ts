@@ -1,0 +1,19 @@
+import type { Clock, Store } from '../../ports.js';
+import { systemClock } from '../../ports.js';
+import { SqliteApprovalRepository } from './approvals.js';
+import { SqliteOperationRepository } from './operations.js';
+import { SqliteOutbox } from './outbox.js';
+import { SqliteReleaseHistory } from './releases.js';
+import type { SqliteStore } from './store.js';
+
+/** The typed repositories over an open, migrated store: what the flows get as their `Store`. */
+export function sqliteRepositories(store: SqliteStore, clock: Clock = systemClock): Store {
+  return {
+    transaction: store.transaction,
+    audit: store.audit,
+    approvals: new SqliteApprovalRepository(store.db),
+    history: new SqliteReleaseHistory(store.db),
+    outbox: new SqliteOutbox(store.db),
+    operations: new SqliteOperationRepository(store.db, () => clock.now()),
+  };
+}

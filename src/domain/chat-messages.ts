@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { verdictSchema } from './verdict.js';
+
+/**
+ * What the release engine says in chat, as data: the engine writes these into the outbox in the transaction of
+ * the transition that caused them, and the chat adapter renders them. No Block Kit here: a view model is what
+ * the engine means, the rendering is Slack's business.
+ */
+
+export const OPERATION_KINDS = ['release', 'rollback', 'hotfix'] as const;
+export const OPERATION_STATES = ['running', 'paused', 'rolling-back', 'promoted', 'rolled-back', 'aborted', 'failed'] as const;
+export const OPERATION_CONTROLS = ['promote', 'pause', 'resume', 'abort'] as const;
+
+export const operationStepSchema = z.object({
+  /** Canary traffic percent of the step. */
+  weight: z.number(),
+  state: z.enum(['done', 'current', 'pending', 'skipped']),
+  /** The operation waits here for someone to press Promote. */
+  pause: z.boolean().optional(),
+});
+export type OperationStep = z.infer<typeof operationStepSchema>;
+
+/** What a running operation adds to its request's card. */
+export const operationViewSchema = z.object({
+  id: z.number().int(),
+  kind: z.enum(OPERATION_KINDS),
+  state: z.enum(OPERATION_STATES),
+  /** e.g. "Step 2 of 4: 25 % of traffic on the canary". */
+  headline: z.string(),
+  steps: z.array(operationStepSchema),
+  /** Canary traffic percent now. */
+  weight: z.number(),
+  /** The buttons to show; none once the operation has ended. */
+  controls: z.array(z.enum(OPERATION_CONTROLS)),
+  lastVerdict: z.object({ verdict: z.enum(['pass', 'fail', 'inconclusive']), at: z.string(), reasons: z.array(z.string()) }).optional(),
+  promotedBy: z.array(z.object({ user: z.string(), weight: z.number() })).optional(),
+  /** Why it is paused, or why it ended. */
+  why: z.string().optional(),
+});
+export type OperationView = z.infer<typeof operationViewSchema>;
+export type OperationControl = (typeof OPERATION_CONTROLS)[number];
+
+/**
+ * A post in the release thread. Texts are plain: `&`, `<` and `>` are shown as typed, so a reason someone typed
+ * can neither link nor notify the channel; a Slack user id written as `<@U…>` is the one thing shown as a mention.
+ */
+export const noteSchema = z.object({
+  headline: z.string(),
+  lines: z.array(z.string()),
+  tone: z.enum(['info', 'good', 'warning', 'bad']),
+  verdict: verdictSchema.optional(),
+});
+export type Note = z.infer<typeof noteSchema>;
+
+export const INCIDENT_TRIGGERS = ['verdict', 'watch', 'unmanaged', 'abort', 'rollout-failed'] as const;
+export const INCIDENT_OUTCOMES = ['rolling-back', 'rolled-back', 'verify-failed', 'escalated'] as const;
+
+/** The incident channel's post about an automated rollback; times are RFC 3339. Later timings update the same post. */
+export const incidentSchema = z.object({
+  operationId: z.number().int(),
+  service: z.string(),
+  environment: z.string(),
+  fromVersion: z.string().optional(),
+  toVersion: z.string().optional(),
+  trigger: z.enum(INCIDENT_TRIGGERS),
+  /** 1-based. */
+  stepReached: z.number().int().optional(),
+  stepsTotal: z.number().int().optional(),
+  weightReached: z.number(),
+  requestedBy: z.string().optional(),
+  approvedBy: z.array(z.string()),
+  promotedBy: z.array(z.string()),
+  failing: z.array(
+    z.object({
+      metric: z.string(),
+      classification: z.string(),
+      canary: z.number().nullable(),
+      baseline: z.number().nullable(),
+      thresholds: z.array(z.string()),
+      breachingForMs: z.number().nullable(),
+      reason: z.string(),
+    }),
+  ),
+  timings: z.object({
+    breachStartedAt: z.string().optional(),
+    decidedAt: z.string(),
+    drainedAt: z.string().optional(),
+    rolledBackAt: z.string().optional(),
+    verifiedAt: z.string().optional(),
+  }),
+  /** The release thread: the card's channel id and ts. */
+  thread: z.object({ channel: z.string(), ts: z.string() }).optional(),
+  outcome: z.enum(INCIDENT_OUTCOMES),
+  nextSteps: z.array(z.string()),
+});
+export type Incident = z.infer<typeof incidentSchema>;
+
+export const outboxMessageSchema = z.discriminatedUnion('kind', [
+  /** Redraw the operation's card from the store at delivery time, so that it always shows the latest truth. */
+  z.object({ kind: z.literal('card'), operationId: z.number().int() }),
+  z.object({ kind: z.literal('note'), note: noteSchema }),
+  z.object({ kind: z.literal('incident'), incident: incidentSchema }),
+]);
+export type OutboxMessage = z.infer<typeof outboxMessageSchema>;
+
+/** What the engine enqueues, inside the transaction of the transition that caused it. */
+export const outboxEntrySchema = z.object({
+  /** Unique per message: enqueueing the same key again is a no-op, and the key tags the Slack message so a resend can find it. */
+  key: z.string().min(1),
+  /** Entries sharing a slot are one Slack message: the first is posted, later ones update it. */
+  slot: z.string().min(1).optional(),
+  channel: z.string().min(1),
+  threadTs: z.string().optional(),
+  /** An existing message to update instead of posting (the request's card). */
+  updateTs: z.string().optional(),
+  message: outboxMessageSchema,
+});
+export type OutboxEntry = z.infer<typeof outboxEntrySchema>;
