@@ -4,11 +4,10 @@ import { readEnv, type Env } from './config/env.js';
 import { createLogger } from './log.js';
 import { createTelemetry, type Telemetry } from './metrics.js';
 import { openStore } from './adapters/sqlite/store.js';
-import { SqliteApprovalRepository } from './adapters/sqlite/approvals.js';
-import { SqliteReleaseHistory } from './adapters/sqlite/releases.js';
+import { sqliteRepositories } from './adapters/sqlite/repositories.js';
 import { createSlackApp, SlackStartupError, stampArrival, type SlackApp, type SlackAppOptions } from './adapters/slack/app.js';
 import { startServer } from './server.js';
-import { systemClock, type Clock, type Cluster, type Leadership, type Store } from './ports.js';
+import { systemClock, type Clock, type Cluster, type Leadership, type Metrics, type Probe, type Store } from './ports.js';
 import { kubernetesCluster } from './adapters/kubernetes/cluster.js';
 import { homeKubeConfig, kubeConfigFor } from './adapters/kubernetes/kubeconfig.js';
 import { LeaseLeaderElection, leaseOptionsFromEnv } from './adapters/kubernetes/leader-election.js';
@@ -22,6 +21,13 @@ import { startAnalysisLoop, type AnalysisLoop } from './flows/analysis-loop.js';
 import { PrometheusClient } from './adapters/prometheus/client.js';
 import { IncrementalRangeCache } from './adapters/prometheus/range-cache.js';
 import { httpProbe } from './adapters/http/probe.js';
+import { ReleaseEngine } from './flows/operations.js';
+import { operationView, outboxNotices } from './flows/operation-notices.js';
+import { startOutboxSender, type OutboxSender, type OutboxTuning } from './flows/outbox-sender.js';
+import { analyzeAgainstPast, selfAnalysisTarget } from './flows/self-analysis.js';
+import { recordVerdicts } from './flows/record-verdicts.js';
+import type { Config } from './config/schema.js';
+import type { Verdict } from './domain/verdict.js';
 
 /** Startup cannot go on: the message says what is missing and how to fix it. */
 export class StartupError extends Error {
@@ -47,7 +53,7 @@ export interface StartOptions {
   /** Interface to listen on; all by default. Tests use 127.0.0.1. */
   host?: string;
   /** Shorter waits for tests; defaults suit Slack. */
-  tuning?: SlackAppOptions['tuning'] & { statusTimeoutMs?: number };
+  tuning?: SlackAppOptions['tuning'] & { statusTimeoutMs?: number; outbox?: OutboxTuning; engineTickMs?: number };
 }
 
 export interface Lifeguard {
@@ -59,6 +65,9 @@ export interface Lifeguard {
   /** Its sweep runs every minute; tests run it by hand. */
   cards: CardFlow;
   analysis: AnalysisLoop;
+  /** The release engine: tests reconcile through it and read its operations. */
+  engine: ReleaseEngine;
+  outbox: OutboxSender;
   stop(): Promise<void>;
 }
 
@@ -100,11 +109,47 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     store.close();
     throw error instanceof SlackStartupError ? new StartupError(error.message) : error;
   }
-  const repositories: Store = { transaction: store.transaction, audit: store.audit, approvals: new SqliteApprovalRepository(store.db), history: new SqliteReleaseHistory(store.db) };
-  const approvals = new ApprovalFlow({ store: repositories, clock, roles: slack.directory });
-  const requests = new RequestFlow({ config, workloads: cluster.workloads, approvals, chat: slack.chat, readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000 });
+  const repositories: Store = sqliteRepositories(store, clock);
+  const leadership = electLeader(env, processEnv, log);
+  // One cache for the process: each tick then fetches only the newest samples of every range.
+  const prometheus = new IncrementalRangeCache(new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout }));
+  const outbox = startOutboxSender({
+    store: repositories,
+    chat: slack.chat,
+    cardView: (id) => {
+      const op = repositories.operations.get(id);
+      const request = op?.requestId != null ? repositories.approvals.get(op.requestId) : undefined;
+      return op && request && { request, operation: operationView(op) };
+    },
+    log,
+    clock,
+    metrics,
+    ...(leadership ? { leadership } : {}),
+    ...(options.tuning?.outbox ? { tuning: options.tuning.outbox } : {}),
+  });
+  const engine = new ReleaseEngine({
+    config,
+    store: repositories,
+    cluster,
+    clock,
+    roles: slack.directory,
+    notices: outboxNotices({ config, outbox: repositories.outbox, clock, kick: () => outbox.kick() }),
+    judgeStable: stableJudge(config, prometheus, httpProbe),
+    recordVerdict: async (verdict) => void (await recordVerdicts(store.audit, metrics, [verdict])),
+    log,
+    metrics,
+    leadership,
+    tuning: { tickMs: options.tuning?.engineTickMs ?? 1000 },
+  });
+  const approvals = new ApprovalFlow({
+    store: repositories,
+    clock,
+    roles: slack.directory,
+    executors: { release: (request) => started(engine, request, log), hotfix: (request) => started(engine, request, log) },
+  });
+  const requests = new RequestFlow({ config, workloads: cluster.workloads, approvals, chat: slack.chat, operations: repositories.operations, audit: store.audit, readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000 });
   const cards = new CardFlow({ approvals, chat: slack.chat, log });
-  slack.listen({ approvals, requests, cards, history: repositories.history });
+  slack.listen({ approvals, requests, cards, operations: engine, history: repositories.history });
   const server = await startServer({
     port: env.PORT,
     ...(options.host ? { host: options.host } : {}),
@@ -127,12 +172,9 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     store.close();
     throw new StartupError(`cannot connect to Slack in Socket Mode: ${(error as Error).message}`);
   }
-  const leadership = electLeader(env, processEnv, log);
   // In a cluster the checkpoint also goes to a ConfigMap beside the Lease, where the database cannot reach it.
   const remote = env.POD_NAMESPACE ? new ConfigMapCheckpoints(homeKubeConfig(processEnv), { namespace: env.POD_NAMESPACE }) : undefined;
   const checkpoints = startAuditCheckpoints({ chain: store.audit, clock, log, remote });
-  // One cache for the process: each tick then fetches only the newest samples of every range.
-  const prometheus = new IncrementalRangeCache(new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout }));
   const analysis = startAnalysisLoop({
     config,
     workloads: cluster.workloads,
@@ -142,7 +184,10 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     metrics,
     log,
     ...(leadership ? { leadership } : {}),
+    act: (verdicts) => engine.onVerdicts(verdicts),
   });
+  // Every operation in flight resumes here, after a restart as after a crash: there is no other recovery path.
+  engine.start();
   const sweeper = schedule(
     '* * * * *',
     () =>
@@ -162,9 +207,13 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     slack,
     cards,
     analysis,
+    engine,
+    outbox,
     stop: async () => {
       await sweeper.destroy();
       await analysis.stop();
+      await engine.stop();
+      await outbox.stop();
       await leadership?.stop({ release: true });
       await slack.stop();
       await server.close();
@@ -189,4 +238,18 @@ function electLeader(env: Env, processEnv: NodeJS.ProcessEnv, log: Logger): Lead
   election.onProblem((error) => log.error({ err: error, lease: `${env.POD_NAMESPACE}/lifeguard-leader` }, 'leader election cannot use its Lease; this replica judges and executes nothing until it can'));
   election.start();
   return election;
+}
+
+/** The approval executor of releases and hotfixes: the operation starts, or the refusal is logged (and audited by the engine). */
+async function started(engine: ReleaseEngine, request: Parameters<ReleaseEngine['startFromRequest']>[0], log: Logger): Promise<void> {
+  const result = await engine.startFromRequest(request);
+  if (!result.ok) log.warn({ request: request.id, why: result.why }, 'a granted request did not start an operation');
+}
+
+/** Judges a service's stable now against its own metrics from before `since` (the watch, and the check after a rollback). */
+function stableJudge(config: Config, metrics: Metrics, probe: Probe) {
+  return async (service: string, environment: string, since: Date, at: Date): Promise<Verdict> => {
+    const [verdict] = await analyzeAgainstPast({ metrics, probe }, [selfAnalysisTarget(config, service, environment, since)], at);
+    return verdict!;
+  };
 }

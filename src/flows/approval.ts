@@ -210,6 +210,15 @@ export class ApprovalFlow {
     );
   }
 
+  /**
+   * Runs a request the policy granted when it was opened, once its card is posted (its thread is where the work
+   * reports). A request not granted, or of a kind nothing executes, is left as it is.
+   */
+  async executeIfGranted(id: number): Promise<void> {
+    const record = this.get(id);
+    if (record?.state === 'granted') await this.execute(record);
+  }
+
   /** A failing executor does not undo the grant: the failure is audited and the card still shows the decision. */
   private async execute(record: ApprovalRecord): Promise<void> {
     const executor = this.deps.executors?.[record.kind];

@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import type { ApprovalRecord } from '../domain/approval.js';
 import type { Incident, OperationView, OutboxEntry } from '../domain/chat-messages.js';
 import { availableControls, headline, stepStates, type Message, type Operation, type VerdictEvent } from '../domain/operation.js';
 import type { Verdict } from '../domain/verdict.js';
@@ -12,6 +13,8 @@ export interface OperationNotices {
   write(op: Operation, messages: readonly Message[], verdict?: VerdictEvent): void;
   /** A failing canary Lifeguard did not start, reported only (`unmanagedCanaries: notify`). */
   unmanaged(verdict: Verdict, weight: number): void;
+  /** A granted request that did not start, said in its card's thread. */
+  refused(request: ApprovalRecord, why: string): void;
 }
 
 /** The card's operation part, drawn from the operation as stored. */
@@ -74,9 +77,13 @@ export function incident(op: Operation): Incident {
 }
 
 /** Notices as outbox entries: keys make each one unique per transition, slots make the card and the incident one message each. */
-export function outboxNotices(deps: { config: Config; outbox: Pick<OutboxRepository, 'enqueue'>; clock: Clock }): OperationNotices {
+export function outboxNotices(deps: { config: Config; outbox: Pick<OutboxRepository, 'enqueue'>; clock: Clock; kick: () => void }): OperationNotices {
   const { config, outbox, clock } = deps;
-  const enqueue = (entry: OutboxEntry) => void outbox.enqueue(entry, clock.now());
+  const enqueue = (entry: OutboxEntry) => {
+    outbox.enqueue(entry, clock.now());
+    // Runs once the synchronous transaction around this call has committed: the sender then finds the entry.
+    queueMicrotask(deps.kick);
+  };
   return {
     write(op, messages, verdict) {
       const channel = op.card?.channel ?? config.services[op.service]?.channel ?? config.slack.releaseChannel;
@@ -100,6 +107,15 @@ export function outboxNotices(deps: { config: Config; outbox: Pick<OutboxReposit
             return;
         }
       });
+    },
+    refused(request, why) {
+      const channel = request.channel ?? config.services[request.service]?.channel ?? config.slack.releaseChannel;
+      const note = {
+        headline: `Request #${request.id} is approved but did not start: ${why}`,
+        lines: ['Nothing was changed in the cluster. Ask again once this is resolved.'],
+        tone: 'warning' as const,
+      };
+      enqueue({ key: `request:${request.id}:refused`, channel, ...(request.messageTs ? { threadTs: request.messageTs } : {}), message: { kind: 'note', note } });
     },
     unmanaged(verdict, weight) {
       const key = `unmanaged:${verdict.service}/${verdict.environment}:${verdict.evaluatedAt}`;

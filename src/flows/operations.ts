@@ -147,7 +147,12 @@ export class ReleaseEngine {
     const { plan } = request;
     if (plan.kind === 'rollback') return { ok: false, why: 'rollbacks are executed by the rollback flow' };
     const target = serviceTarget(this.deps.config, request.service, request.environment);
-    const state = await this.deps.cluster.workloads.readState(target);
+    let state: ServiceState;
+    try {
+      state = await this.deps.cluster.workloads.readState(target);
+    } catch (error) {
+      return this.refuse(request, `the cluster could not be read (${error instanceof Error ? error.message : String(error)})`);
+    }
     const { stable } = state;
     const strategy = plan.kind === 'release' ? plan.strategy : plan.path === 'direct' ? 'rolling' : 'canary';
     const { store, clock } = this.deps;
@@ -156,8 +161,7 @@ export class ReleaseEngine {
       const running = store.operations.byRequest(request.id) ?? store.operations.active(request.service, request.environment);
       if (running) {
         if (running.requestId === request.id) return { ok: true, operation: running };
-        store.audit.append({ actor: 'lifeguard', action: 'operation.refused', subject, detail: { request: request.id, why: 'another operation is active', running: running.id } });
-        return { ok: false, why: `operation ${running.id} is already running for ${subject}`, running };
+        return this.refuse(request, `release #${running.id} is already running for ${subject}`, running);
       }
       const op = store.operations.insert(
         newOperation(
@@ -190,6 +194,21 @@ export class ReleaseEngine {
     });
     if (started.ok) void this.reconcile(started.operation.id, { type: 'tick' });
     return started;
+  }
+
+  /** A granted request that cannot start: audited, and said in its card's thread so nobody waits for it. */
+  private refuse(request: ApprovalRecord, why: string, running?: Operation): StartResult {
+    const { store } = this.deps;
+    store.transaction(() => {
+      store.audit.append({ actor: 'lifeguard', action: 'operation.refused', subject: `${request.service}/${request.environment}`, detail: { request: request.id, why, ...(running ? { running: running.id } : {}) } });
+      this.deps.notices.refused(request, why);
+    });
+    return { ok: false, why, running };
+  }
+
+  /** The operation a request started, if it did. */
+  forRequest(requestId: number): Operation | undefined {
+    return this.deps.store.operations.byRequest(requestId);
   }
 
   /**

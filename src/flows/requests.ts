@@ -76,6 +76,7 @@ export class RequestFlow {
     const delivery = await chat.postCard(service.channel, { request, executionAvailable: approvals.canExecute(command.kind) });
     if (!delivery.ok) return { posted: false, request, channel: service.channel, error: delivery.error, clusterUnread: read.ok ? undefined : read.why };
     approvals.attachMessage(request.id, delivery.channel, delivery.ts);
+    await approvals.executeIfGranted(request.id);
     return { posted: true, request: approvals.get(request.id)!, channel: delivery.channel, clusterUnread: read.ok ? undefined : read.why };
   }
 

@@ -89,6 +89,7 @@ export async function startEngine(dir: string, config = fastConfig(), opts: { re
   const notices: OperationNotices = {
     write: (op, messages, v) => told.push(...messages.map((message) => ({ op, message, verdict: v }))),
     unmanaged: () => undefined,
+    refused: () => undefined,
   };
   const stableVerdicts: Verdict['verdict'][] = [];
   const engine = new ReleaseEngine({

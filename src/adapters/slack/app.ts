@@ -45,7 +45,7 @@ export interface SlackFlows {
   approvals: ApprovalFlow;
   requests: RequestFlow;
   cards: CardFlow;
-  operations: Pick<ReleaseEngine, 'control'>;
+  operations: Pick<ReleaseEngine, 'control' | 'forRequest'>;
   /** Read directly: `/release history` only lists what the store holds. */
   history: ReleaseHistory;
 }

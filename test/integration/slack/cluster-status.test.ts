@@ -35,9 +35,9 @@ describe('Slack shows what runs in the cluster', () => {
   });
 
   it('a rollback plan shows revision and image now and after, and the traffic change', async () => {
-    const before = harness.standin.okCalls('chat.postMessage').length;
+    const before = harness.standin.topLevelPosts().length;
     await harness.command('/rollback', 'checkout env=production reason="error budget burn"');
-    const post = await harness.standin.waitFor(() => harness.standin.okCalls('chat.postMessage')[before]);
+    const post = await harness.standin.waitFor(() => harness.standin.topLevelPosts()[before]);
     const shown = JSON.stringify(post.args.blocks);
     expect(post.args.text).toBe('Rollback checkout in production: registry.example.com/shop/checkout:1.4.2 → registry.example.com/shop/checkout:1.4.1');
     expect(shown).toContain('revision 3');

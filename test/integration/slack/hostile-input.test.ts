@@ -23,7 +23,8 @@ describe('values from Slack, checked on the server', () => {
     const before = harness.standin.okCalls('chat.postMessage').length;
     const sent = await harness.command(command, text);
     expect(sent.status).toBe(200);
-    const post = await harness.standin.waitFor(() => harness.standin.okCalls('chat.postMessage')[before]);
+    // The card, not a note in an earlier card's thread.
+    const post = await harness.standin.waitFor(() => harness.standin.okCalls('chat.postMessage').slice(before).find((c) => c.args.thread_ts === undefined));
     await harness.standin.waitFor(() => responses(harness.standin, sent.responseUrl).find((r) => String(r.text).includes('is posted in')));
     const blocks = post.args.blocks as { elements?: { action_id?: string; value?: string }[] }[];
     const approve = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'approval.approve');

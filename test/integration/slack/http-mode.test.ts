@@ -44,7 +44,7 @@ describe('Slack over HTTP', () => {
     expect(JSON.parse(sent.body)).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Preparing the release card for checkout 1.5.0 in production') });
     expect(harness.standin.okCalls('chat.postMessage')).toEqual([]);
 
-    const card = await harness.standin.waitFor(() => harness.standin.okCalls('chat.postMessage')[0], 20_000);
+    const card = await harness.standin.waitFor(() => harness.standin.topLevelPosts()[0], 20_000);
     expect(card.args.channel).toBe('#checkout-releases');
     const cardText = JSON.stringify(card.args.blocks);
     expect(cardText).toContain('`1.4.2` → `1.5.0`');

@@ -37,12 +37,18 @@ describe('/release status, history, help and release controls', () => {
     for (const usage of ['/release &lt;service&gt; &lt;version&gt;', '/rollback &lt;service&gt;', '/hotfix &lt;service&gt; &lt;version&gt; urgency=']) expect(shown).toContain(usage);
   });
 
-  it('promote, pause and abort say honestly that releases cannot run yet; the Abort button is audited', async () => {
+  it('abort, pause, resume and promote of a release that does not exist say so, and the attempt is audited', async () => {
     const sent = await harness.command('/release', 'abort 42');
-    expect(JSON.parse(sent.body)).toMatchObject({ text: expect.stringContaining('there is no running release 42 to abort') });
-    const click = await harness.click({ user: PEOPLE.alice, actionId: 'release.abort', value: '42', channel: 'C0CHECKOUT', messageTs: '1763800000.000100' });
+    expect(sent.body).toBe('');
+    expect(await answer(sent.responseUrl)).toContain('There is no release #42');
+    const click = await harness.click({ user: PEOPLE.alice, actionId: 'release.pause', value: '42', channel: 'C0CHECKOUT', messageTs: '1763800000.000100' });
     expect(click.status).toBe(200);
-    expect(await answer(click.responseUrl)).toContain('there is no running release 42 to abort');
-    expect(harness.audit().map((r) => [r.actor, r.action])).toContainEqual([PEOPLE.alice, 'release.control_unavailable']);
+    expect(await answer(click.responseUrl)).toContain('There is no release #42');
+    expect(harness.audit().map((r) => [r.actor, r.action])).toEqual(
+      expect.arrayContaining([
+        [PEOPLE.requester, 'operation.control_denied'],
+        [PEOPLE.alice, 'operation.control_denied'],
+      ]),
+    );
   });
 });

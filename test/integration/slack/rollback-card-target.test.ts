@@ -29,9 +29,9 @@ describe('the rollback card after revisions were renumbered', () => {
   };
 
   async function card(text: string): Promise<string> {
-    const before = harness.standin.okCalls('chat.postMessage').length;
+    const before = harness.standin.topLevelPosts().length;
     await harness.command('/rollback', text);
-    const post = await harness.standin.waitFor(() => harness.standin.okCalls('chat.postMessage')[before]);
+    const post = await harness.standin.waitFor(() => harness.standin.topLevelPosts()[before]);
     return JSON.stringify(post.args.blocks);
   }
 

@@ -13,9 +13,9 @@ describe('Slack failing after a decision was recorded', () => {
   });
 
   async function request(text: string): Promise<{ id: string; channel: string; ts: string }> {
-    const before = harness.standin.okCalls('chat.postMessage').length;
+    const before = harness.standin.topLevelPosts().length;
     const sent = await harness.command('/release', text);
-    const post = await harness.standin.waitFor(() => harness.standin.okCalls('chat.postMessage')[before]);
+    const post = await harness.standin.waitFor(() => harness.standin.topLevelPosts()[before]);
     await harness.standin.waitFor(() => responses(harness.standin, sent.responseUrl).find((r) => String(r.text).includes('is posted in')));
     const blocks = post.args.blocks as { elements?: { action_id?: string; value?: string }[] }[];
     const approve = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'approval.approve');
@@ -53,9 +53,9 @@ describe('Slack failing after a decision was recorded', () => {
 
   it('when the final reply fails, the error says the request was recorded, not that nothing was changed', async () => {
     harness.standin.failNext('response_url', { status: 500 });
-    const before = harness.standin.okCalls('chat.postMessage').length;
+    const before = harness.standin.topLevelPosts().length;
     const sent = await harness.command('/release', 'checkout 1.6.0');
-    const card = await harness.standin.waitFor(() => harness.standin.okCalls('chat.postMessage')[before]);
+    const card = await harness.standin.waitFor(() => harness.standin.topLevelPosts()[before]);
     const path = new URL(sent.responseUrl).pathname;
     const delivered = () => harness.standin.callsTo('response_url').filter((c) => c.args.url === path && c.status === 200);
     const told = (await harness.standin.waitFor(() => delivered()[0])).args;

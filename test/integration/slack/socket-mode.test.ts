@@ -35,17 +35,18 @@ describe('Slack in Socket Mode', () => {
     };
     const { ack } = await harness.standin.socket.deliver('slash_commands', command);
     expect(ack).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Preparing the release card for checkout 2.0.0 in staging') });
-    const post = await harness.standin.waitFor(() => harness.standin.okCalls('chat.postMessage')[0]);
+    const post = await harness.standin.waitFor(() => harness.standin.topLevelPosts()[0]);
     const shown = JSON.stringify(post.args.blocks);
     expect(shown).toContain('No approval needed in this environment.');
-    expect(shown).toContain('nothing was changed in the cluster');
+    const note = await harness.standin.waitFor(() => harness.standin.okCalls('chat.postMessage').find((c) => c.args.thread_ts === post.response.ts));
+    expect(String(note.args.text)).toContain('is approved but did not start: the cluster could not be read');
 
     const bad = await harness.standin.socket.deliver('slash_commands', { ...command, text: 'checkout 2.0.0 env=prod' });
     expect(bad.ack).toMatchObject({ text: 'checkout has no environment "prod": did you mean production?' });
 
     const release = await harness.standin.socket.deliver('slash_commands', { ...command, text: 'checkout 2.0.0', response_url: harness.standin.responseUrl() });
     expect(release.ack).toMatchObject({ text: expect.stringContaining('in production') });
-    const card = await harness.standin.waitFor(() => harness.standin.okCalls('chat.postMessage')[1]);
+    const card = await harness.standin.waitFor(() => harness.standin.topLevelPosts()[1]);
     const click = buttonClick({
       user: PEOPLE.alice,
       actionId: 'approval.approve',

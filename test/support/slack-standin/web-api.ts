@@ -144,6 +144,11 @@ export class SlackStandin {
     return this.callsTo(method).filter((c) => c.response.ok === true);
   }
 
+  /** Messages posted at the top of a channel (cards, incident posts), not replies in a thread. */
+  topLevelPosts(): RecordedCall[] {
+    return this.okCalls('chat.postMessage').filter((c) => c.args.thread_ts === undefined);
+  }
+
   /** Resolves once `predicate` holds over the recorded calls; rejects after `timeoutMs`. */
   async waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;

@@ -14,7 +14,7 @@ export interface HandlerDeps {
   requests: RequestFlow;
   cards: CardFlow;
   /** Pause, resume, abort and promote of running operations. */
-  operations: Pick<ReleaseEngine, 'control'>;
+  operations: Pick<ReleaseEngine, 'control' | 'forRequest'>;
   history: ReleaseHistory;
   queue: PostingQueue;
   audit: Pick<AuditLog, 'append'>;

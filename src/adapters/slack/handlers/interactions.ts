@@ -128,7 +128,7 @@ async function refuse(deps: HandlerDeps, refusal: ClickRefusal, actionId: string
 async function afterVote(deps: HandlerDeps, result: VoteResult, decision: 'approve' | 'reject', tell: Tell): Promise<void> {
   const { record } = result;
   // A granted request that runs is the release engine's from now on: it redraws the card through its outbox.
-  const engineOwnsCard = result.ok && record?.state === 'granted' && deps.flow.canExecute(record.kind);
+  const engineOwnsCard = result.ok && record?.state === 'granted' && deps.operations.forRequest(record.id) !== undefined;
   if (record && !engineOwnsCard && (result.ok || record.state === 'expired' || deps.cards.needsRedraw(record.id))) {
     const drawn = await deps.cards.redraw(record);
     if (result.ok && drawn && !drawn.ok) await tell(cardNotRedrawn(record, decision, drawn.error));
