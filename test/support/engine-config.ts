@@ -25,6 +25,10 @@ export interface FastConfigOptions {
   traffic?: Traffic;
   /** How long each step lasts (default `8s`: long enough for a window and a `for` of evidence). */
   stepDuration?: string;
+  /** How long a promoted release is judged against its own past (default `8s`). */
+  watch?: string;
+  /** Default `10s`. */
+  rollbackCooldown?: string;
 }
 
 /** The config document (to validate with parseConfig, or to write with fastConfigYaml). */
@@ -48,7 +52,7 @@ export function fastConfig(options: FastConfigOptions): Record<string, unknown> 
       [environment]: {
         cluster: 'standin',
         approvals: { release: { roles: ['release-manager'], count: 1 }, rollback: { roles: ['release-manager', 'on-call'], count: 1 } },
-        rollbackCooldown: '10s',
+        rollbackCooldown: options.rollbackCooldown ?? '10s',
       },
     },
     hotfix: {
@@ -73,7 +77,7 @@ export function fastConfig(options: FastConfigOptions): Record<string, unknown> 
             steps: [5, 25, 50, 100],
             stepDuration: options.stepDuration ?? '8s',
             pauseForApprovalAt: [50],
-            // The release engine's settings (watch, unmanagedCanaries) go here once the schema has them.
+            watch: options.watch ?? '8s',
             analysis: { interval: '1s', metrics: ['error-rate', 'latency-p99', 'success-rate'], maxInconclusive: 3 },
           },
         },

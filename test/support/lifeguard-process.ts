@@ -20,9 +20,10 @@ export interface LifeguardProcess {
 }
 
 /** `lifeguard start` as a child process on a free loopback port, with the example config; resolves once it serves. */
-export async function startLifeguardProcess(env: NodeJS.ProcessEnv, options: { nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<LifeguardProcess> {
+export async function startLifeguardProcess(env: NodeJS.ProcessEnv, options: { nodeArgs?: string[]; timeoutMs?: number; config?: string } = {}): Promise<LifeguardProcess> {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const child = spawn(process.execPath, ['--import', 'tsx', ...(options.nodeArgs ?? []), join(REPO_ROOT, 'src', 'cli.ts'), 'start', '--config', 'lifeguard.example.yaml', '--host', '127.0.0.1'], {
+  const config = options.config ?? 'lifeguard.example.yaml';
+  const child = spawn(process.execPath, ['--import', 'tsx', ...(options.nodeArgs ?? []), join(REPO_ROOT, 'src', 'cli.ts'), 'start', '--config', config, '--host', '127.0.0.1'], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -20,11 +20,14 @@ const DEFAULT_REQUESTS_PER_SECOND = 200;
 interface Behaviour {
   errorRatio: number;
   latencyFactor: number;
+  /** Above this share of its service's traffic it behaves as BAD: a version that breaks only under full load. */
+  overloadedAbove?: number;
 }
 
 const HEALTHY: Behaviour = { errorRatio: 0.004, latencyFactor: 1 };
 const BAD: Behaviour = { errorRatio: 0.08, latencyFactor: 2 };
 const SLOW: Behaviour = { errorRatio: HEALTHY.errorRatio, latencyFactor: 2 };
+const OVERLOADS: Behaviour = { ...HEALTHY, overloadedAbove: 0.5 };
 /**
  * Log-normal latency, median 75 ms and p99 about 0.15 s. The tail stays inside the 0.1–0.25 s bucket (3 in
  * 100,000 requests above it), so histogram_quantile's p99 holds still on the fifty requests of a small canary
@@ -44,12 +47,16 @@ const VERSION_OF_TRACK = new Map<string, 'canary' | 'baseline'>([
   ['stable', 'baseline'],
 ]);
 
-/** The behaviour an image's tag asks for: `-bad` (8 % 5xx, twice the latency), `-slow` (twice the latency), else healthy. */
+/**
+ * The behaviour an image's tag asks for: `-bad` (8 % 5xx, twice the latency), `-slow` (twice the latency),
+ * `-overload` (healthy up to half of the traffic, bad above: passes a canary, fails once promoted), else healthy.
+ */
 function behaviourOf(image: string): Behaviour {
   const name = image.split('@')[0]!;
   const tag = name.lastIndexOf(':') > name.lastIndexOf('/') ? name.slice(name.lastIndexOf(':') + 1) : '';
   if (tag.endsWith('-bad')) return BAD;
   if (tag.endsWith('-slow')) return SLOW;
+  if (tag.endsWith('-overload')) return OVERLOADS;
   return HEALTHY;
 }
 
@@ -75,6 +82,8 @@ interface LiveDeployment {
 interface Workload {
   labels: string;
   requestsPerSecond: number;
+  /** Its share of its service's traffic, 0 to 1. */
+  share: number;
   pods: Pods[];
   /** Fraction of a request owed from the previous advance, so rates hold exactly over time. */
   owed: number;
@@ -172,7 +181,8 @@ export class WorkloadSimulator {
       const total = this.requestsPerSecond(app);
       for (const deployment of service) {
         const workload = this.workloads.get(deployment.uid) ?? this.newWorkload(deployment);
-        workload.requestsPerSecond = total * shares.get(deployment)!;
+        workload.share = shares.get(deployment)!;
+        workload.requestsPerSecond = total * workload.share;
         workload.pods = deployment.pods;
       }
     }
@@ -187,6 +197,7 @@ export class WorkloadSimulator {
     const workload: Workload = {
       labels: `namespace="${d.namespace}",app="${d.app}",version="${d.version}"`,
       requestsPerSecond: 0,
+      share: 0,
       pods: [],
       owed: 0,
       ok: 0,
@@ -229,7 +240,8 @@ function serve(w: Workload, seconds: number): void {
   w.owed -= requests;
   const readyPods = w.pods.reduce((n, p) => n + p.ready, 0);
   for (let i = 0; i < requests; i++) {
-    const behaviour = pick(w.pods, w.random() * readyPods).behaviour;
+    const picked = pick(w.pods, w.random() * readyPods).behaviour;
+    const behaviour = picked.overloadedAbove !== undefined && w.share > picked.overloadedAbove ? BAD : picked;
     if (w.random() < behaviour.errorRatio) w.errors++;
     else w.ok++;
     const latency = LATENCY.medianSeconds * behaviour.latencyFactor * Math.exp(LATENCY.sigma * normal(w.random));
