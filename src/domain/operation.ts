@@ -162,6 +162,11 @@ export interface Settings {
   stepDurationMs: number;
   watchMs: number;
   maxInconclusive: number;
+  /**
+   * How long after a step begins its verdicts still judge mostly data from before it (the longest lookback of the
+   * analysis): inconclusive ones then are the canary warming up, not missing metrics, and do not count.
+   */
+  warmupMs?: number | undefined;
   /** How long after a rollback its verification judges the stable: one analysis window. */
   verifyAfterMs: number;
   /** Canary replicas for a canary step; the stable's count when not configured. */
@@ -333,6 +338,8 @@ function verdict(t: Transition, v: VerdictEvent): void {
 }
 
 function inconclusive(t: Transition, v: VerdictEvent): void {
+  const warmingUp = t.op.phase !== 'hold' || Date.parse(v.evaluatedAt) < Date.parse(t.op.phaseSince) + (t.ctx.settings.warmupMs ?? 0);
+  if (warmingUp) return;
   const run = t.op.analysis.inconclusiveRun + 1;
   t.op = { ...t.op, analysis: { ...t.op.analysis, inconclusiveRun: run } };
   if (t.op.state !== 'running') return;

@@ -22,6 +22,7 @@ import {
 } from '../domain/operation.js';
 import { verdictEvent } from '../domain/verdict-event.js';
 import type { Verdict } from '../domain/verdict.js';
+import { metricRange } from './canary-analysis.js';
 import type { Telemetry } from '../metrics.js';
 import type { Clock, Cluster, Leadership, RoleDirectory, Store } from '../ports.js';
 import type { OperationNotices } from './operation-notices.js';
@@ -66,10 +67,19 @@ function settingsFor(config: Config, target: ServiceTarget): Settings {
     stepDurationMs: settings.stepDuration,
     watchMs: settings.watch ?? stepTotal,
     maxInconclusive: settings.analysis.maxInconclusive,
+    warmupMs: Math.max(0, ...settings.analysis.metrics.map((m) => metricLookback(config, m))),
     verifyAfterMs: Math.max(settings.analysis.interval, ...settings.analysis.metrics.map((m) => metricWindow(config, m))),
     canaryReplicas: settings.canaryReplicas,
     rollbackCooldownMs: env?.rollbackCooldown ?? 0,
   };
+}
+
+/** How far back a metric's verdict reads, as the analysis queries it. */
+function metricLookback(config: Config, name: string): number {
+  const template = config.metrics[name];
+  if (!template || template.kind === 'http') return 0;
+  const range = metricRange(template, new Date(0));
+  return range.end.getTime() - range.start.getTime() + template.window;
 }
 
 function metricWindow(config: Config, name: string): number {
