@@ -53,7 +53,7 @@ export const noteSchema = z.object({
 export type Note = z.infer<typeof noteSchema>;
 
 export const INCIDENT_TRIGGERS = ['verdict', 'watch', 'unmanaged', 'abort', 'rollout-failed'] as const;
-export const INCIDENT_OUTCOMES = ['rolling-back', 'rolled-back', 'verify-failed', 'escalated'] as const;
+export const INCIDENT_OUTCOMES = ['rolling-back', 'rolled-back', 'verify-failed', 'escalated', 'paused'] as const;
 
 /** The incident channel's post about an automated rollback; times are RFC 3339. Later timings update the same post. */
 export const incidentSchema = z.object({

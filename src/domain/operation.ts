@@ -293,6 +293,8 @@ function control(t: Transition, verb: ControlVerb, user: string): string | undef
       if (op.state !== 'paused') return `operation ${op.id} is not paused`;
       if (op.pause?.reason === 'promotion') return `operation ${op.id} waits for Promote at ${pct(op.weight)}, not for Resume`;
       t.op = { ...op, state: 'running', pause: null, analysis: { ...op.analysis, inconclusiveRun: 0 } };
+      // The metrics were missing: the step's evidence starts over, with its warm-up, once they are back.
+      if (op.pause?.reason === 'inconclusive' && op.phase === 'hold') t.op = { ...t.op, phaseSince: t.nowIso, analysis: { ...t.op.analysis, passes: 0 } };
       t.record('operation.resumed', subject, user);
       t.messages.push({ kind: 'card' });
       t.note('info', `Resumed by <@${user}>`);

@@ -34,8 +34,8 @@ export function operationView(op: Operation): OperationView {
 }
 
 function incidentOutcome(op: Operation): Incident['outcome'] {
-  if (op.state === 'paused') return 'escalated';
-  if (op.state === 'failed') return 'verify-failed';
+  if (op.state === 'paused') return 'paused';
+  if (op.state === 'failed') return op.rollback?.restoredAt ? 'verify-failed' : 'escalated';
   return op.state === 'rolling-back' ? 'rolling-back' : 'rolled-back';
 }
 
@@ -43,7 +43,8 @@ const NEXT_STEPS: Record<Incident['outcome'], string[]> = {
   'rolling-back': ['Lifeguard is restoring the stable; this post is updated as it goes.'],
   'rolled-back': ['Read the evidence in the release thread and fix the release before trying again.', 'Draft the post-mortem from the audit log (`lifeguard audit export`).'],
   'verify-failed': ['The stable is unhealthy after the rollback: look at it now (`kubectl rollout status`, its pods and logs).', 'Lifeguard has done all it can; page the service owner.'],
-  escalated: ['A second canary failed within the rollback cooldown, so Lifeguard paused it instead of rolling back again.', 'Decide now on the release card: Abort rolls it back, Resume carries on.'],
+  escalated: ['The rollback could not finish: look at the Deployments now (`kubectl rollout status`, their pods and events).', 'Lifeguard has done all it can; page the service owner.'],
+  paused: ['A second canary failed within the rollback cooldown, so Lifeguard paused it instead of rolling back again.', 'Decide now on the release card: Abort rolls it back, Resume carries on.'],
 };
 
 /** The incident channel's post about an automated rollback (or an escalation), as it stands. */

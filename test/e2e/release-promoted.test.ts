@@ -54,7 +54,8 @@ describe('a good canary, end to end', () => {
     for (const step of ['Step 1 of 4: 5 %', 'Step 2 of 4: 25 %', 'Step 3 of 4: 50 %']) expect(thread.some((t) => t.includes(step))).toBe(true);
     expect(thread.filter((t) => t.includes('Analysis passed at')).length).toBeGreaterThanOrEqual(3);
     expect(thread.some((t) => t.includes(`Promoted by <@${PEOPLE.alice}> at 50 %`))).toBe(true);
-    await stack.waitFor(() => stack.cardNow(card).includes('Promoted'), 'the card does not show Promoted');
+    // Once the watch is over: the card says Promoted and offers no more controls.
+    await stack.waitFor(() => (stack.cardNow(card).includes('Promoted: the stable runs 1.5.0') ? true : undefined), 'the card does not show Promoted');
     expect(stack.cardNow(card)).not.toContain('release.abort');
 
     const denied = stack.audit().filter((r) => r.action === 'operation.control_denied');

@@ -32,7 +32,7 @@ describe('a bad canary, end to end', () => {
     expect(after.stable.revision).toBe(before.stable.revision);
 
     // The incident post names error-rate with its canary and baseline values, and the thread the same decision.
-    const incident = await stack.waitFor(() => stack.incidents().find((p) => p.includes('verified')), 'no incident post with the whole timeline');
+    const incident = await stack.waitFor(() => stack.incidents().find((p) => p.includes(':white_check_mark: *Verified healthy*')), 'no incident post with the whole timeline');
     expect(incident).toContain('error-rate');
     const errorRate = done.rollback!.failing.find((f) => f.metric === 'error-rate')!;
     expect(errorRate.canary).toBeGreaterThan(0.03);

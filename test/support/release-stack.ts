@@ -206,8 +206,15 @@ export class ReleaseStack {
     return this.query<{ body: string; id: number; version: number }>('SELECT id, body, version FROM operations ORDER BY id').map((r) => ({ ...(JSON.parse(r.body) as Operation), id: r.id, version: r.version }));
   }
 
-  audit(): { id: number; actor: string; action: string; subject: string; detail: Record<string, unknown> }[] {
-    return this.query<{ id: number; actor: string; action: string; subject: string; detail: string }>('SELECT id, actor, action, subject, detail FROM audit_log ORDER BY id').map((r) => ({
+  /** The outbox as stored, oldest first: what the engine asked to say, and whether it was delivered. */
+  outbox(): { key: string; channel: string; threadTs: string | null; sent: boolean; gaveUp: boolean }[] {
+    return this.query<{ key: string; channel: string; thread_ts: string | null; sent_at: string | null; gave_up_at: string | null }>(
+      'SELECT key, channel, thread_ts, sent_at, gave_up_at FROM outbox ORDER BY id',
+    ).map((r) => ({ key: r.key, channel: r.channel, threadTs: r.thread_ts, sent: r.sent_at !== null, gaveUp: r.gave_up_at !== null }));
+  }
+
+  audit(): { id: number; at: string; actor: string; action: string; subject: string; detail: Record<string, unknown> }[] {
+    return this.query<{ id: number; at: string; actor: string; action: string; subject: string; detail: string }>('SELECT id, at, actor, action, subject, detail FROM audit_log ORDER BY id').map((r) => ({
       ...r,
       detail: JSON.parse(r.detail) as Record<string, unknown>,
     }));

@@ -196,8 +196,10 @@ describe('inconclusive verdicts', () => {
     const resume = r.control('resume', 'carla');
     expect(resume.audit[0]).toMatchObject({ action: 'operation.resumed', actor: 'carla' });
     expect(resume.next).toMatchObject({ state: 'running', pause: null, analysis: { inconclusiveRun: 0 } });
-    // The pass seen during the step still counts: the step has lasted, so it advances.
-    expect(resume.next.step).toBe(2);
+    // The metrics were missing: the step starts over and needs a pass of its own, after its full duration.
+    expect(resume.next).toMatchObject({ step: 1, phase: 'hold', phaseSince: r.now.toISOString(), analysis: { passes: 0 } });
+    passStep(r);
+    expect(r.op.step).toBe(2);
     passStep(r);
     expect(r.op.pause?.reason).toBe('promotion');
   });

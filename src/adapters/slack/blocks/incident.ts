@@ -24,6 +24,7 @@ const OUTCOME: Record<Incident['outcome'], string> = {
   'rolled-back': ':white_check_mark: Rolled back',
   'verify-failed': ':x: Rolled back, but the stable version did not verify healthy',
   escalated: ':sos: Escalated: Lifeguard could not finish the rollback',
+  paused: ':double_vertical_bar: Paused, not rolled back: it failed again within the rollback cooldown, so a person decides',
 };
 
 const TIMELINE: { key: keyof Incident['timings']; label: string }[] = [
@@ -52,7 +53,7 @@ function timeline(incident: Incident): string[] {
     if (at === undefined || Number.isNaN(at.getTime())) {
       if (key === 'breachStartedAt') return [];
       if (key === 'verifiedAt' && incident.outcome === 'verify-failed') return [`:x: *${label}* _failed_`];
-      return [`:white_square: *${label}* ${incident.outcome === 'escalated' ? '_not reached_' : '_pending_'}`];
+      return [`:white_square: *${label}* ${incident.outcome === 'escalated' || incident.outcome === 'paused' ? '_not reached_' : '_pending_'}`];
     }
     const since = previous ? ` (+${humanDuration(at.getTime() - previous.getTime())})` : '';
     previous = at;

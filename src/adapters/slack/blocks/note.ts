@@ -1,6 +1,6 @@
 import type { Note } from '../../../domain/chat-messages.js';
 import { fitMessage, lineSections, type KnownBlock, type SlackMessage } from './fit.js';
-import { escape, escapeAllowingMentions } from './format.js';
+import { escapeAllowingMentions } from './format.js';
 import { verdictBlocks, verdictInput } from './verdict.js';
 
 const TONE_ICON: Record<Note['tone'], string> = { info: ':information_source:', good: ':white_check_mark:', warning: ':warning:', bad: ':x:' };
@@ -12,5 +12,5 @@ export function notePost(note: Note): SlackMessage {
     ...lineSections(note.lines.map(escapeAllowingMentions)),
   ];
   if (note.verdict) blocks.push(...verdictBlocks(verdictInput(note.verdict)));
-  return fitMessage({ text: escape(note.headline), blocks });
+  return fitMessage({ text: escapeAllowingMentions(note.headline), blocks });
 }
