@@ -111,8 +111,10 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   }
   const repositories: Store = sqliteRepositories(store, clock);
   const leadership = electLeader(env, processEnv, log);
-  // One cache for the process: each tick then fetches only the newest samples of every range.
-  const prometheus = new IncrementalRangeCache(new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout }));
+  const prometheusClient = new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout });
+  // One cache for the process: each tick then fetches only the newest samples of every range. Judging a stable
+  // against its past asks the same query over an earlier range too, which the cache is not for.
+  const prometheus = new IncrementalRangeCache(prometheusClient);
   const outbox = startOutboxSender({
     store: repositories,
     chat: slack.chat,
@@ -134,7 +136,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     clock,
     roles: slack.directory,
     notices: outboxNotices({ config, outbox: repositories.outbox, clock, kick: () => outbox.kick() }),
-    judgeStable: stableJudge(config, prometheus, httpProbe),
+    judgeStable: stableJudge(config, prometheusClient, httpProbe),
     recordVerdict: async (verdict) => void (await recordVerdicts(store.audit, metrics, [verdict])),
     log,
     metrics,

@@ -315,11 +315,20 @@ export class ReleaseEngine {
       if (!stored) return 'conflict' as const;
       for (const row of decision.audit) store.audit.append({ actor: row.actor, action: row.action, subject, detail: row.detail });
       this.deps.notices.write(stored, decision.messages, event.type === 'verdict' ? event : undefined);
-      if (stored.state === 'rolling-back' && op.state !== 'rolling-back' && stored.rollback) {
-        this.deps.metrics.rollbacks.inc({ service: op.service, environment: op.environment, trigger: stored.rollback.trigger === 'abort' ? 'manual' : 'automatic' });
-      }
+      this.count(op, stored);
       return stored;
     });
+  }
+
+  /** Rollbacks started and finished, on /metrics. */
+  private count(before: Operation, after: Operation): void {
+    const rb = after.rollback;
+    if (!rb) return;
+    const labels = { service: after.service, environment: after.environment };
+    if (after.state === 'rolling-back' && before.state !== 'rolling-back') this.deps.metrics.rollbacks.inc({ ...labels, trigger: rb.trigger === 'abort' ? 'manual' : 'automatic' });
+    if (before.state === 'rolling-back' && isFinal(after.state) && after.finishedAt) {
+      this.deps.metrics.rollbackDurationSeconds.observe({ ...labels, outcome: after.state }, (Date.parse(after.finishedAt) - Date.parse(rb.decidedAt)) / 1000);
+    }
   }
 
   /** Reads the cluster; undefined (logged) when it cannot, so a decision that needs no cluster still happens. */

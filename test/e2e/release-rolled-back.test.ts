@@ -35,8 +35,8 @@ describe('a bad canary, end to end', () => {
     const incident = await stack.waitFor(() => stack.incidents().find((p) => p.includes(':white_check_mark: *Verified healthy*')), 'no incident post with the whole timeline');
     expect(incident).toContain('error-rate');
     const errorRate = done.rollback!.failing.find((f) => f.metric === 'error-rate')!;
-    expect(errorRate.canary).toBeGreaterThan(0.03);
-    expect(errorRate.baseline).toBeLessThan(0.03);
+    // It breached its bound relative to the baseline (or the absolute 3 %, whichever held long enough first).
+    expect(errorRate.canary).toBeGreaterThan(1.5 * errorRate.baseline!);
     expect(errorRate.thresholds.length).toBeGreaterThan(0);
     expect(stack.threadTexts(card).some((t) => t.includes('Rolling back automatically'))).toBe(true);
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Operation } from '../../src/domain/operation.js';
-import { fastConfig, startEngine, verdict, type EngineHarness } from '../support/engine-harness.js';
+import { fastConfig, manualLeadership, startEngine, verdict, type EngineHarness } from '../support/engine-harness.js';
 import { useTempDirs } from '../support/tmp.js';
 import { until } from '../support/until.js';
 
@@ -16,8 +16,8 @@ afterEach(async () => {
   for (const env of running.splice(0)) await env.stop();
 });
 
-async function start(config = fastConfig()): Promise<EngineHarness> {
-  const env = await startEngine(tempDir(), config);
+async function start(config = fastConfig(), opts: Parameters<typeof startEngine>[2] = {}): Promise<EngineHarness> {
+  const env = await startEngine(tempDir(), config, opts);
   running.push(env);
   return env;
 }
@@ -135,5 +135,28 @@ describe('the release engine against the Kubernetes stand-in', () => {
     expect(await env.engine.control(id, 'U0ALICE', 'abort')).toMatchObject({ ok: true });
     await until(() => (env.op(id).state === 'aborted' ? true : undefined));
     expect(await env.engine.control(id, 'U0ALICE', 'pause')).toMatchObject({ ok: false, denial: 'refused' });
+  });
+
+  test('only the leader writes to the cluster: a replica without the lease records, and the new leader carries on from the store', async () => {
+    const lease = manualLeadership(false);
+    const env = await start(fastConfig(), { leadership: lease });
+    const writes = () => env.fixture.standin.requests.filter((r) => r.method !== 'GET').length;
+    const before = writes();
+    const started = await env.engine.startFromRequest(env.grant('1.5.0'));
+    const id = started.ok ? started.operation.id : 0;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(writes()).toBe(before);
+    expect(env.op(id)).toMatchObject({ state: 'running', phase: 'deploy-canary', pending: { type: 'deploy-canary' } });
+
+    lease.set(true);
+    await until(() => (env.op(id).phase === 'hold' ? true : undefined));
+    expect((await env.cluster()).traffic.canary).toBe(5);
+
+    lease.set(false);
+    await env.engine.onVerdicts([verdict('pass')]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const held = writes();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(writes()).toBe(held);
   });
 });

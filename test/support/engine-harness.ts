@@ -10,7 +10,7 @@ import { ReleaseEngine } from '../../src/flows/operations.js';
 import type { OperationNotices } from '../../src/flows/operation-notices.js';
 import { createLogger } from '../../src/log.js';
 import { createTelemetry } from '../../src/metrics.js';
-import type { Store } from '../../src/ports.js';
+import type { Leadership, Store } from '../../src/ports.js';
 import { exampleConfig, startFixture, type Fixture } from '../integration/kubernetes/fixture.js';
 import { roleDirectory } from './memory-ports.js';
 
@@ -79,7 +79,7 @@ export interface Told {
 export type EngineHarness = Awaited<ReturnType<typeof startEngine>>;
 
 /** A seeded stand-in, a store in `dir`, and a started engine; `stop` undoes it all. */
-export async function startEngine(dir: string, config = fastConfig(), opts: { readyDelayMs?: number } = {}) {
+export async function startEngine(dir: string, config = fastConfig(), opts: { readyDelayMs?: number; leadership?: Leadership } = {}) {
   const fixture: Fixture = await startFixture({ readyDelayMs: opts.readyDelayMs ?? 20 });
   const sqlite: SqliteStore = openStore(join(dir, 'lifeguard.db'));
   const approvals = new SqliteApprovalRepository(sqlite.db);
@@ -104,6 +104,7 @@ export async function startEngine(dir: string, config = fastConfig(), opts: { re
     log: createLogger({ level: 'silent' }),
     metrics: createTelemetry({ processMetrics: false }),
     tuning: { tickMs: 50 },
+    leadership: opts.leadership,
   });
   engine.start();
 
@@ -134,3 +135,24 @@ export async function startEngine(dir: string, config = fastConfig(), opts: { re
   return { fixture, engine, grant, op, told, cluster, sqlite, stableVerdicts, stop };
 }
 
+
+/** A lease this test hands over by hand: `set(true)` makes this replica the leader, `set(false)` takes it away. */
+export function manualLeadership(leader = false): Leadership & { set(leader: boolean): void } {
+  const listeners: ((leader: boolean) => void)[] = [];
+  let controller = new AbortController();
+  return {
+    isLeader: () => leader,
+    get signal() {
+      return controller.signal;
+    },
+    onChange: (listener) => void listeners.push(listener),
+    start: () => undefined,
+    stop: async () => undefined,
+    set(next) {
+      leader = next;
+      if (!next) controller.abort(new Error('lost the lease'));
+      else controller = new AbortController();
+      for (const listener of listeners) listener(next);
+    },
+  };
+}

@@ -242,6 +242,24 @@ export class ReleaseStack {
     return adapter.workloads.readState(serviceTarget(config, 'checkout', 'production'));
   }
 
+  /**
+   * Waits until Prometheus holds `seconds` of the stable's history: judging the stable against its own past
+   * (the watch) needs a past, and a stack is only seconds old.
+   */
+  async historyOf(seconds: number): Promise<void> {
+    const query = `count_over_time(http_requests_total{namespace="shop",app="checkout",version="baseline",status="200"}[${seconds + 30}s])`;
+    await this.waitFor(
+      async () => {
+        const response = await fetch(`${this.prometheus.url}/api/v1/query?query=${encodeURIComponent(query)}`);
+        const body = (await response.json()) as { data?: { result?: { value: [number, string] }[] } };
+        const samples = Number(body.data?.result?.[0]?.value[1] ?? 0);
+        return samples >= seconds ? true : undefined;
+      },
+      `Prometheus did not gather ${seconds} s of history`,
+      (seconds + 60) * 1000,
+    );
+  }
+
   /** Polls `probe` until it gives a value; fails with `what` and the operations' states after `timeoutMs`. */
   async waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
