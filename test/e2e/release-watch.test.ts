@@ -42,7 +42,7 @@ describe('a promoted release that fails its watch, end to end', () => {
     expect(after.traffic).toMatchObject({ stable: 100, canary: 0 });
     // kubectl's undo moves the old ReplicaSet to a new revision number: 1.4.2 (revision 3) is now revision 5.
     const { stdout } = await run('kubectl', ['--kubeconfig', stack.kubeconfig, '-n', 'shop', 'rollout', 'history', 'deployment/checkout']);
-    const revisions = stdout.trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/)[0]);
+    const revisions = stdout.split('\n').flatMap((line) => /^\d+\s/.exec(line.trim()) ? [line.trim().split(/\s+/)[0]] : []);
     expect(revisions).toEqual(['1', '2', '4', '5']);
     expect(after.history.find((r) => r.revision === 5)).toMatchObject({ formerRevisions: [3] });
     await stack.waitFor(() => stack.incidents().find((p) => p.includes('watch')), 'no incident post for the failed watch');
