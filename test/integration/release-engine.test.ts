@@ -159,4 +159,25 @@ describe('the release engine against the Kubernetes stand-in', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(writes()).toBe(held);
   });
+
+  test('a failing canary Lifeguard did not start is drained and restored as an automated rollback', async () => {
+    const env = await start();
+    const { workloads, traffic } = env.fixture.cluster;
+    const target = env.fixture.production;
+    // Someone ran a canary by hand: a new image, two pods and a fifth of the traffic.
+    await workloads.setCanaryImage(target, 'registry.example.com/shop/checkout:9.9.9');
+    await workloads.scaleCanary(target, 2);
+    await traffic.set(target, 20);
+    const before = await env.cluster();
+
+    await env.engine.onVerdicts([verdict('fail')]);
+    // The drain is the first operation of this store.
+    const op = await until(() => (env.op(1) as Operation | undefined)?.state === 'rolled-back' ? env.op(1) : undefined);
+    expect(op).toMatchObject({ kind: 'rollback', requestId: null, to: null, rollback: { trigger: 'unmanaged', weightReached: 20 } });
+    const after = await env.cluster();
+    expect(after.traffic).toMatchObject({ stable: 100, canary: 0 });
+    expect(after.canary).toMatchObject({ image: before.stable.image, replicas: expect.objectContaining({ desired: 0 }) });
+    expect(after.stable.revision).toBe(before.stable.revision);
+    expect(env.told.some((t) => t.op.id === op.id && t.message.kind === 'incident')).toBe(true);
+  });
 });
