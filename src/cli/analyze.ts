@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import type { TrafficShareSource } from '../flows/canary-analysis.js';
-import type { MetricEvidence, RuleEvidence, Verdict } from '../domain/verdict.js';
+import { ruleBound, type MetricEvidence, type Verdict } from '../domain/verdict.js';
 import type { Metrics, Probe } from '../ports.js';
 import { parseTimeArg } from './time-arg.js';
 import { textTable } from './text-table.js';
@@ -28,22 +28,6 @@ function parseWeight(text: string): number {
 
 const shown = (value: number | null): string => (value === null ? '-' : String(Number(value.toPrecision(4))));
 
-function threshold(rule: RuleEvidence): string {
-  switch (rule.rule) {
-    case 'max':
-      return `≤ ${rule.threshold}`;
-    case 'min':
-      return `≥ ${rule.threshold}`;
-    case 'maxRatioToBaseline':
-      return `≤ ${rule.threshold}× base`;
-    case 'minRatioToBaseline':
-      return `≥ ${rule.threshold}× base`;
-    case 'maxSpreadRatioToBaseline':
-      return `spread ≤ ${rule.threshold}× base`;
-    case 'status':
-      return `status ${rule.threshold}`;
-  }
-}
 
 /** A breach as long as the range fetched may have started earlier than the range shows. */
 const lookback = (metric: MetricEvidence): number => (metric.range ? Date.parse(metric.range.end) - Date.parse(metric.range.start) : Infinity);
@@ -57,7 +41,7 @@ function row(metric: MetricEvidence): string[] {
     shown(metric.canary),
     shown(metric.baseline),
     shown(metric.ratio),
-    `${metric.rules.map(threshold).join(', ')}${forMs ? ` for ${formatDuration(forMs)}` : ''}`,
+    `${metric.rules.map((rule) => ruleBound(rule, 'base')).join(', ')}${forMs ? ` for ${formatDuration(forMs)}` : ''}`,
     held.length ? `${Math.max(...held) >= lookback(metric) ? '≥ ' : ''}${formatDuration(Math.max(...held))}` : '-',
   ];
 }

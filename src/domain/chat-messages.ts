@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONTROL_VERBS, failingMetricSchema, operationSchema, ROLLBACK_TRIGGERS } from './operation.js';
 import { verdictSchema } from './verdict.js';
 
 /**
@@ -7,9 +8,6 @@ import { verdictSchema } from './verdict.js';
  * the engine means, the rendering is Slack's business.
  */
 
-export const OPERATION_KINDS = ['release', 'rollback', 'hotfix'] as const;
-export const OPERATION_STATES = ['running', 'paused', 'rolling-back', 'promoted', 'rolled-back', 'aborted', 'failed'] as const;
-export const OPERATION_CONTROLS = ['promote', 'pause', 'resume', 'abort'] as const;
 
 export const operationStepSchema = z.object({
   /** Canary traffic percent of the step. */
@@ -23,22 +21,21 @@ export type OperationStep = z.infer<typeof operationStepSchema>;
 /** What a running operation adds to its request's card. */
 export const operationViewSchema = z.object({
   id: z.number().int(),
-  kind: z.enum(OPERATION_KINDS),
-  state: z.enum(OPERATION_STATES),
+  kind: operationSchema.shape.kind,
+  state: operationSchema.shape.state,
   /** e.g. "Step 2 of 4: 25 % of traffic on the canary". */
   headline: z.string(),
   steps: z.array(operationStepSchema),
   /** Canary traffic percent now. */
   weight: z.number(),
   /** The buttons to show; none once the operation has ended. */
-  controls: z.array(z.enum(OPERATION_CONTROLS)),
+  controls: z.array(z.enum(CONTROL_VERBS)),
   lastVerdict: z.object({ verdict: z.enum(['pass', 'fail', 'inconclusive']), at: z.string(), reasons: z.array(z.string()) }).optional(),
   promotedBy: z.array(z.object({ user: z.string(), weight: z.number() })).optional(),
   /** Why it is paused, or why it ended. */
   why: z.string().optional(),
 });
 export type OperationView = z.infer<typeof operationViewSchema>;
-export type OperationControl = (typeof OPERATION_CONTROLS)[number];
 
 /**
  * A post in the release thread. Texts are plain: `&`, `<` and `>` are shown as typed, so a reason someone typed
@@ -52,7 +49,6 @@ export const noteSchema = z.object({
 });
 export type Note = z.infer<typeof noteSchema>;
 
-export const INCIDENT_TRIGGERS = ['verdict', 'watch', 'unmanaged', 'abort', 'rollout-failed'] as const;
 export const INCIDENT_OUTCOMES = ['rolling-back', 'rolled-back', 'verify-failed', 'escalated', 'paused'] as const;
 
 /** The incident channel's post about an automated rollback; times are RFC 3339. Later timings update the same post. */
@@ -62,7 +58,7 @@ export const incidentSchema = z.object({
   environment: z.string(),
   fromVersion: z.string().optional(),
   toVersion: z.string().optional(),
-  trigger: z.enum(INCIDENT_TRIGGERS),
+  trigger: z.enum(ROLLBACK_TRIGGERS),
   /** 1-based. */
   stepReached: z.number().int().optional(),
   stepsTotal: z.number().int().optional(),
@@ -70,17 +66,7 @@ export const incidentSchema = z.object({
   requestedBy: z.string().optional(),
   approvedBy: z.array(z.string()),
   promotedBy: z.array(z.string()),
-  failing: z.array(
-    z.object({
-      metric: z.string(),
-      classification: z.string(),
-      canary: z.number().nullable(),
-      baseline: z.number().nullable(),
-      thresholds: z.array(z.string()),
-      breachingForMs: z.number().nullable(),
-      reason: z.string(),
-    }),
-  ),
+  failing: z.array(failingMetricSchema),
   timings: z.object({
     breachStartedAt: z.string().optional(),
     decidedAt: z.string(),

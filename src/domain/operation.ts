@@ -24,7 +24,8 @@ export type Phase = (typeof PHASES)[number];
 export const ROLLBACK_TRIGGERS = ['verdict', 'watch', 'unmanaged', 'abort', 'rollout-failed'] as const;
 export type RollbackTrigger = (typeof ROLLBACK_TRIGGERS)[number];
 
-const failingMetricSchema = z.object({
+/** A metric behind a failing verdict, with its values and the bounds it broke. */
+export const failingMetricSchema = z.object({
   metric: z.string(),
   classification: z.string(),
   canary: z.number().nullable(),
@@ -138,7 +139,8 @@ export interface VerdictEvent {
   evidence: Verdict;
 }
 
-export type ControlVerb = 'promote' | 'pause' | 'resume' | 'abort';
+export const CONTROL_VERBS = ['promote', 'pause', 'resume', 'abort'] as const;
+export type ControlVerb = (typeof CONTROL_VERBS)[number];
 
 export type OperationEvent = { type: 'tick' } | VerdictEvent | { type: 'control'; verb: ControlVerb; user: string };
 

@@ -1,9 +1,9 @@
 import type { FailingMetric, VerdictEvent } from './operation.js';
-import type { MetricEvidence, Verdict } from './verdict.js';
+import { ruleBound, type MetricEvidence, type Verdict } from './verdict.js';
 
-/** The rules a metric broke, each with its threshold, in words ("max 0.03", "maxRatioToBaseline 1.5"). */
+/** The bounds a metric broke, as a person reads them ("≤ 0.03", "≤ 1.5× baseline"). */
 function thresholds(metric: MetricEvidence): string[] {
-  return metric.rules.filter((r) => r.outcome === 'breach').map((r) => `${r.rule} ${r.threshold}`);
+  return metric.rules.filter((r) => r.outcome === 'breach').map((r) => ruleBound(r));
 }
 
 function failing(metric: MetricEvidence): FailingMetric {

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PEOPLE, ReleaseStack } from '../support/release-stack.js';
+import { describe, expect, it } from 'vitest';
+import { PEOPLE, useReleaseStack } from '../support/release-stack.js';
 import { runCli } from '../support/cli.js';
 
 /*
@@ -9,22 +9,11 @@ import { runCli } from '../support/cli.js';
  * halves of each operation.
  */
 describe('Lifeguard killed mid-release, end to end', () => {
-  let stack: ReleaseStack;
-  beforeAll(async () => {
-    stack = await ReleaseStack.start({ child: true });
-  }, 90_000);
-  afterAll(async () => {
-    await stack?.close();
-  });
-
-  const ended = (requestId: number) => () => {
-    const now = stack.operationOf(requestId);
-    return now && ['promoted', 'rolled-back', 'failed', 'aborted'].includes(now.state) ? now : undefined;
-  };
+  const stack = useReleaseStack({ child: true });
 
   /** Every thread post and incident post carries its outbox key: a key seen twice is a message posted twice. */
   function postedTwice(): string[] {
-    const keys = stack.slack
+    const keys = stack().slack
       .okCalls('chat.postMessage')
       .map((c) => (c.args.metadata as { event_payload?: { key?: string } } | undefined)?.event_payload?.key)
       .filter((key): key is string => key !== undefined);
@@ -32,49 +21,49 @@ describe('Lifeguard killed mid-release, end to end', () => {
   }
 
   it('killed in the middle of a step, the release resumes where it was and finishes once', async () => {
-    const card = await stack.release('1.5.0');
-    const op = stack.operationOf(card.requestId)!;
-    await stack.waitFor(() => (stack.operationOf(card.requestId)!.step === 1 && stack.operationOf(card.requestId)!.phase === 'hold' ? true : undefined), 'no second step', 90_000);
-    const killedAt = stack.audit().at(-1)!.id;
-    await stack.kill();
-    await stack.startLifeguard();
+    const card = await stack().release('1.5.0');
+    const op = stack().operationOf(card.requestId)!;
+    await stack().waitFor(() => (stack().operationOf(card.requestId)!.step === 1 && stack().operationOf(card.requestId)!.phase === 'hold' ? true : undefined), 'no second step', 90_000);
+    const killedAt = stack().audit().at(-1)!.id;
+    await stack().kill();
+    await stack().startLifeguard();
 
-    await stack.waitFor(() => (stack.operationOf(card.requestId)!.pause?.reason === 'promotion' ? true : undefined), 'the release did not resume to its pause at 50 %', 120_000);
-    await stack.click(PEOPLE.alice, 'release.promote', op.id, card);
-    expect((await stack.waitFor(ended(card.requestId), 'the release did not end', 120_000)).state).toBe('promoted');
+    await stack().waitFor(() => (stack().operationOf(card.requestId)!.pause?.reason === 'promotion' ? true : undefined), 'the release did not resume to its pause at 50 %', 120_000);
+    await stack().click(PEOPLE.alice, 'release.promote', op.id, card);
+    expect((await stack().ended(card.requestId, 'the release did not end')).state).toBe('promoted');
 
-    const audit = stack.audit().filter((r) => r.detail.operation === op.id);
+    const audit = stack().audit().filter((r) => r.detail.operation === op.id);
     const steps = audit.filter((r) => r.action === 'operation.step').map((r) => r.detail.weight);
     expect(steps).toEqual([5, 25, 50, 100]);
     expect(audit.filter((r) => r.action === 'operation.finished')).toHaveLength(1);
     // Both halves: rows written before the kill and after the restart.
     expect(audit.some((r) => r.id <= killedAt) && audit.some((r) => r.id > killedAt)).toBe(true);
-    await stack.waitFor(() => stack.threadTexts(card).find((t) => t.includes('Watch period over')), 'the last note never reached Slack', 60_000);
+    await stack().waitFor(() => stack().threadTexts(card).find((t) => t.includes('Watch period over')), 'the last note never reached Slack', 60_000);
     expect(postedTwice()).toEqual([]);
   }, 420_000);
 
   it('killed in the middle of an automated rollback, the rollback finishes once', async () => {
-    const card = await stack.release('1.5.1-bad');
-    const op = stack.operationOf(card.requestId)!;
-    await stack.waitFor(() => stack.audit().find((r) => r.action === 'rollback.automated' && r.detail.operation === op.id), 'the bad canary was not rolled back', 120_000);
-    const killedAt = stack.audit().at(-1)!.id;
-    await stack.kill();
-    await stack.startLifeguard();
+    const card = await stack().release('1.5.1-bad');
+    const op = stack().operationOf(card.requestId)!;
+    await stack().waitFor(() => stack().audit().find((r) => r.action === 'rollback.automated' && r.detail.operation === op.id), 'the bad canary was not rolled back', 120_000);
+    const killedAt = stack().audit().at(-1)!.id;
+    await stack().kill();
+    await stack().startLifeguard();
 
-    const done = await stack.waitFor(ended(card.requestId), 'the rollback did not finish after the restart', 120_000);
+    const done = await stack().ended(card.requestId, 'the rollback did not finish after the restart');
     expect(done.state).toBe('rolled-back');
-    const after = await stack.cluster();
+    const after = await stack().cluster();
     expect(after.traffic).toMatchObject({ stable: 100, canary: 0 });
     expect(after.canary.replicas.desired).toBe(0);
 
-    const audit = stack.audit().filter((r) => r.detail.operation === op.id);
+    const audit = stack().audit().filter((r) => r.detail.operation === op.id);
     for (const once of ['rollback.automated', 'rollback.drained', 'rollback.restored', 'rollback.verified', 'operation.finished']) {
       expect(audit.filter((r) => r.action === once), once).toHaveLength(1);
     }
     expect(audit.some((r) => r.id > killedAt)).toBe(true);
-    await stack.waitFor(() => stack.incidents().find((p) => p.includes(':white_check_mark: *Verified healthy*')), 'the incident post was not completed', 60_000);
-    expect(stack.incidents()).toHaveLength(1);
+    await stack().waitFor(() => stack().incidents().find((p) => p.includes(':white_check_mark: *Verified healthy*')), 'the incident post was not completed', 60_000);
+    expect(stack().incidents()).toHaveLength(1);
     expect(postedTwice()).toEqual([]);
-    expect((await runCli(['audit', 'verify', '--db', stack.db])).code).toBe(0);
+    expect((await runCli(['audit', 'verify', '--db', stack().db])).code).toBe(0);
   }, 420_000);
 });

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReleaseStack } from '../support/release-stack.js';
+import { describe, expect, it } from 'vitest';
+import { useReleaseStack } from '../support/release-stack.js';
 
 /*
  * Must-shows 2 and 8 of issue #10, end to end: a canary whose image fails (the simulator's `-bad`: 8 % 5xx, twice
@@ -7,41 +7,32 @@ import { ReleaseStack } from '../support/release-stack.js';
  * second failing canary within the rollback cooldown is paused and escalated instead.
  */
 describe('a bad canary, end to end', () => {
-  let stack: ReleaseStack;
-  beforeAll(async () => {
-    stack = await ReleaseStack.start({ rollbackCooldown: '10m' });
-  }, 60_000);
-  afterAll(async () => {
-    await stack?.close();
-  });
+  const stack = useReleaseStack({ rollbackCooldown: '10m' });
 
   it('is rolled back automatically: traffic to the stable, the canary emptied, the incident channel told why', async () => {
-    const before = await stack.cluster();
-    const card = await stack.release('1.5.0-bad');
-    const done = await stack.waitFor(() => {
-      const now = stack.operationOf(card.requestId)!;
-      return ['promoted', 'rolled-back', 'failed', 'aborted'].includes(now.state) ? now : undefined;
-    }, 'the bad release did not end', 120_000);
+    const before = await stack().cluster();
+    const card = await stack().release('1.5.0-bad');
+    const done = await stack().ended(card.requestId, 'the bad release did not end', 120_000);
     expect(done.state).toBe('rolled-back');
     expect(done.rollback).toMatchObject({ trigger: 'verdict', weightReached: 5 });
 
-    const after = await stack.cluster();
+    const after = await stack().cluster();
     expect(after.traffic).toMatchObject({ stable: 100, canary: 0 });
     expect(after.canary.replicas.desired).toBe(0);
     expect(after.stable.image).toBe(before.stable.image);
     expect(after.stable.revision).toBe(before.stable.revision);
 
     // The incident post names error-rate with its canary and baseline values, and the thread the same decision.
-    const incident = await stack.waitFor(() => stack.incidents().find((p) => p.includes(':white_check_mark: *Verified healthy*')), 'no incident post with the whole timeline');
+    const incident = await stack().waitFor(() => stack().incidents().find((p) => p.includes(':white_check_mark: *Verified healthy*')), 'no incident post with the whole timeline');
     expect(incident).toContain('error-rate');
     const errorRate = done.rollback!.failing.find((f) => f.metric === 'error-rate')!;
     // It breached its bound relative to the baseline (or the absolute 3 %, whichever held long enough first).
     expect(errorRate.canary).toBeGreaterThan(1.5 * errorRate.baseline!);
     expect(errorRate.thresholds.length).toBeGreaterThan(0);
-    expect(stack.threadTexts(card).some((t) => t.includes('Rolling back automatically'))).toBe(true);
+    expect(stack().threadTexts(card).some((t) => t.includes('Rolling back automatically'))).toBe(true);
 
     // The audit row of the decision holds the metric values and thresholds behind it.
-    const decision = stack.audit().find((r) => r.action === 'rollback.automated')!;
+    const decision = stack().audit().find((r) => r.action === 'rollback.automated')!;
     expect(decision.detail).toMatchObject({
       trigger: 'verdict',
       failing: expect.arrayContaining([expect.objectContaining({ metric: 'error-rate', canary: errorRate.canary, baseline: errorRate.baseline, thresholds: errorRate.thresholds })]),
@@ -49,17 +40,17 @@ describe('a bad canary, end to end', () => {
   }, 180_000);
 
   it('a second failing canary within the rollback cooldown is paused and escalated, not rolled back', async () => {
-    const card = await stack.release('1.5.1-bad');
-    const escalated = await stack.waitFor(() => {
-      const now = stack.operationOf(card.requestId)!;
+    const card = await stack().release('1.5.1-bad');
+    const escalated = await stack().waitFor(() => {
+      const now = stack().operationOf(card.requestId)!;
       return now.state !== 'running' ? now : undefined;
     }, 'the second bad release was not stopped', 120_000);
     expect(escalated).toMatchObject({ state: 'paused', pause: { reason: 'cooldown' } });
-    expect((await stack.cluster()).traffic.canary).toBeGreaterThan(0);
+    expect((await stack().cluster()).traffic.canary).toBeGreaterThan(0);
 
-    const automated = stack.audit().filter((r) => r.action === 'rollback.automated');
+    const automated = stack().audit().filter((r) => r.action === 'rollback.automated');
     expect(automated).toHaveLength(1);
-    expect(stack.audit().filter((r) => r.action === 'operation.escalated')).toHaveLength(1);
-    await stack.waitFor(() => stack.incidents().find((p) => p.includes('cooldown')), 'the escalation did not reach the incident channel');
+    expect(stack().audit().filter((r) => r.action === 'operation.escalated')).toHaveLength(1);
+    await stack().waitFor(() => stack().incidents().find((p) => p.includes('cooldown')), 'the escalation did not reach the incident channel');
   }, 180_000);
 });

@@ -83,12 +83,12 @@ describe('the release engine against the Kubernetes stand-in', () => {
     expect(after.canary.replicas.desired).toBe(0);
     expect(after.canary.image).toBe(before.stable.image);
     expect(after.stable.revision).toBe(before.stable.revision);
-    expect(done.rollback).toMatchObject({ trigger: 'verdict', weightReached: 5, failing: [expect.objectContaining({ metric: 'error-rate', canary: 0.081, baseline: 0.004, thresholds: ['max 0.03'] })] });
+    expect(done.rollback).toMatchObject({ trigger: 'verdict', weightReached: 5, failing: [expect.objectContaining({ metric: 'error-rate', canary: 0.081, baseline: 0.004, thresholds: ['≤ 0.03'] })] });
     expect(done.rollback?.verifiedAt).not.toBeNull();
     expect(env.told.filter((t) => t.message.kind === 'incident').length).toBeGreaterThanOrEqual(1);
 
     const decision = env.sqlite.db.prepare<[], { detail: string }>(`SELECT detail FROM audit_log WHERE action = 'rollback.automated'`).get();
-    expect(JSON.parse(decision!.detail)).toMatchObject({ failing: [{ metric: 'error-rate', canary: 0.081, baseline: 0.004, thresholds: ['max 0.03'] }] });
+    expect(JSON.parse(decision!.detail)).toMatchObject({ failing: [{ metric: 'error-rate', canary: 0.081, baseline: 0.004, thresholds: ['≤ 0.03'] }] });
   });
 
   test('a promoted release whose stable fails during the watch is rolled back to the revision it ran before', async () => {

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { KubeConfig } from '@kubernetes/client-node';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -202,6 +203,14 @@ export class ReleaseStack {
     return this.query<{ body: string; id: number; version: number }>('SELECT id, body, version FROM operations WHERE request_id = ?', requestId).map((r) => ({ ...(JSON.parse(r.body) as Operation), id: r.id, version: r.version }))[0];
   }
 
+  /** Waits until the operation a request started has ended, and gives it as it ended. */
+  ended(requestId: number, what = 'the operation did not end', timeoutMs = 120_000): Promise<Operation> {
+    return this.waitFor(() => {
+      const now = this.operationOf(requestId);
+      return now && ['promoted', 'rolled-back', 'failed', 'aborted'].includes(now.state) ? now : undefined;
+    }, what, timeoutMs);
+  }
+
   operations(): Operation[] {
     return this.query<{ body: string; id: number; version: number }>('SELECT id, body, version FROM operations ORDER BY id').map((r) => ({ ...(JSON.parse(r.body) as Operation), id: r.id, version: r.version }));
   }
@@ -283,4 +292,16 @@ export class ReleaseStack {
     await this.slack.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** One stack for the tests of a `describe`, started before them and closed after; the getter gives it. */
+export function useReleaseStack(options: StackOptions = {}): () => ReleaseStack {
+  let stack: ReleaseStack | undefined;
+  beforeAll(async () => {
+    stack = await ReleaseStack.start(options);
+  }, 90_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+  return () => stack!;
 }

@@ -1,4 +1,5 @@
-import type { OperationControl, OperationStep, OperationView } from '../../../domain/chat-messages.js';
+import type { OperationStep, OperationView } from '../../../domain/chat-messages.js';
+import type { ControlVerb } from '../../../domain/operation.js';
 import { ACTIONS } from './approvals.js';
 import type { KnownBlock } from './fit.js';
 import { escapeAllowingMentions, mention, slackTime } from './format.js';
@@ -44,7 +45,7 @@ export function operationSection(operation: OperationView): KnownBlock {
   return { type: 'section', block_id: 'operation', text: { type: 'mrkdwn', text: lines.join('\n') } };
 }
 
-const BUTTONS: Record<OperationControl, { action: string; text: string; style?: 'primary' | 'danger' }> = {
+const BUTTONS: Record<ControlVerb, { action: string; text: string; style?: 'primary' | 'danger' }> = {
   promote: { action: ACTIONS.promote, text: 'Promote', style: 'primary' },
   pause: { action: ACTIONS.pause, text: 'Pause' },
   resume: { action: ACTIONS.resume, text: 'Resume', style: 'primary' },

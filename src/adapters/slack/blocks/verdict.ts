@@ -1,5 +1,5 @@
 import { formatDuration } from '../../../config/duration.js';
-import type { RuleEvidence, Verdict } from '../../../domain/verdict.js';
+import { ruleBound, type Verdict } from '../../../domain/verdict.js';
 import { SLACK_LIMITS, codeBlock, fitMessage, type KnownBlock, type SlackMessage } from './fit.js';
 
 export interface MetricRow {
@@ -37,24 +37,6 @@ function pad(cells: string[][]): string {
   return cells.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-/** A rule's bound as a person reads it, e.g. `≤ 1.5× baseline`. */
-export function ruleThreshold(rule: RuleEvidence): string {
-  switch (rule.rule) {
-    case 'max':
-      return `≤ ${rule.threshold}`;
-    case 'min':
-      return `≥ ${rule.threshold}`;
-    case 'maxRatioToBaseline':
-      return `≤ ${rule.threshold}× baseline`;
-    case 'minRatioToBaseline':
-      return `≥ ${rule.threshold}× baseline`;
-    case 'maxSpreadRatioToBaseline':
-      return `spread ≤ ${rule.threshold}× baseline`;
-    case 'status':
-      return `status ${rule.threshold}`;
-  }
-}
-
 /** A recorded verdict, with its evidence, as the thread's table shows it. */
 export function verdictInput(verdict: Verdict): VerdictInput {
   return {
@@ -69,7 +51,7 @@ export function verdictInput(verdict: Verdict): VerdictInput {
         name: m.metric,
         canary: m.canary,
         baseline: m.baseline,
-        threshold: `${m.rules.map(ruleThreshold).join(', ')}${forMs ? ` for ${formatDuration(forMs)}` : ''}`,
+        threshold: `${m.rules.map((rule) => ruleBound(rule)).join(', ')}${forMs ? ` for ${formatDuration(forMs)}` : ''}`,
         classification: m.classification,
         why: m.reason,
       };

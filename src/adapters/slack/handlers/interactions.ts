@@ -1,8 +1,6 @@
 import type { App, BlockAction, ButtonAction, RespondFn, ViewSubmitAction, types, webApi } from '@slack/bolt';
 import type { VoteResult } from '../../../flows/approval.js';
-import type { ControlVerb } from '../../../domain/operation.js';
-
-const CONTROL_VERBS: readonly ControlVerb[] = ['promote', 'pause', 'resume', 'abort'];
+import { CONTROL_VERBS } from '../../../domain/operation.js';
 import { ACTIONS, REJECT_MODAL } from '../blocks/approvals.js';
 import { cardNotRedrawn, controlDenialText, denialText } from '../blocks/denials.js';
 import { escape } from '../blocks/format.js';
