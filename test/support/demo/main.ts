@@ -1,21 +1,23 @@
 /**
- * `npm run demo [-- --once]`: Lifeguard for real against local stand-ins of Kubernetes and Slack (and a real
- * Prometheus when installed), a scripted release, approval and rollback request played through its Slack
- * endpoint exactly as Slack sends them, and what Lifeguard posted back, printed as text. Without --once it
- * keeps running for the user to try it; Ctrl-C stops everything and removes the temporary files.
+ * `npm run demo [-- --once]`: Lifeguard for real against local stand-ins of Kubernetes and Slack, a workload
+ * simulator behind the stand-in's Deployments and a real Prometheus scraping it (when installed). A scripted
+ * release is played through Lifeguard's Slack endpoint exactly as Slack sends it, approved, judged, promoted;
+ * then a bad one, rolled back by Lifeguard itself; and what Lifeguard posted is printed as it arrives. Without
+ * --once it keeps running for the user to try it; Ctrl-C stops everything and removes the temporary files.
  */
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { dispatch } from '../../../src/cli/dispatch.js';
 import { COMMANDS } from '../../../src/cli/commands.js';
-import { renderSent, type Sent } from './render.js';
-import { clickApprove, latestCard, slashCommand, type Played } from './scenario.js';
+import { SlackFeed } from './feed.js';
+import { approveButton, buttonOn, click, lastIds, operationOf, outboxDelivered, slashCommand, type Acted, type Button, type OperationState, type SlackSide } from './scenario.js';
 import { removeSession, writeSession } from './session.js';
-import { CONFIG_FILE, startDemoStack, type DemoStack } from './stack.js';
+import { startDemoStack, type DemoStack } from './stack.js';
 import { DEMO_NAMES, PEOPLE } from './people.js';
-import { DEMO_CANARY_SHARE, DEMO_HISTORY_STORY } from './history.js';
 
 const USAGE = 'usage: npm run demo [-- --once]\n  --once: play the scenario, print it and exit (0 when it played through)';
+/** How long one stretch of a release may take before the demo gives up: generous, for a loaded machine. */
+const PHASE_TIMEOUT_MS = 180_000;
 
 function parse() {
   try {
@@ -31,25 +33,114 @@ let muted = false;
 const say = (line = '') => muted || process.stdout.write(`${line}\n`);
 const announce = (line: string) => process.stdout.write(`${line}\n`);
 const rule = (title: string) => say(`\n── ${title} ${'─'.repeat(Math.max(3, 76 - title.length))}`);
+const nameOf = (user: string) => DEMO_NAMES.users[user] ?? user;
 
-function show(played: Played, user: string): void {
-  say(`\n▶ @${DEMO_NAMES.users[user] ?? user}: ${played.title}`);
-  for (const sent of played.sent) for (const line of renderSent(sent, DEMO_NAMES)) say(`  ${line}`);
+/** The scenario's side of the demo: Slack as Lifeguard sees it, and what Slack shows, printed as it happens. */
+interface Play {
+  stack: DemoStack;
+  side: SlackSide;
+  feed: SlackFeed;
 }
 
-async function playScenario(stack: DemoStack): Promise<void> {
-  const side = { url: stack.url, signingSecret: stack.signingSecret, slack: stack.slack };
-  const { requester, alice, oscar } = PEOPLE;
+/** Does something as `user` and prints what Lifeguard answered, and anything else Slack got meanwhile. */
+async function act(play: Play, user: string, title: string, action: () => Promise<Acted>): Promise<void> {
+  play.feed.flush();
+  say(`\n▶ @${nameOf(user)}: ${title}`);
+  const acted = await action();
+  play.feed.answering(acted.responseUrl, user);
+  for (const sent of acted.ack) play.feed.showSent(sent);
+  play.feed.flush();
+}
+
+const command = (play: Play, user: string, line: string) => act(play, user, line, () => slashCommand(play.side, user, line));
+
+/** `/release checkout <version>` by bob and alice's Approve: the card, whose thread the release is told in. */
+async function requestAndApprove(play: Play, version: string): Promise<Button> {
+  await command(play, PEOPLE.requester, `/release checkout ${version}`);
+  const card = approveButton(play.stack.slack);
+  await act(play, PEOPLE.alice, `clicks Approve on request #${card.value}`, () => click(play.side, PEOPLE.alice, 'approval.approve', card));
+  return card;
+}
+
+/** Prints what Lifeguard posts until its store says the operation is as `wanted` and all it had to say has reached Slack. */
+function follow(play: Play, card: Button, wanted: (op: OperationState) => boolean, what: string): Promise<OperationState> {
+  const { db } = play.stack;
+  return play.feed.until(
+    () => {
+      const op = operationOf(db, Number(card.value));
+      return op && wanted(op) && outboxDelivered(db) ? op : undefined;
+    },
+    what,
+    PHASE_TIMEOUT_MS,
+  );
+}
+
+function showMessage(play: Play, title: string, ts: string): void {
+  say(`\n${title}`);
+  for (const line of play.feed.current(ts)) say(`    │ ${line}`.trimEnd());
+}
+
+const ended = (op: OperationState) => ['promoted', 'rolled-back', 'aborted', 'failed'].includes(op.state);
+
+/** 1.5.0 from request to promotion: the steps as they pass, alice's Promote at 50 %, the watch after. */
+async function goodRelease(play: Play): Promise<void> {
+  const card = await requestAndApprove(play, '1.5.0');
+  say('\n… the release runs by itself now; Lifeguard tells its thread and redraws the card as it goes:');
+  await follow(play, card, (op) => op.state === 'paused' && op.pause?.reason === 'promotion', 'the release did not stop at 50 % for Promote');
+  const promote = buttonOn(play.stack.slack, card.ts, 'release.promote');
+  if (!promote) throw new Error('the card waiting at 50 % shows no Promote button');
+  await act(play, PEOPLE.alice, `clicks Promote on the card (operation #${promote.value})`, () => click(play.side, PEOPLE.alice, 'release.promote', promote));
+  const op = await follow(play, card, ended, 'the release did not end');
+  if (op.state !== 'promoted') throw new Error(`the release of 1.5.0 ended ${op.state}, not promoted: see the thread above`);
+  showMessage(play, 'The release card as it stands now:', card.ts);
+  await command(play, PEOPLE.requester, '/release status checkout');
+}
+
+/** 1.6.0-bad approved: Lifeguard rolls it back by itself and tells #incidents. */
+async function badRelease(play: Play): Promise<void> {
+  const card = await requestAndApprove(play, '1.6.0-bad');
+  say('\n… this canary answers 8 % of its requests with a 5xx, twice as slowly; nobody clicks anything more:');
+  const op = await follow(play, card, ended, 'the bad release did not end');
+  if (op.state !== 'rolled-back') throw new Error(`the release of 1.6.0-bad ended ${op.state}, not rolled back: see the thread above`);
+  const incident = play.stack.slack.topLevelPosts().find((c) => c.args.channel === '#incidents');
+  if (!incident) throw new Error('Lifeguard rolled 1.6.0-bad back but posted nothing in #incidents');
+  showMessage(play, 'The incident post in #incidents as it stands now:', String(incident.response.ts));
+}
+
+/** Without Prometheus nothing can judge the canary: the release stops where it is and says why. */
+async function unjudgedRelease(play: Play): Promise<void> {
+  const card = await requestAndApprove(play, '1.5.0');
+  say('\n… the release runs by itself now, but without Prometheus no analysis can pass:');
+  await follow(play, card, (op) => op.state === 'paused', 'the release did not pause');
+  say('\nLifeguard paused the release rather than promote a canary it could not judge. With prometheus installed,');
+  say('the demo goes on to promote it and then shows an automated rollback of a bad version.');
+}
+
+/** `/rollback` is planned, approved and recorded; carrying it out is issue #11. */
+async function rollbackRequest(play: Play): Promise<void> {
+  await command(play, PEOPLE.oscar, '/rollback checkout reason="demo: back to the last version"');
+  const card = approveButton(play.stack.slack);
+  await act(play, PEOPLE.alice, `clicks Approve on request #${card.value}`, () => click(play.side, PEOPLE.alice, 'approval.approve', card));
+  say('\nCarrying out an approved /rollback is not built yet (issue #11): the approval is recorded and audited, and the');
+  say('card says that nothing was changed in the cluster. The automated rollback above is the release engine\'s own.');
+}
+
+async function playScenario(stack: DemoStack, feed: SlackFeed): Promise<void> {
+  const play: Play = { stack, side: { url: stack.url, signingSecret: stack.signingSecret, slack: stack.slack }, feed };
   rule('The scenario, played through POST /slack/events with signed requests as Slack sends them');
   say('People: @bob asks for releases; @alice is a release-manager; @oscar is on call (through the @oncall user group).');
-  say('Under each action: what Lifeguard itself sent to the Slack stand-in, as the Slack client would show it.');
+  say('Under each action: what Lifeguard itself sent to the Slack stand-in, as the Slack client would show it, with the');
+  say('time since the scenario began. A message redrawn in place (the card, the incident post) shows only what changed.');
 
-  show(await slashCommand(side, requester, '/release status checkout'), requester);
-  show(await slashCommand(side, requester, '/release checkout 1.5.0'), requester);
-  show(await clickApprove(side, alice, latestCard(stack.slack)), alice);
-  show(await slashCommand(side, oscar, '/rollback checkout reason="demo"'), oscar);
-  say('\nThis version of Lifeguard plans, asks for approval and records; it does not execute releases or rollbacks yet,');
-  say('so nothing changed in the cluster (the cards say so).');
+  await command(play, PEOPLE.requester, '/release status checkout');
+  if (stack.prometheus) {
+    await goodRelease(play);
+    await badRelease(play);
+  } else {
+    await unjudgedRelease(play);
+  }
+  await rollbackRequest(play);
+  await command(play, PEOPLE.requester, '/release status checkout');
 }
 
 async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; lines: string[] }> {
@@ -58,34 +149,47 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: numb
   return { code, lines };
 }
 
-async function showAnalysis(stack: DemoStack): Promise<void> {
-  rule('Canary analysis against Prometheus');
-  if (!('url' in stack.prometheus)) {
-    say(`Skipped: ${stack.prometheus.missing.join(' and ')} not installed. With them, the demo judges a synthetic canary here.`);
-    return;
-  }
-  const { url, end } = stack.prometheus;
-  say(`Prometheus at ${url} holds ${DEMO_HISTORY_STORY}.`);
-  const argv = ['analyze', 'checkout', '--env', 'production', '--at', String(end), '--weight', String(DEMO_CANARY_SHARE)];
-  say(`$ PROMETHEUS_URL=${url} npx lifeguard ${argv.join(' ')}`);
-  const result = await cli(argv, { PROMETHEUS_URL: url, LIFEGUARD_CONFIG: CONFIG_FILE });
-  for (const line of result.lines) say(line);
-  say(`(exit ${result.code}: 0 pass, 1 fail, 3 inconclusive)`);
-  say('Lifeguard judges; acting on a failing verdict (automatic rollback) is not built yet in this version.');
-}
+/** Rows written over and over during a release (a verdict a second, every cluster write): counted, not listed. */
+const ROUTINE = new Set(['analysis.verdict', 'operation.action']);
 
 async function showAudit(stack: DemoStack): Promise<void> {
   rule('The audit log (SQLite, hash-chained)');
   const reader = new Database(stack.db, { readonly: true });
+  const routine = new Map<string, number>();
   try {
     const rows = reader.prepare('SELECT id, actor, action, subject FROM audit_log ORDER BY id').all() as { id: number; actor: string; action: string; subject: string }[];
-    for (const r of rows) say(`${String(r.id).padStart(3)}  ${(DEMO_NAMES.users[r.actor] ?? r.actor).padEnd(10)} ${r.action.padEnd(28)} ${r.subject}`);
+    for (const r of rows) {
+      if (ROUTINE.has(r.action)) routine.set(r.action, (routine.get(r.action) ?? 0) + 1);
+      else say(`${String(r.id).padStart(4)}  ${nameOf(r.actor).padEnd(10)} ${r.action.padEnd(28)} ${r.subject}`);
+    }
   } finally {
     reader.close();
   }
+  if (routine.size) say(`(and ${[...routine].map(([action, n]) => `${n} × ${action}`).join(', ')}, not listed here)`);
   const argv = ['audit', 'verify', '--db', stack.db];
   say(`$ npx lifeguard ${argv.join(' ')}`);
   for (const line of (await cli(argv, {})).lines) say(line);
+}
+
+const everythingIn = (stack: DemoStack) => (stack.prometheus ? 'Lifeguard, the stand-ins, the simulator and Prometheus' : 'Lifeguard and the stand-ins');
+
+/** Commands that carry on from where the scenario left the cluster, with the request and operation numbers they will get. */
+function tryLines(stack: DemoStack): string[] {
+  const last = lastIds(stack.db);
+  if (!stack.prometheus) {
+    return [
+      `npm run demo:slash -- --user alice "/release abort ${last.operation}"      (rolls the paused release back)`,
+      'npm run demo:slash -- --user oscar "/rollback checkout to=1 reason=\\"try an older one\\""',
+      `npm run demo:slash -- --user frank --approve ${last.request + 1}      (clicks Approve on the card of request #${last.request + 1})`,
+    ];
+  }
+  return [
+    'npm run demo:slash -- "/release checkout 1.7.0-overload"',
+    `npm run demo:slash -- --user alice --approve ${last.request + 1}      (clicks Approve on the card of request #${last.request + 1})`,
+    `npm run demo:slash -- --user alice "/release promote ${last.operation + 1}"      (once it waits at 50 %)`,
+    'The image tag decides how a version behaves: -bad fails, -slow is twice as slow, -overload fails above half of',
+    'the traffic (so only once promoted, during the watch); any other tag is healthy.',
+  ];
 }
 
 function showNextSteps(stack: DemoStack): void {
@@ -93,32 +197,17 @@ function showNextSteps(stack: DemoStack): void {
   say(`Probes and metrics:  curl ${stack.url}/healthz   ${stack.url}/readyz   ${stack.url}/metrics`);
   say(`The cluster:         kubectl --kubeconfig ${stack.kubeconfig} -n shop rollout history deploy/checkout`);
   say('Your own commands (signed and sent to this demo; answers print there, channel posts here):');
-  say('                     npm run demo:slash -- "/release status checkout"');
-  say('                     npm run demo:slash -- "/release checkout 1.6.0 env=staging"');
-  say('                     npm run demo:slash -- --user alice "/rollback checkout to=1 reason=\\"try an older one\\""');
-  say('                     npm run demo:slash -- --user frank --approve 2      (clicks Approve on the card of request #2)');
-  if ('url' in stack.prometheus) {
-    say(`Canary analysis:     PROMETHEUS_URL=${stack.prometheus.url} npx lifeguard analyze checkout --env production --at ${stack.prometheus.end} --weight ${DEMO_CANARY_SHARE}`);
+  for (const line of ['npm run demo:slash -- "/release status checkout"', ...tryLines(stack)]) say(`                     ${line}`);
+  if (stack.prometheus) {
+    const traffic = 'sum by (version) (rate(http_requests_total{namespace="shop",app="checkout"}[5s]))';
+    say(`Prometheus:          ${stack.prometheus.url}/graph?g0.expr=${encodeURIComponent(traffic)}&g0.range_input=5m`);
+    say(`Canary analysis:     KUBECONFIG=${stack.kubeconfig} PROMETHEUS_URL=${stack.prometheus.url} npx lifeguard analyze checkout --env production --config ${stack.configFile}`);
+    say('                     (judges the canary now, as Lifeguard does every second while one runs)');
   }
   say(`The audit log:       npx lifeguard audit export --db ${stack.db}`);
   say(`Lifeguard's log:     tail -f ${stack.logFile}`);
-  say(`Ctrl-C stops Lifeguard, the stand-ins${'url' in stack.prometheus ? ' and Prometheus' : ''} and removes ${stack.dir}.`);
+  say(`Ctrl-C stops ${everythingIn(stack)} and removes ${stack.dir}.`);
   rule('What Lifeguard posts to Slack from now on');
-}
-
-/** Prints every message Lifeguard sends to the Slack stand-in from `from` on, as it happens. */
-function followSlack(stack: DemoStack, from: number): () => void {
-  let next = from;
-  const timer = setInterval(() => {
-    for (; next < stack.slack.calls.length; next++) {
-      const call = stack.slack.calls[next]!;
-      if (call.response.ok !== true || !['chat.postMessage', 'chat.update', 'chat.postEphemeral'].includes(call.method)) continue;
-      say('');
-      const sent: Sent = { method: call.method, args: call.args, ...(typeof call.response.ts === 'string' ? { ts: call.response.ts } : {}) };
-      for (const line of renderSent(sent, DEMO_NAMES)) say(line);
-    }
-  }, 250);
-  return () => clearInterval(timer);
 }
 
 /**
@@ -160,7 +249,7 @@ async function main(): Promise<number> {
   try {
     stack = await startDemoStack({ port, path: process.env.PATH, note: (line) => say(`  • ${line}`) });
   } catch (error) {
-    // Ctrl-C reaches promtool and prometheus too (one process group): their failure is the interruption, not a fault.
+    // Ctrl-C reaches prometheus too (one process group): its failure is the interruption, not a fault.
     await new Promise((resolve) => setTimeout(resolve, 100));
     if (!signalled) throw error;
     announce('Interrupted while starting: what had started is stopped and its files removed.');
@@ -170,16 +259,16 @@ async function main(): Promise<number> {
     muted = true;
     announce(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping…`);
     await stack.stop();
-    announce(`Stopped: Lifeguard, the stand-ins${'url' in stack.prometheus ? ' and Prometheus' : ''} are down, temporary files removed.`);
+    announce(`Stopped: ${everythingIn(stack)} are down, temporary files removed.`);
   };
   if (signalled) {
     await shutdown(signalled);
     return 130;
   }
 
+  const feed = new SlackFeed(stack.slack, DEMO_NAMES, say);
   const played = (async () => {
-    await playScenario(stack);
-    await showAnalysis(stack);
+    await playScenario(stack, feed);
     await showAudit(stack);
   })();
   try {
@@ -202,9 +291,10 @@ async function main(): Promise<number> {
 
   const session = writeSession({ url: stack.url, signingSecret: stack.signingSecret, db: stack.db, pid: process.pid });
   showNextSteps(stack);
-  const unfollow = followSlack(stack, stack.slack.calls.length);
+  feed.flush();
+  const following = setInterval(() => feed.flush(), 250);
   await stop;
-  unfollow();
+  clearInterval(following);
   removeSession(session, process.pid);
   await shutdown(signalled ?? 'stop');
   return 0;

@@ -22,6 +22,17 @@ const EMOJI: Record<string, string> = {
   warning: '⚠️ ',
   x: '❌',
   mag: '🔍',
+  double_vertical_bar: '⏸',
+  rewind: '⏪',
+  fast_forward: '⏩',
+  leftwards_arrow_with_hook: '↩️ ',
+  octagonal_sign: '🛑',
+  heavy_minus_sign: '➖',
+  large_green_circle: '🟢',
+  large_yellow_circle: '🟡',
+  red_circle: '🔴',
+  rotating_light: '🚨',
+  sos: '🆘',
 };
 
 /** Slack mrkdwn as plain text: links, mentions and dates resolved, emphasis marks and escapes removed. */
@@ -35,7 +46,9 @@ export function plainText(mrkdwn: string, names: Names): string {
     .replace(/\n?```([\s\S]*?)```\n?/g, (_, code: string) => `\n${code.split('\n').map((line) => `  ${line}`).join('\n')}\n`)
     .replace(/`([^`\n]+)`/g, '$1')
     .replace(/(^|[\s(])\*([^*\n]+)\*/g, '$1$2')
-    .replace(/(^|[\s(])_([^_\n]+)_/g, '$1$2')
+    // As in Slack, a mark inside a word (query_range) neither opens nor closes emphasis.
+    .replace(/(^|[\s(])_(\S(?:[^\n]*?\S)?)_(?![A-Za-z0-9])/g, '$1$2')
+    .replace(/(^|[\s(])~(\S(?:[^\n]*?\S)?)~(?![A-Za-z0-9])/g, '$1$2')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&')
@@ -77,8 +90,14 @@ function blockLines(block: Block, names: Names): string[] {
   }
 }
 
+/** A message's content, as Slack's Web API takes it. */
+export interface Message {
+  text?: unknown;
+  blocks?: unknown;
+}
+
 /** The message as the Slack client shows it: its blocks when it has any, else its text. */
-export function renderMessage(message: { text?: unknown; blocks?: unknown }, names: Names): string[] {
+export function renderMessage(message: Message, names: Names): string[] {
   const blocks = Array.isArray(message.blocks) ? (message.blocks as Block[]) : [];
   const lines = blocks.flatMap((b) => blockLines(b, names));
   return lines.length ? lines : plainText(typeof message.text === 'string' ? message.text : '', names).split('\n');
@@ -101,8 +120,11 @@ function where(channel: unknown, names: Names): string {
   return `#${names.channels[ref] ?? ref}`;
 }
 
-/** A heading line saying where the message went and how, then its content indented. */
-export function renderSent(sent: Sent, names: Names): string[] {
+/**
+ * A heading line saying where the message went and how, then its content indented. Given the version it replaces,
+ * an update shows only the lines that changed, and nothing when none did.
+ */
+export function renderSent(sent: Sent, names: Names, previous?: Message): string[] {
   const who = sent.to ? `@${names.users[sent.to] ?? sent.to}` : 'the user';
   const { args } = sent;
   let heading: string;
@@ -111,7 +133,7 @@ export function renderSent(sent: Sent, names: Names): string[] {
       heading = `posted${sent.ts ? ` message ${sent.ts}` : ''} in ${where(args.channel, names)}${args.thread_ts ? ` (in the thread of ${String(args.thread_ts)})` : ''}:`;
       break;
     case 'chat.update':
-      heading = `updated message ${String(args.ts)} in ${where(args.channel, names)}:`;
+      heading = `updated message ${String(args.ts)} in ${where(args.channel, names)}${previous ? ', changing these lines' : ''}:`;
       break;
     case 'chat.postEphemeral':
       heading = `showed @${names.users[String(args.user)] ?? String(args.user)} only, in ${where(args.channel, names)}:`;
@@ -126,6 +148,22 @@ export function renderSent(sent: Sent, names: Names): string[] {
     default:
       heading = `${sent.method}:`;
   }
-  const body = renderMessage(args, names);
+  const now = renderMessage(args, names);
+  const body = previous ? changedLines(renderMessage(previous, names), now) : now;
+  if (previous && body.length === 0) return [];
   return [`Lifeguard ${heading}`, ...body.map((line) => `  │ ${line}`.trimEnd())];
+}
+
+/**
+ * The lines of a redrawn message that its previous version did not show, in order: what a reader notices when
+ * Slack redraws it in place. A line shown twice before is taken as seen for two of its repeats.
+ */
+export function changedLines(before: readonly string[], now: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  for (const line of before) seen.set(line, (seen.get(line) ?? 0) + 1);
+  return now.filter((line) => {
+    const left = seen.get(line) ?? 0;
+    seen.set(line, left - 1);
+    return left <= 0;
+  });
 }

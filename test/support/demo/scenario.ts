@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { buttonClick } from '../slack-standin/payloads.js';
 import { interactionBody, postSigned, slashCommandBody } from '../slack-standin/sign.js';
 import type { RecordedCall, SlackStandin } from '../slack-standin/web-api.js';
@@ -10,22 +11,20 @@ export interface SlackSide {
   slack: SlackStandin;
 }
 
-/** One scripted action and everything Lifeguard sent to Slack because of it, in order. */
-export interface Played {
-  title: string;
-  sent: Sent[];
+/** One scripted action: Lifeguard's HTTP acknowledgement, and the response_url its later answers go to. */
+export interface Acted {
+  ack: Sent[];
+  responseUrl: string;
+}
+
+/** A button on a message: a click carries the message's channel and ts, and the button's value. */
+export interface Button {
+  value: string;
+  channel: string;
+  ts: string;
 }
 
 const CHECKOUT_CHANNEL = 'C0CHECKOUT';
-/** Calls that show the user something. */
-const VISIBLE = new Set(['chat.postMessage', 'chat.update', 'chat.postEphemeral', 'views.open', 'response_url']);
-
-function visibleSince(slack: SlackStandin, mark: number, user: string): Sent[] {
-  return slack.calls
-    .slice(mark)
-    .filter((c) => VISIBLE.has(c.method) && c.response.ok === true)
-    .map((c) => ({ method: c.method, args: c.args, to: user, ...(typeof c.response.ts === 'string' ? { ts: c.response.ts } : {}) }));
-}
 
 /** What Lifeguard put in its HTTP acknowledgement: a JSON message, plain text, or nothing. */
 export function ackOf(body: string, user: string): Sent[] {
@@ -45,40 +44,84 @@ const answered = (slack: SlackStandin, responseUrl: string) => () => slack.calls
  * Types a slash command in #checkout-releases as `user`, and waits for the answer Lifeguard sends on the
  * response_url once its work is done (every command the scenario plays works after its ack).
  */
-export async function slashCommand(side: SlackSide, user: string, line: string): Promise<Played> {
+export async function slashCommand(side: SlackSide, user: string, line: string): Promise<Acted> {
   const command = line.trim().split(/\s+/)[0] ?? '';
   const text = line.trim().slice(command.length).trim();
-  const mark = side.slack.calls.length;
   const responseUrl = side.slack.responseUrl();
   const body = slashCommandBody({ command, text, user_id: user, channel_id: CHECKOUT_CHANNEL, response_url: responseUrl, trigger_id: side.slack.triggerId() });
   const reply = await postSigned(`${side.url}/slack/events`, side.signingSecret, body);
   if (reply.status !== 200) throw new Error(`Lifeguard answered ${command} with HTTP ${reply.status}: ${reply.body}`);
   await side.slack.waitFor(answered(side.slack, responseUrl), 30_000);
-  return { title: line, sent: [...ackOf(reply.body, user), ...visibleSince(side.slack, mark, user)] };
+  return { ack: ackOf(reply.body, user), responseUrl };
 }
 
-/** The request id, channel and ts of the newest card with an Approve button. */
-export function latestCard(slack: SlackStandin): { requestId: string; channel: string; ts: string } {
-  const posts = slack.okCalls('chat.postMessage').reverse();
-  for (const post of posts) {
-    const value = approveValue(post);
-    if (value) return { requestId: value, channel: String(post.response.channel), ts: String(post.response.ts) };
+function buttonValue(message: Record<string, unknown>, actionId: string): string | undefined {
+  const blocks = (message.blocks ?? []) as { elements?: { action_id?: string; value?: string }[] }[];
+  return blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === actionId)?.value;
+}
+
+/** The Approve button of the newest card that has one. */
+export function approveButton(slack: SlackStandin): Button {
+  for (const post of slack.topLevelPosts().reverse()) {
+    const value = buttonValue(post.args, 'approval.approve');
+    if (value) return { value, channel: String(post.response.channel), ts: String(post.response.ts) };
   }
   throw new Error('Lifeguard posted no card with an Approve button');
 }
 
-function approveValue(call: RecordedCall): string | undefined {
-  const blocks = (call.args.blocks ?? []) as { type?: string; elements?: { action_id?: string; value?: string }[] }[];
-  return blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'approval.approve')?.value;
+/** The button `actionId` on the message `ts` as Slack shows it now (its latest update), if it has one. */
+export function buttonOn(slack: SlackStandin, ts: string, actionId: string): Button | undefined {
+  const versions: RecordedCall[] = slack.calls.filter(
+    (c) => c.response.ok === true && ((c.method === 'chat.update' && c.args.ts === ts) || (c.method === 'chat.postMessage' && c.response.ts === ts)),
+  );
+  const latest = versions.at(-1);
+  const value = latest && buttonValue(latest.args, actionId);
+  return value === undefined ? undefined : { value, channel: String(latest!.response.channel), ts };
 }
 
-/** Clicks Approve on a card as `user`, and waits for the card to be redrawn or the clicker to be told why not. */
-export async function clickApprove(side: SlackSide, user: string, card: { requestId: string; channel: string; ts: string }): Promise<Played> {
+/** Clicks a button as `user`, and waits for its message to be redrawn or the clicker to be told something. */
+export async function click(side: SlackSide, user: string, actionId: string, button: Button): Promise<Acted> {
   const mark = side.slack.calls.length;
   const responseUrl = side.slack.responseUrl();
-  const payload = buttonClick({ user, actionId: 'approval.approve', value: card.requestId, channel: card.channel, messageTs: card.ts, responseUrl, triggerId: side.slack.triggerId() });
+  const payload = buttonClick({ user, actionId, value: button.value, channel: button.channel, messageTs: button.ts, responseUrl, triggerId: side.slack.triggerId() });
   const reply = await postSigned(`${side.url}/slack/events`, side.signingSecret, interactionBody(payload));
-  if (reply.status !== 200) throw new Error(`Lifeguard answered the Approve click with HTTP ${reply.status}: ${reply.body}`);
-  await side.slack.waitFor(() => answered(side.slack, responseUrl)() || side.slack.calls.slice(mark).some((c) => c.method === 'chat.update'), 30_000);
-  return { title: `clicks Approve on request #${card.requestId}`, sent: visibleSince(side.slack, mark, user) };
+  if (reply.status !== 200) throw new Error(`Lifeguard answered the ${actionId} click with HTTP ${reply.status}: ${reply.body}`);
+  const redrawn = () => side.slack.calls.slice(mark).some((c) => c.method === 'chat.update' && c.args.ts === button.ts);
+  await side.slack.waitFor(() => answered(side.slack, responseUrl)() || redrawn(), 30_000);
+  return { ack: ackOf(reply.body, user), responseUrl };
+}
+
+/** An operation as Lifeguard's store holds it: enough to know when the scenario may go on. */
+export interface OperationState {
+  id: number;
+  state: string;
+  pause: { reason: string } | null;
+}
+
+function read<T>(db: string, sql: string, ...params: unknown[]): T | undefined {
+  const reader = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    return reader.prepare(sql).get(...params) as T | undefined;
+  } finally {
+    reader.close();
+  }
+}
+
+/** The operation request `requestId` started, once it has. */
+export function operationOf(db: string, requestId: number): OperationState | undefined {
+  const row = read<{ id: number; body: string }>(db, 'SELECT id, body FROM operations WHERE request_id = ?', requestId);
+  return row && { ...(JSON.parse(row.body) as Omit<OperationState, 'id'>), id: row.id };
+}
+
+/** Whether every message Lifeguard committed to send has reached Slack (or been given up on). */
+export function outboxDelivered(db: string): boolean {
+  return read<{ n: number }>(db, 'SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND gave_up_at IS NULL')!.n === 0;
+}
+
+/** The newest request and operation ids (0 for none yet): a user's own request gets the next. */
+export function lastIds(db: string): { request: number; operation: number } {
+  return read<{ request: number; operation: number }>(
+    db,
+    'SELECT (SELECT COALESCE(MAX(id), 0) FROM approval_requests) AS request, (SELECT COALESCE(MAX(id), 0) FROM operations) AS operation',
+  )!;
 }

@@ -1,32 +1,48 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join, relative } from 'node:path';
+import { delimiter, join } from 'node:path';
+import { stringify } from 'yaml';
 import { createLogger } from '../../../src/log.js';
-import { startLifeguard, type Lifeguard } from '../../../src/main.js';
-import { REPO_ROOT } from '../cli.js';
+import { startLifeguard } from '../../../src/main.js';
+import { fastConfig } from '../engine-config.js';
 import { KubeStandin } from '../kube-standin/server.js';
 import { typeOfKind } from '../kube-standin/resources.js';
 import { seedCheckout } from '../kube-standin/seed.js';
-import { startPrometheus, type RunningPrometheus } from '../prometheus.js';
+import { WorkloadSimulator } from '../kube-standin/simulator.js';
+import { startScrapingPrometheus, type ScrapingPrometheus } from '../prometheus.js';
 import { SlackStandin } from '../slack-standin/web-api.js';
-import { demoHistory } from './history.js';
 import { DEMO_NAMES, PEOPLE } from './people.js';
 
-export const CONFIG_FILE = join(REPO_ROOT, 'lifeguard.example.yaml');
-/** The kubeconfig context lifeguard.example.yaml names for its cluster. */
+/** The kubeconfig context the demo's config names for its cluster. */
 const KUBE_CONTEXT = 'lifeguard-standin';
+/** Each step of the demo's releases lasts at least this long, and so does the watch after a promotion. */
+const STEP_DURATION = '6s';
+
+/**
+ * The e2e tests' second-scale config (engine-config.ts), with the example's people and checkout in production,
+ * steps and watch shortened so that a release takes well under a minute. A `-bad` canary breaks three metrics at
+ * once, and the demo is about its error rate: success-rate (1 − error rate, against a looser bound) is held as
+ * long as error-rate, so it can never fail first, and latency-p99 twice as long.
+ */
+function demoConfigYaml(prometheusUrl: string): string {
+  const config = fastConfig({ prometheusUrl, stepDuration: STEP_DURATION, watch: STEP_DURATION });
+  const metrics = config.metrics as Record<string, Record<string, unknown>>;
+  metrics['success-rate']!.for = metrics['error-rate']!.for;
+  metrics['latency-p99']!.for = '10s';
+  return stringify(config, { lineWidth: 0 });
+}
 
 /** Everything the demo runs, on loopback ports, with its files in one temporary directory. */
 export interface DemoStack {
   dir: string;
   kubeconfig: string;
-  kube: KubeStandin;
+  /** The demo's lifeguard.yaml, written for this run. */
+  configFile: string;
   slack: SlackStandin;
-  /** Absent when prometheus or promtool is not installed; `missing` says which. */
-  prometheus: (RunningPrometheus & { end: number }) | { missing: string[] };
-  lifeguard: Lifeguard;
+  /** Absent when prometheus is not installed. */
+  prometheus?: ScrapingPrometheus | undefined;
   /** Where Lifeguard serves /slack/events, /healthz, /readyz and /metrics. */
   url: string;
   /** The generated signing secret Lifeguard checks every Slack request against. */
@@ -40,7 +56,7 @@ export interface DemoStack {
 export interface StackOptions {
   /** Preferred port for Lifeguard; when it is taken a free one is used and `note` says so. */
   port: number;
-  /** PATH searched for prometheus and promtool. */
+  /** PATH searched for prometheus. */
   path: string | undefined;
   note: (line: string) => void;
 }
@@ -69,9 +85,70 @@ async function usablePort(preferred: number): Promise<number> {
   });
 }
 
+/** A loopback port nothing listens on now: where the config points Prometheus when there is none. */
+async function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** What has started so far, to stop newest first. */
+type Stoppers = (() => Promise<void> | void)[];
+
+/** The API-server stand-in with checkout, and a kubeconfig in `dir` that reaches it. */
+async function startCluster(dir: string, stoppers: Stoppers, note: StackOptions['note']): Promise<{ kube: KubeStandin; kubeconfig: string }> {
+  const kube = await KubeStandin.start({ readyDelayMs: 0 });
+  stoppers.push(() => kube.stop());
+  await seedCheckout(kube);
+  // Pods take a moment to become ready, as in a cluster: Lifeguard waits for each rollout.
+  kube.setReadyDelay(200);
+  const kubeconfig = kube.writeKubeconfig(KUBE_CONTEXT, join(dir, 'kubeconfig'));
+  const checkout = kube.store.mustGet(typeOfKind('Deployment'), 'shop', 'checkout');
+  const image = (checkout.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image;
+  const revision = checkout.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '?';
+  note(`Kubernetes API-server stand-in on ${kube.url}, seeded with checkout (production: shop/checkout runs ${image}, revision ${revision})`);
+  return { kube, kubeconfig };
+}
+
+async function startSlack(stoppers: Stoppers, note: StackOptions['note']): Promise<SlackStandin> {
+  const slack = await SlackStandin.start({
+    botToken: `xoxb-demo-${randomBytes(12).toString('hex')}`,
+    usergroups: [
+      { id: 'S01RM', handle: 'release-managers', users: [PEOPLE.frank] },
+      { id: 'S02OC', handle: 'oncall', users: [PEOPLE.oscar] },
+    ],
+    users: Object.keys(DEMO_NAMES.users),
+  });
+  stoppers.push(() => slack.close());
+  note(`Slack Web API stand-in on ${slack.apiUrl} (channels #checkout-releases, #releases, #incidents; bot token and signing secret generated for this run)`);
+  return slack;
+}
+
+/**
+ * The workload simulator and a Prometheus scraping it, when prometheus is installed. Without it Lifeguard is
+ * pointed where nothing answers, as it would be with its Prometheus down.
+ */
+async function startMetrics(kube: KubeStandin, options: StackOptions, stoppers: Stoppers): Promise<{ prometheus?: ScrapingPrometheus; url: string }> {
+  if (!findExecutable('prometheus', options.path)) {
+    options.note('prometheus not found on PATH: going on without it, so Lifeguard cannot judge a canary (Debian: apt-get install prometheus)');
+    return { url: `http://127.0.0.1:${await closedPort()}` };
+  }
+  const simulator = await WorkloadSimulator.start(kube, { seed: 7 });
+  stoppers.push(() => simulator.stop());
+  options.note(`workload simulator on ${simulator.url}/metrics: checkout's pods serve 200 requests a second, split as the VirtualService's weights say; an image tagged -bad answers 8 % 5xx, twice as slow`);
+  const prometheus = await startScrapingPrometheus({ targets: [simulator.target] });
+  stoppers.push(() => prometheus.stop());
+  options.note(`Prometheus on ${prometheus.url}, scraping the simulator every second`);
+  return { prometheus, url: prometheus.url };
+}
+
 export async function startDemoStack(options: StackOptions): Promise<DemoStack> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeguard-demo-'));
-  const stoppers: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
+  const stoppers: Stoppers = [() => rmSync(dir, { recursive: true, force: true })];
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
@@ -87,56 +164,27 @@ export async function startDemoStack(options: StackOptions): Promise<DemoStack> 
   };
 
   try {
-    const kube = await KubeStandin.start({ readyDelayMs: 0 });
-    stoppers.push(() => kube.stop());
-    await seedCheckout(kube);
-    const kubeconfig = kube.writeKubeconfig(KUBE_CONTEXT, join(dir, 'kubeconfig'));
-    const checkout = kube.store.mustGet(typeOfKind('Deployment'), 'shop', 'checkout');
-    const image = (checkout.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]!.image;
-    const revision = checkout.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? '?';
-    options.note(`Kubernetes API-server stand-in on ${kube.url}, seeded with checkout (production: shop/checkout runs ${image}, revision ${revision})`);
-
-    const botToken = `xoxb-demo-${randomBytes(12).toString('hex')}`;
-    const signingSecret = randomBytes(20).toString('hex');
-    const slack = await SlackStandin.start({
-      botToken,
-      usergroups: [
-        { id: 'S01RM', handle: 'release-managers', users: [PEOPLE.frank] },
-        { id: 'S02OC', handle: 'oncall', users: [PEOPLE.oscar] },
-      ],
-      users: Object.keys(DEMO_NAMES.users),
-    });
-    stoppers.push(() => slack.close());
-    options.note(`Slack Web API stand-in on ${slack.apiUrl} (channels #checkout-releases, #releases, #incidents; bot token and signing secret generated for this run)`);
-
-    const missing = ['prometheus', 'promtool'].filter((name) => !findExecutable(name, options.path));
-    let prometheus: DemoStack['prometheus'] = { missing };
-    if (missing.length === 0) {
-      const end = Math.floor(Date.now() / 60_000) * 60;
-      const running = await startPrometheus(demoHistory(end));
-      stoppers.push(() => running.stop());
-      prometheus = { ...running, end };
-      options.note(`Prometheus on ${running.url} with a synthetic history of checkout`);
-    } else {
-      options.note(`${missing.join(' and ')} not found on PATH: going on without Prometheus, so without canary analysis (Debian: apt-get install prometheus)`);
-    }
-
+    const { kube, kubeconfig } = await startCluster(dir, stoppers, options.note);
+    const slack = await startSlack(stoppers, options.note);
+    const metrics = await startMetrics(kube, options, stoppers);
+    const configFile = join(dir, 'lifeguard.yaml');
+    writeFileSync(configFile, demoConfigYaml(metrics.url));
     const port = await usablePort(options.port);
     if (port !== options.port) options.note(`port ${options.port} is taken: Lifeguard listens on a free port instead`);
     const db = join(dir, 'lifeguard.db');
     const logFile = join(dir, 'lifeguard.log');
     const logStream = createWriteStream(logFile);
     stoppers.push(() => new Promise<void>((resolve) => logStream.end(resolve)));
+    const signingSecret = randomBytes(20).toString('hex');
     const lifeguard = await startLifeguard({
       env: {
-        SLACK_BOT_TOKEN: botToken,
+        SLACK_BOT_TOKEN: slack.botToken,
         SLACK_SIGNING_SECRET: signingSecret,
         SLACK_API_URL: slack.apiUrl,
         PORT: String(port),
-        LIFEGUARD_CONFIG: CONFIG_FILE,
+        LIFEGUARD_CONFIG: configFile,
         LIFEGUARD_DB: db,
         KUBECONFIG: kubeconfig,
-        ...('url' in prometheus ? { PROMETHEUS_URL: prometheus.url } : {}),
         LOG_LEVEL: 'info',
       },
       host: '127.0.0.1',
@@ -144,9 +192,9 @@ export async function startDemoStack(options: StackOptions): Promise<DemoStack> 
     });
     stoppers.push(() => lifeguard.stop());
     const url = `http://127.0.0.1:${lifeguard.port}`;
-    options.note(`Lifeguard on ${url} in HTTP mode, config ${relative(process.cwd(), CONFIG_FILE) || CONFIG_FILE}, database and log in ${dir}`);
+    options.note(`Lifeguard on ${url} in HTTP mode; its config (lifeguard.example.yaml's people and checkout in production, steps of ${STEP_DURATION}), database and log in ${dir}`);
 
-    return { dir, kubeconfig, kube, slack, prometheus, lifeguard, url, signingSecret, db, logFile, stop };
+    return { dir, kubeconfig, configFile, slack, prometheus: metrics.prometheus, url, signingSecret, db, logFile, stop };
   } catch (error) {
     await stop();
     throw error;
