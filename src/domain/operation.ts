@@ -326,7 +326,8 @@ function verdict(t: Transition, v: VerdictEvent): void {
     return;
   }
   // The canary is judged against the baseline only while both take traffic; the stable against its past while watched.
-  const judgedNow = v.subject === 'stable' ? op.phase === 'watch' : op.strategy === 'canary' && (op.phase === 'shift' || op.phase === 'hold');
+  // At 100 % the baseline has no traffic left to compare with.
+  const judgedNow = v.subject === 'stable' ? op.phase === 'watch' : op.strategy === 'canary' && (op.phase === 'shift' || op.phase === 'hold') && op.steps[op.step] !== 100;
   if (!judgedNow) return;
   t.op = { ...op, analysis: { ...op.analysis, last: { verdict: v.verdict, at: v.evaluatedAt, reasons: v.reasons } } };
   if (v.verdict === 'fail') return failed(t, v);
@@ -400,7 +401,8 @@ function rollbackRecord(t: Transition, cause: RollbackCause): NonNullable<Operat
     ...cause,
     afterPromotion: op.stableChangedAt !== null,
     stepReached: op.step + 1,
-    weightReached: op.weight,
+    // Once the stable runs the new version, the new version has all the traffic.
+    weightReached: op.stableChangedAt !== null ? 100 : op.weight,
     decidedAt: t.nowIso,
     drainedAt: null,
     restoredAt: null,
@@ -665,6 +667,12 @@ export function availableControls(op: Operation): ControlVerb[] {
   return [...(promotable ? (['promote'] as const) : []), 'pause', 'abort'];
 }
 
+const ROLLBACK_PHASE: Partial<Record<Phase, string>> = {
+  drain: 'moving all traffic to the stable',
+  restore: 'restoring the version that ran before',
+  verify: 'checking the stable is healthy',
+};
+
 /** One line saying where the operation is, for its card. */
 export function headline(op: Operation): string {
   const of = `${op.step + 1} of ${op.steps.length}`;
@@ -678,9 +686,9 @@ export function headline(op: Operation): string {
     case 'failed':
       return `Failed: ${op.outcome ?? 'see the thread'}`;
     case 'paused':
-      return `Paused at ${pct(op.weight)}: ${op.pause?.why ?? ''}`;
+      return op.pause?.reason === 'promotion' ? `Waiting for Promote at ${pct(op.weight)}` : `Paused at ${pct(op.weight)}`;
     case 'rolling-back':
-      return `Rolling back (${op.phase}): ${op.rollback?.why ?? ''}`;
+      return `Rolling back: ${ROLLBACK_PHASE[op.phase] ?? op.phase}`;
     case 'running':
       switch (op.phase) {
         case 'deploy-canary':

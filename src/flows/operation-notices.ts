@@ -29,7 +29,8 @@ export function operationView(op: Operation): OperationView {
     controls: availableControls(op),
     ...(op.analysis.last ? { lastVerdict: op.analysis.last } : {}),
     ...(op.promotions.length ? { promotedBy: op.promotions.map((p) => ({ user: p.user, weight: p.weight })) } : {}),
-    ...(op.pause ? { why: op.pause.why } : op.outcome ? { why: op.outcome } : {}),
+    // Why it is paused or rolling back; the headline already says how it ended.
+    ...(op.pause && op.pause.reason !== 'promotion' ? { why: op.pause.why } : op.state === 'rolling-back' && op.rollback ? { why: op.rollback.why } : {}),
   };
 }
 

@@ -97,7 +97,7 @@ describe('a good canary', () => {
     expect(r.op).toMatchObject({ state: 'paused', phase: 'hold', step: 2, weight: 50, pause: { reason: 'promotion', by: 'lifeguard' } });
     expect(r.audit).toContain('operation.awaiting_promotion');
     expect(availableControls(r.op)).toEqual(['promote', 'abort']);
-    expect(headline(r.op)).toBe('Paused at 50 %: waiting for Promote at 50 %');
+    expect(headline(r.op)).toBe('Waiting for Promote at 50 %');
     r.wait(600_000).settle();
     expect(r.op).toMatchObject({ state: 'paused', step: 2 });
     expect(r.cluster.weight).toBe(50);

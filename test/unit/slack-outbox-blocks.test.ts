@@ -85,7 +85,7 @@ describe('the incident post', () => {
     for (const expected of [
       'Automated rollback: checkout in production',
       '`1.4.2` → `1.5.0-bad`',
-      'step 2 of 4, 25% of traffic on the canary',
+      'step 2 of 4, 25% of traffic on the new version',
       '<@U09BOB>',
       '<@U01ALICE>',
       '_nobody_',

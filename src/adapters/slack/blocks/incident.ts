@@ -71,7 +71,9 @@ function threadLink(thread: Incident['thread']): string {
 }
 
 function failingTable(incident: Incident): string {
-  const header = ['metric', 'canary', 'baseline', 'thresholds', 'breaching for', 'result'];
+  // After a promotion the stable was judged against its own metrics from before the release.
+  const [now, before] = incident.trigger === 'watch' ? ['now', 'before'] : ['canary', 'baseline'];
+  const header = ['metric', now, before, 'thresholds', 'breaching for', 'result'];
   const rows = incident.failing.map((f) => [f.metric, figure(f.canary), figure(f.baseline), f.thresholds.join(', ') || '—', f.breachingForMs === null ? '—' : humanDuration(f.breachingForMs), f.classification]);
   const cells = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
@@ -99,7 +101,7 @@ export function incidentPost(incident: Incident): SlackMessage {
         { type: 'mrkdwn', text: `*Service*\n${escape(incident.service)}` },
         { type: 'mrkdwn', text: `*Environment*\n${escape(incident.environment)}` },
         { type: 'mrkdwn', text: `*Version*\n${from} → ${to}` },
-        { type: 'mrkdwn', text: `*Reached*\n${step}${incident.weightReached}% of traffic on the canary` },
+        { type: 'mrkdwn', text: `*Reached*\n${step}${incident.weightReached}% of traffic on the new version` },
         { type: 'mrkdwn', text: `*Why*\n${TRIGGER[incident.trigger]}` },
         { type: 'mrkdwn', text: `*Outcome*\n${OUTCOME[incident.outcome]}` },
       ],
