@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { replicaSplit } from './traffic-split.js';
 import type { Verdict } from './verdict.js';
 
 /**
@@ -174,6 +175,8 @@ export interface Settings {
   /** Canary replicas for a canary step; the stable's count when not configured. */
   canaryReplicas?: number | undefined;
   rollbackCooldownMs: number;
+  /** A rollback still draining or restoring after this long cannot finish by itself: people are told and it ends failed. */
+  stuckAfterMs?: number | undefined;
 }
 
 export interface Context {
@@ -275,6 +278,7 @@ export function decide(op: Operation, observation: Observation | undefined, even
   } else if (event.type === 'verdict') {
     verdict(t, event);
   }
+  if (stuck(t)) return t.decision();
   if (observation && !isFinal(t.op.state)) advance(t, observation);
   return t.decision();
 }
@@ -326,15 +330,20 @@ function verdict(t: Transition, v: VerdictEvent): void {
     return;
   }
   // The canary is judged against the baseline only while both take traffic; the stable against its past while watched.
-  // At 100 % the baseline has no traffic left to compare with.
-  const judgedNow = v.subject === 'stable' ? op.phase === 'watch' : op.strategy === 'canary' && (op.phase === 'shift' || op.phase === 'hold') && op.steps[op.step] !== 100;
+  // At 100 % (and while the stable rolls out under it) the baseline has no traffic left to compare with: only a
+  // canary failing its absolute bounds is acted on there.
+  const allTraffic = op.steps[op.step] === 100 || op.phase === 'promote-stable';
+  const judgedNow =
+    v.subject === 'stable'
+      ? op.phase === 'watch'
+      : op.strategy === 'canary' && (op.phase === 'shift' || op.phase === 'hold' || op.phase === 'promote-stable') && (!allTraffic || v.verdict === 'fail');
   if (!judgedNow) return;
   t.op = { ...op, analysis: { ...op.analysis, last: { verdict: v.verdict, at: v.evaluatedAt, reasons: v.reasons } } };
   if (v.verdict === 'fail') return failed(t, v);
   if (v.verdict === 'inconclusive') return inconclusive(t, v);
   // A pass counts for a step only when judged on data from the step: evaluated after it began.
-  const counts = op.phase === 'hold' && Date.parse(v.evaluatedAt) >= Date.parse(op.phaseSince);
-  const first = counts && op.analysis.passes === 0;
+  const counts = (op.phase === 'hold' || op.phase === 'watch') && Date.parse(v.evaluatedAt) >= Date.parse(op.phaseSince);
+  const first = counts && op.phase === 'hold' && op.analysis.passes === 0;
   t.op = { ...t.op, analysis: { ...t.op.analysis, inconclusiveRun: 0, passes: t.op.analysis.passes + (counts ? 1 : 0) } };
   if (op.state !== 'running') return;
   t.messages.push({ kind: 'card' });
@@ -343,7 +352,8 @@ function verdict(t: Transition, v: VerdictEvent): void {
 }
 
 function inconclusive(t: Transition, v: VerdictEvent): void {
-  const warmingUp = t.op.phase !== 'hold' || Date.parse(v.evaluatedAt) < Date.parse(t.op.phaseSince) + (t.ctx.settings.warmupMs ?? 0);
+  const judged = t.op.phase === 'hold' || t.op.phase === 'watch';
+  const warmingUp = !judged || Date.parse(v.evaluatedAt) < Date.parse(t.op.phaseSince) + (t.ctx.settings.warmupMs ?? 0);
   if (warmingUp) return;
   const run = t.op.analysis.inconclusiveRun + 1;
   t.op = { ...t.op, analysis: { ...t.op.analysis, inconclusiveRun: run } };
@@ -357,7 +367,7 @@ function inconclusive(t: Transition, v: VerdictEvent): void {
   const why = `${run} inconclusive verdicts in a row: ${v.reasons.join('; ') || 'no data'}`;
   t.op = { ...t.op, state: 'paused', pause: { reason: 'inconclusive', by: 'lifeguard', at: t.nowIso, why } };
   t.record('operation.paused', { operation: t.op.id, why, reasons: v.reasons });
-  t.note('warning', `Paused: the canary could not be judged ${run} times in a row`, [
+  t.note('warning', `Paused: the ${t.op.phase === 'watch' ? 'stable' : 'canary'} could not be judged ${run} times in a row`, [
     ...v.reasons,
     'Nothing was promoted or rolled back. When the metrics are back, Resume; or Abort to roll back.',
   ]);
@@ -448,12 +458,22 @@ function verifyVerdict(t: Transition, v: VerdictEvent): void {
 }
 
 /** Moves the operation towards the wanted cluster state: an action, the next phase, or a wait. */
+/**
+ * Whether the cluster gives the canary `want` percent. A replica ratio can give only some weights (5 % of four
+ * pods is one pod, 25 %): there the split that `want` asks for must be in place, every pod of it ready.
+ */
+function atWeight(obs: Observation, want: number): boolean {
+  if (!obs.replicaTraffic) return obs.weight === want;
+  const split = replicaSplit(obs.stable.desired, obs.canary.desired, want);
+  return obs.stable.desired === split.stable && obs.canary.desired === split.canary && obs.stable.ready === split.stable && obs.canary.ready === split.canary;
+}
+
 function advance(t: Transition, obs: Observation): void {
   t.op = { ...t.op, weight: obs.weight };
   if (t.op.state === 'paused') {
     // A pause holds the traffic where it was; nothing else moves.
     const want = t.op.steps[t.op.step];
-    if (t.op.phase === 'hold' && want !== undefined && obs.weight !== want) t.act({ type: 'set-weight', canary: want });
+    if (t.op.phase === 'hold' && want !== undefined && !atWeight(obs, want)) t.act({ type: 'set-weight', canary: want });
     t.wakeAt(null);
     return;
   }
@@ -485,7 +505,7 @@ function step(t: Transition, obs: Observation): void {
     }
     case 'shift': {
       const want = op.steps[op.step]!;
-      if (obs.weight !== want) return t.act({ type: 'set-weight', canary: want });
+      if (!atWeight(obs, want)) return t.act({ type: 'set-weight', canary: want });
       t.record('operation.step', { operation: op.id, step: op.step + 1, weight: want });
       if (want === 100) {
         // At 100 % there is no baseline left to judge against: a pause here waits for Promote alone.
@@ -498,7 +518,7 @@ function step(t: Transition, obs: Observation): void {
     }
     case 'hold': {
       const want = op.steps[op.step]!;
-      if (obs.weight !== want) return t.act({ type: 'set-weight', canary: want });
+      if (!atWeight(obs, want)) return t.act({ type: 'set-weight', canary: want });
       const promoted = op.promotions.some((p) => p.step === op.step);
       const endsAt = Date.parse(op.phaseSince) + ctx.settings.stepDurationMs;
       const analysed = op.analysis.passes > 0;
@@ -516,20 +536,22 @@ function step(t: Transition, obs: Observation): void {
       return t.enter('finalize');
     }
     case 'finalize':
-      if (obs.weight !== 0) return t.act({ type: 'set-weight', canary: 0 });
+      if (!atWeight(obs, 0)) return t.act({ type: 'set-weight', canary: 0 });
       if (obs.canary.desired !== 0) return t.act({ type: 'scale-canary', replicas: 0 });
       t.note('good', `Promoted: the stable runs \`${to!.version}\`, all traffic on it, canary scaled to 0`);
       return enterWatch(t);
     case 'watch': {
       const endsAt = Date.parse(op.phaseSince) + ctx.settings.watchMs;
       if (ctx.now.getTime() < endsAt) return t.wakeAt(new Date(endsAt));
+      // A watch that never judged the stable proves nothing: it goes on until a pass (or pauses, inconclusive).
+      if (op.analysis.passes === 0) return t.wakeAt(new Date(ctx.now.getTime() + 1000));
       t.note('good', `Watch period over: \`${to!.version}\` stays`);
       return t.finish('promoted', 'promoted');
     }
     case 'drain':
       // Done only when observed after its own write: a reading from before Lifeguard's last forward write
       // (a watch cache behind) could show 0 % with traffic on the canary.
-      if (obs.weight !== 0 || !t.performed({ type: 'set-weight', canary: 0 })) return t.act({ type: 'set-weight', canary: 0 });
+      if (!atWeight(obs, 0) || !t.performed({ type: 'set-weight', canary: 0 })) return t.act({ type: 'set-weight', canary: 0 });
       t.op = { ...op, rollback: { ...op.rollback!, drainedAt: t.nowIso } };
       t.record('rollback.drained', { operation: op.id });
       t.note('info', 'Traffic drained: all of it on the stable');
@@ -572,10 +594,34 @@ function awaitPromotion(t: Transition, weight: number, lines: string[]): void {
 
 /** A restore whose rollout failed: nothing more Lifeguard can do by itself, so people are told now. */
 function rollbackStuck(t: Transition, what: string): void {
-  t.record('rollback.stuck', { operation: t.op.id, what });
-  t.note('bad', `The rollback cannot finish: ${what} did not roll out (progress deadline exceeded)`, ['Traffic is on the stable. Look at the Deployment now (`kubectl rollout status`, its pods and events).']);
+  endStuck(t, `${what} did not roll out (progress deadline exceeded)`, 'Traffic is on the stable. Look at the Deployment now (`kubectl rollout status`, its pods and events).');
+}
+
+const STUCK_DOING: Partial<Record<Phase, string>> = {
+  drain: 'moving all traffic to the stable',
+  restore: 'restoring the version that ran before',
+};
+
+/**
+ * A drain or restore that has not finished long after it began (the cluster unreachable, a write refused, a
+ * Deployment deleted or paused by hand): it ends failed and people are told what to do, rather than waiting in
+ * silence while the service is locked.
+ */
+function stuck(t: Transition): boolean {
+  const doing = t.op.state === 'rolling-back' ? STUCK_DOING[t.op.phase] : undefined;
+  const limit = t.ctx.settings.stuckAfterMs;
+  if (!doing || limit === undefined || t.ctx.now.getTime() - Date.parse(t.op.phaseSince) < limit) return false;
+  const minutes = Math.round(limit / 60_000);
+  const where = t.op.phase === 'drain' ? 'Traffic may still reach the canary: set the route to the stable by hand.' : 'Traffic is on the stable; the Deployments may be half restored.';
+  endStuck(t, `${doing} did not finish within ${minutes} min`, `${where} The audit log (\`lifeguard audit export\`) has the error of each attempt.`);
+  return true;
+}
+
+function endStuck(t: Transition, why: string, next: string): void {
+  t.record('rollback.stuck', { operation: t.op.id, why });
+  t.note('bad', `The rollback cannot finish: ${why}`, [next]);
   if (isAutomated(t.op.rollback!.trigger)) t.messages.push({ kind: 'incident' });
-  t.finish('failed', `rollback stuck: ${what} did not roll out`);
+  t.finish('failed', `rollback stuck: ${why}`);
 }
 
 function enterWatch(t: Transition): void {
@@ -589,7 +635,9 @@ function enterWatch(t: Transition): void {
  * before the operation began: during a canary the stable served only part of the traffic (none at 100 %).
  */
 export function stableJudgement(op: Operation, now: Date, settings: Settings): { since: string } | undefined {
-  if (op.state === 'running' && op.phase === 'watch') return { since: op.createdAt };
+  // Until a whole lookback has passed, "now" would still hold the canary period, when the stable had less traffic.
+  const settled = Date.parse(op.phaseSince) + (settings.warmupMs ?? 0) <= now.getTime();
+  if (op.state === 'running' && op.phase === 'watch') return settled ? { since: op.createdAt } : undefined;
   if (op.state === 'rolling-back' && op.phase === 'verify' && op.rollback?.restoredAt) {
     const due = Date.parse(op.rollback.restoredAt) + settings.verifyAfterMs <= now.getTime();
     return due ? { since: op.createdAt } : undefined;

@@ -54,8 +54,10 @@ export function startAnalysisLoop(deps: AnalysisLoopDeps): AnalysisLoop {
         return verdicts;
       },
       onVerdicts: async (verdicts) => {
-        // A failing canary is drained while its verdict is still being written, not after.
-        await Promise.all([deps.act?.(verdicts), recordVerdicts(deps.audit, deps.metrics, verdicts)]);
+        // A failing canary is drained while its verdict is still being written, not after; and a slow cluster
+        // acting on it does not hold up the next analysis.
+        void deps.act?.(verdicts).catch((error: unknown) => log.error({ err: error }, 'acting on verdicts failed; the release engine tries again at its next tick'));
+        await recordVerdicts(deps.audit, deps.metrics, verdicts);
         for (const v of verdicts.filter((v) => v.verdict !== 'pass')) {
           log.warn({ service: v.service, environment: v.environment, verdict: v.verdict, reasons: v.reasons }, 'canary verdict');
         }

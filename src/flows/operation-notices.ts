@@ -12,7 +12,7 @@ import type { Clock, OutboxRepository } from '../ports.js';
 export interface OperationNotices {
   write(op: Operation, messages: readonly Message[], verdict?: VerdictEvent): void;
   /** A failing canary Lifeguard did not start, reported only (`unmanagedCanaries: notify`). */
-  unmanaged(verdict: Verdict, weight: number): void;
+  unmanaged(verdict: Verdict, weight: number, image: string): void;
   /** A granted request that did not start, said in its card's thread. */
   refused(request: ApprovalRecord, why: string): void;
 }
@@ -119,11 +119,12 @@ export function outboxNotices(deps: { config: Config; outbox: Pick<OutboxReposit
       };
       enqueue({ key: `request:${request.id}:refused`, channel, ...(request.messageTs ? { threadTs: request.messageTs } : {}), message: { kind: 'note', note } });
     },
-    unmanaged(verdict, weight) {
-      const key = `unmanaged:${verdict.service}/${verdict.environment}:${verdict.evaluatedAt}`;
+    unmanaged(verdict, weight, image) {
+      // Once per failing image, not once per verdict: the channel is told, not flooded every interval.
+      const key = `unmanaged:${verdict.service}/${verdict.environment}:${image}`;
       const note = {
         headline: `A canary Lifeguard did not start is failing: ${verdict.service} in ${verdict.environment}, at ${weight} % of traffic`,
-        lines: [...verdict.reasons, 'Lifeguard changed nothing (unmanagedCanaries: notify). Drain it, or start a rollback with /rollback.'],
+        lines: [...verdict.reasons, `It runs ${image}. Lifeguard changed nothing (unmanagedCanaries: notify, or a rollback within the cooldown). Drain it, or start a rollback with /rollback.`],
         tone: 'bad' as const,
         verdict,
       };

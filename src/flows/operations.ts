@@ -49,7 +49,7 @@ export interface EngineDeps {
   log: Logger;
   metrics: Telemetry;
   leadership?: Leadership | undefined;
-  tuning?: { tickMs?: number; actionTimeoutMs?: number };
+  tuning?: { tickMs?: number };
 }
 
 export type StartResult = { ok: true; operation: Operation } | { ok: false; why: string; running?: Operation | undefined };
@@ -57,6 +57,9 @@ export type StartResult = { ok: true; operation: Operation } | { ok: false; why:
 export type ControlResult =
   | { ok: true; operation: Operation }
   | { ok: false; why: string; denial: 'not-found' | 'wrong-card' | 'no-role' | 'refused'; operation?: Operation | undefined };
+
+/** How long a drain or restore may take before the rollback is reported stuck and ended failed. */
+const STUCK_AFTER_MS = 5 * 60_000;
 
 /** What the engine needs of lifeguard.yaml for one service in one environment. */
 function settingsFor(config: Config, target: ServiceTarget): Settings {
@@ -68,9 +71,11 @@ function settingsFor(config: Config, target: ServiceTarget): Settings {
     watchMs: settings.watch ?? stepTotal,
     maxInconclusive: settings.analysis.maxInconclusive,
     warmupMs: Math.max(0, ...settings.analysis.metrics.map((m) => metricLookback(config, m))),
-    verifyAfterMs: Math.max(settings.analysis.interval, ...settings.analysis.metrics.map((m) => metricWindow(config, m))),
+    // The check after a rollback judges data from after it: a whole lookback of the analysis.
+    verifyAfterMs: Math.max(settings.analysis.interval, ...settings.analysis.metrics.map((m) => metricLookback(config, m))),
     canaryReplicas: settings.canaryReplicas,
     rollbackCooldownMs: env?.rollbackCooldown ?? 0,
+    stuckAfterMs: STUCK_AFTER_MS,
   };
 }
 
@@ -82,9 +87,15 @@ function metricLookback(config: Config, name: string): number {
   return range.end.getTime() - range.start.getTime() + template.window;
 }
 
-function metricWindow(config: Config, name: string): number {
-  const template = config.metrics[name];
-  return template && template.kind !== 'http' ? template.window : 0;
+
+/**
+ * The roles that may use a control in an environment, or undefined when anyone may. Those who approve releases
+ * may do anything to one; those who approve rollbacks (on call) may also stop one: Pause and Abort.
+ */
+function controllers(config: Config, environment: string, verb: ControlVerb): string[] | undefined {
+  const rules = [requirementFor(config, 'release', environment), ...(verb === 'pause' || verb === 'abort' ? [requirementFor(config, 'rollback', environment)] : [])];
+  if (rules.some((rule) => rule.mode === 'any' && rule.count === 0)) return undefined;
+  return [...new Set(rules.flatMap((rule) => rule.roles))];
 }
 
 /** The cluster as the state machine reads it. */
@@ -137,9 +148,21 @@ export class ReleaseEngine {
     return !this.stopped && (this.deps.leadership?.isLeader() ?? true);
   }
 
+  private ticking = false;
+
   /** Every unfinished operation, reconciled; the stables under watch or verification judged when due. */
   async tick(): Promise<void> {
-    if (!this.leads()) return;
+    // A slow cluster must not pile reconciles up behind each other: a tick still running skips the next.
+    if (!this.leads() || this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.tickNow();
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async tickNow(): Promise<void> {
     const { store, clock } = this.deps;
     const ids = store.operations.unfinished();
     await Promise.all(
@@ -248,10 +271,10 @@ export class ReleaseEngine {
     if (!op) return deny('not-found', `there is no operation ${id}`);
     const subject = `${op.service}/${op.environment}`;
     if (card && op.card && (op.card.channel !== card.channel || op.card.ts !== card.messageTs)) return deny('wrong-card', 'this button belongs to another card', subject);
-    const rule = requirementFor(config, 'release', op.environment);
-    if (rule.mode === 'any' && rule.count > 0) {
-      const held = await roles.rolesOf(user, rule.roles);
-      if (held.length === 0) return deny('no-role', `only ${rule.roles.join(' or ')} may ${verb} releases in ${op.environment}`, subject);
+    const allowed = controllers(config, op.environment, verb);
+    if (allowed) {
+      const held = await roles.rolesOf(user, allowed);
+      if (held.length === 0) return deny('no-role', `only ${allowed.join(' or ')} may ${verb} releases in ${op.environment}`, subject);
     }
     const outcome = await this.reconcile(id, { type: 'control', verb, user });
     if (outcome?.refused) return deny('refused', outcome.refused, subject);
@@ -412,16 +435,23 @@ export class ReleaseEngine {
     const { config, store, clock } = this.deps;
     const target = serviceTarget(config, verdict.service, verdict.environment);
     const subject = `${verdict.service}/${verdict.environment}`;
-    const mode = config.unmanagedCanaries;
-    const state = await this.deps.cluster.workloads.readState(target);
-    if (mode === 'notify') {
-      store.transaction(() => {
-        store.audit.append({ actor: 'lifeguard', action: 'canary.unmanaged_failing', subject, detail: { verdict: event, mode } });
-        this.deps.notices.unmanaged(verdict, state.traffic.canary);
-      });
+    let state: ServiceState;
+    try {
+      state = await this.deps.cluster.workloads.readState(target);
+    } catch (error) {
+      this.deps.log.error({ err: error, service: verdict.service, environment: verdict.environment }, 'a failing canary Lifeguard did not start cannot be drained: the cluster cannot be read');
       return;
     }
     const ctx = { now: clock.now(), settings: settingsFor(config, target), lastAutomatedRollbackAt: store.operations.lastAutomatedRollbackAt(verdict.service, verdict.environment) };
+    // Within the cooldown (its owner scaling it back up, say) it is reported, not drained again and again.
+    const cooling = ctx.lastAutomatedRollbackAt !== undefined && ctx.now.getTime() - ctx.lastAutomatedRollbackAt.getTime() < ctx.settings.rollbackCooldownMs;
+    if (config.unmanagedCanaries === 'notify' || cooling) {
+      store.transaction(() => {
+        store.audit.append({ actor: 'lifeguard', action: 'canary.unmanaged_failing', subject, detail: { verdict: event, mode: config.unmanagedCanaries, cooling } });
+        this.deps.notices.unmanaged(verdict, state.traffic.canary, state.canary.image);
+      });
+      return;
+    }
     const from = { version: imageVersion(state.stable.image), image: state.stable.image, revision: state.stable.revision };
     const opId = store.transaction(() => {
       if (store.operations.active(verdict.service, verdict.environment)) return undefined;

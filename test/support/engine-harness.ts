@@ -31,8 +31,11 @@ export function fastConfig(overrides: { steps?: number[]; pauseForApprovalAt?: n
     analysis: { ...production.analysis, interval: 100 },
   });
   config.environments.production!.rollbackCooldown = overrides.cooldown ?? 60_000;
-  // The check after a rollback waits one metric window: make it short too.
-  for (const template of Object.values(config.metrics)) if (template.kind !== 'http') template.window = 100;
+  // The watch and the check after a rollback wait one lookback of the analysis: make it short too.
+  for (const template of Object.values(config.metrics)) {
+    if (template.kind === 'http') continue;
+    Object.assign(template, { window: 100, step: 10, ...(template.for !== undefined ? { for: 100 } : {}) });
+  }
   return config;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ISTIO } from '../../src/adapters/kubernetes/traffic/istio.js';
-import { replicaSplit } from '../../src/adapters/kubernetes/traffic/replicas.js';
+import { replicaSplit } from '../../src/domain/traffic-split.js';
 import { readWeights, weightedRoutes, type RouteDoc } from '../../src/adapters/kubernetes/traffic/weighted-routes.js';
 import { loadConfig } from '../../src/config/load.js';
 
