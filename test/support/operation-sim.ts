@@ -14,6 +14,7 @@ import {
   type Settings,
   type VerdictEvent,
 } from '../../src/domain/operation.js';
+import { replicaSplit } from '../../src/domain/traffic-split.js';
 
 /*
  * A simulated cluster for the release engine's state machine (src/domain/operation.ts), without servers: a pure
@@ -78,8 +79,12 @@ export function applyAction(cluster: Cluster, action: Action, how: Apply = { rol
   switch (action.type) {
     case 'deploy-canary':
       return { ...cluster, canary: rollout(cluster.canary, { image: action.image, ...(action.replicas === null ? {} : { desired: action.replicas }) }, how) };
-    case 'set-weight':
-      return { ...cluster, weight: action.canary };
+    case 'set-weight': {
+      if (!cluster.replicaTraffic) return { ...cluster, weight: action.canary };
+      // Without a mesh the weight is the replica split, as the replicas router sets it.
+      const split = replicaSplit(cluster.stable.desired, cluster.canary.desired, action.canary);
+      return { ...cluster, stable: rollout(cluster.stable, { desired: split.stable }, how), canary: rollout(cluster.canary, { desired: split.canary }, how) };
+    }
     case 'promote-stable':
     case 'set-stable-image':
       return { ...cluster, stable: rollout(cluster.stable, { image: action.image }, how) };
@@ -105,7 +110,9 @@ export function progress(cluster: Cluster, ticks = 1): Cluster {
 
 export function observe(cluster: Cluster): Observation {
   const view = ({ image, revision, desired, ready, rollout: status }: SimDeployment): DeploymentView => ({ image, revision, desired, ready, rollout: status });
-  return { stable: view(cluster.stable), canary: view(cluster.canary), weight: cluster.weight, replicaTraffic: cluster.replicaTraffic };
+  const { stable, canary } = cluster;
+  const ratio = stable.desired + canary.desired === 0 ? 0 : Math.round((canary.desired * 100) / (stable.desired + canary.desired));
+  return { stable: view(stable), canary: view(canary), weight: cluster.replicaTraffic ? ratio : cluster.weight, replicaTraffic: cluster.replicaTraffic };
 }
 
 export const SETTINGS: Settings = {

@@ -711,3 +711,50 @@ describe('regressions: stale observations and loose ends', () => {
 });
 
 const isFinalState = (op: Operation) => ['promoted', 'rolled-back', 'aborted', 'failed'].includes(op.state);
+
+describe('review fixes', () => {
+  it('a canary failing its absolute bounds at 100 % is rolled back; a pass or an inconclusive there is not judged', () => {
+    const r = new Release({ start: { steps: [5, 100], pauseForApprovalAt: [100] } }).settle();
+    passStep(r);
+    expect(r.op).toMatchObject({ state: 'paused', weight: 100, pause: { reason: 'promotion' } });
+    expect(r.verdict('canary', 'inconclusive').messages).toEqual([]);
+    const fail = r.verdict('canary', 'fail');
+    expect(fail.next).toMatchObject({ state: 'rolling-back', rollback: { trigger: 'verdict', weightReached: 100 } });
+    expect(fail.action).toEqual({ type: 'set-weight', canary: 0 });
+  });
+
+  it('the watch is judged only once a lookback has passed since promotion, and ends only after a pass', () => {
+    const r = atFirstStep({ start: { steps: [5, 100], pauseForApprovalAt: [] }, settings: { warmupMs: 20_000 } });
+    passStep(r).settle();
+    expect(r.op.phase).toBe('watch');
+    expect(stableJudgement(r.op, r.now, r.settings)).toBeUndefined();
+    r.wait(20_000);
+    expect(stableJudgement(r.op, r.now, r.settings)).toEqual({ since: r.op.createdAt });
+    r.wait(SETTINGS.watchMs).settle();
+    expect(r.op).toMatchObject({ state: 'running', phase: 'watch' });
+    r.verdict('stable', 'pass');
+    r.wait(1_000).settle();
+    expect(r.op.state).toBe('promoted');
+  });
+
+  it('with a replica ratio, a weight counts once the split it asks for is in place and ready', () => {
+    const r = new Release({ cluster: { ...initialCluster(), replicaTraffic: true } });
+    r.settle();
+    expect(r.op).toMatchObject({ phase: 'hold', step: 0 });
+    // Three stable pods and 5 % give one canary pod and two stable ones: a ratio of 33 %, which is the step.
+    expect(r.cluster).toMatchObject({ stable: { desired: 2, ready: 2 }, canary: { desired: 1, ready: 1 } });
+    expect(observe(r.cluster).weight).toBe(33);
+  });
+
+  it('a drain that cannot finish ends failed after stuckAfterMs and tells the thread and the incident channel', () => {
+    const r = atFirstStep({ settings: { stuckAfterMs: 300_000 } });
+    const fail = r.verdict('canary', 'fail');
+    expect(fail.next.phase).toBe('drain');
+    // The cluster cannot be read any more: no observation for five minutes.
+    r.op = fail.next;
+    const later = new Date(r.now.getTime() + 300_000);
+    const d = decide(r.op, undefined, { type: 'tick' }, { ...r.ctx, now: later });
+    expect(d.next).toMatchObject({ state: 'failed', outcome: expect.stringContaining('moving all traffic to the stable did not finish within 5 min') });
+    expect(d.messages.map((m) => m.kind)).toEqual(['note', 'incident', 'card']);
+  });
+});
