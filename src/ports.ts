@@ -223,6 +223,8 @@ export interface OperationRepository {
   update(next: Operation): Operation | undefined;
   /** When the last automated rollback of the service in the environment that actually ran was decided. */
   lastAutomatedRollbackAt(service: string, environment: string): Date | undefined;
+  /** Release and hotfix requests granted since `since` that neither started an operation nor were refused one. */
+  grantedNotStarted(since: Date): number[];
 }
 
 /** The database, as typed repositories and the audit log. */

@@ -37,7 +37,7 @@ import type { OperationNotices } from './operation-notices.js';
 
 export interface EngineDeps {
   config: Config;
-  store: Pick<Store, 'transaction' | 'audit' | 'operations'>;
+  store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals'>;
   cluster: Cluster;
   clock: Clock;
   roles: RoleDirectory;
@@ -57,6 +57,9 @@ export type StartResult = { ok: true; operation: Operation } | { ok: false; why:
 export type ControlResult =
   | { ok: true; operation: Operation }
   | { ok: false; why: string; denial: 'not-found' | 'wrong-card' | 'no-role' | 'refused'; operation?: Operation | undefined };
+
+/** How recent a grant must be to start after a restart that lost its operation. */
+const RESUME_GRANTS_WITHIN_MS = 15 * 60_000;
 
 /** How long a drain or restore may take before the rollback is reported stuck and ended failed. */
 const STUCK_AFTER_MS = 5 * 60_000;
@@ -120,7 +123,7 @@ export class ReleaseEngine {
     const run = () => {
       if (this.ticker || this.stopped) return;
       this.ticker = setInterval(() => void this.tick(), this.deps.tuning?.tickMs ?? 1000);
-      void this.tick();
+      void this.startGranted().then(() => this.tick());
     };
     if (leadership) {
       leadership.onChange((leader) => {
@@ -173,6 +176,20 @@ export class ReleaseEngine {
         await this.reconcile(id, judged ?? { type: 'tick' });
       }),
     );
+  }
+
+  /**
+   * Requests granted shortly before a crash whose operation was never recorded: started now, as the click that
+   * granted them would have. Older grants are left alone: nobody expects them to start by surprise.
+   */
+  private async startGranted(): Promise<void> {
+    const { store, clock, log } = this.deps;
+    for (const id of store.operations.grantedNotStarted(new Date(clock.now().getTime() - RESUME_GRANTS_WITHIN_MS))) {
+      const request = store.approvals.get(id);
+      if (!request) continue;
+      log.warn({ request: id }, 'a granted request had not started its operation (a restart in between): starting it now');
+      await this.startFromRequest(request).catch((error: unknown) => log.error({ err: error, request: id }, 'could not start a granted request after a restart'));
+    }
   }
 
   /** The approval executor: a granted release or hotfix becomes an operation and starts at once. */

@@ -180,4 +180,14 @@ describe('the release engine against the Kubernetes stand-in', () => {
     expect(after.stable.revision).toBe(before.stable.revision);
     expect(env.told.some((t) => t.op.id === op.id && t.message.kind === 'incident')).toBe(true);
   });
+
+  test('a request granted just before a crash, whose operation was never recorded, starts when the engine does', async () => {
+    const lease = manualLeadership(false);
+    const env = await start(fastConfig(), { leadership: lease });
+    const request = env.grant('1.5.0');
+    expect(env.engine.forRequest(request.id)).toBeUndefined();
+    lease.set(true);
+    const op = await until(() => env.engine.forRequest(request.id));
+    expect(op).toMatchObject({ requestId: request.id, kind: 'release', to: { version: '1.5.0' } });
+  });
 });

@@ -87,7 +87,7 @@ export async function startEngine(dir: string, config = fastConfig(), opts: { re
   const sqlite: SqliteStore = openStore(join(dir, 'lifeguard.db'));
   const approvals = new SqliteApprovalRepository(sqlite.db);
   const operations = new SqliteOperationRepository(sqlite.db, () => new Date());
-  const store: Pick<Store, 'transaction' | 'audit' | 'operations'> = { transaction: sqlite.transaction, audit: sqlite.audit, operations };
+  const store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals'> = { transaction: sqlite.transaction, audit: sqlite.audit, operations, approvals };
   const told: Told[] = [];
   const notices: OperationNotices = {
     write: (op, messages, v) => told.push(...messages.map((message) => ({ op, message, verdict: v }))),

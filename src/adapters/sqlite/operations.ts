@@ -66,6 +66,13 @@ export class SqliteOperationRepository implements OperationRepository {
       byRequest: db.prepare<[number], OperationRow>('SELECT id, body, version FROM operations WHERE request_id = ?'),
       active: db.prepare<[string, string], OperationRow>(`SELECT id, body, version FROM operations WHERE service = ? AND environment = ? AND ${ACTIVE}`),
       unfinished: db.prepare<[], { id: number }>(`SELECT id FROM operations WHERE ${ACTIVE} ORDER BY id`),
+      grantedNotStarted: db.prepare<[string], { id: number }>(
+        `SELECT a.id FROM approval_requests a
+         WHERE a.state = 'granted' AND a.kind IN ('release', 'hotfix') AND COALESCE(a.decided_at, a.created_at) >= ?
+           AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.request_id = a.id)
+           AND NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.action = 'operation.refused' AND json_extract(l.detail, '$.request') = a.id)
+         ORDER BY a.id`,
+      ),
       // Escalations (paused instead of rolled back) do not restart the cooldown: only rollbacks that ran.
       lastAutomated: db.prepare<unknown[], { decided: string | null }>(
         `SELECT MAX(json_extract(body, '$.rollback.decidedAt')) AS decided FROM operations
@@ -107,6 +114,10 @@ export class SqliteOperationRepository implements OperationRepository {
     const version = next.version + 1;
     const { changes } = this.statements.update.run({ ...columns({ ...next, version }), id: next.id, expected: next.version, updated_at: this.now().toISOString() });
     return changes === 1 ? { ...next, version } : undefined;
+  }
+
+  grantedNotStarted(since: Date): number[] {
+    return this.statements.grantedNotStarted.all(since.toISOString()).map((r) => r.id);
   }
 
   lastAutomatedRollbackAt(service: string, environment: string): Date | undefined {
