@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Whole-release tests mostly wait on seconds of real time (steps, windows, scrapes): two at once use the
+    // machine's two cores without crowding them.
+    maxWorkers: 2,
     reporters: ['default', new SummaryReporter()],
   },
 });

@@ -1,7 +1,8 @@
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import type { TrafficShareSource } from '../flows/canary-analysis.js';
-import { ruleBound, type MetricEvidence, type Verdict } from '../domain/verdict.js';
+import { ruleBound } from '../domain/rule-bound.js';
+import type { MetricEvidence, Verdict } from '../domain/verdict.js';
 import type { Metrics, Probe } from '../ports.js';
 import { parseTimeArg } from './time-arg.js';
 import { textTable } from './text-table.js';

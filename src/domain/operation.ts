@@ -306,6 +306,13 @@ function control(t: Transition, verb: ControlVerb, user: string): string | undef
       t.note('info', `Resumed by <@${user}>`);
       return undefined;
     case 'promote': {
+      // A watch that cannot judge (no metrics from before, say, for a new service) is ended by a person.
+      if (op.state === 'paused' && op.phase === 'watch') {
+        t.record('operation.promoted_step', { ...subject, weight: 100, unjudged: true }, user);
+        t.note('good', `Promoted by <@${user}> without a judged watch`, [op.pause?.why ?? '']);
+        t.finish('promoted', `promoted by ${user} without a judged watch`);
+        return undefined;
+      }
       const awaiting = op.state === 'paused' && op.pause?.reason === 'promotion';
       if (!awaiting && !(op.state === 'running' && (op.phase === 'hold' || op.phase === 'shift'))) {
         return op.state === 'paused' ? `operation ${op.id} is paused (${op.pause?.why ?? 'paused'}): Resume it first` : `operation ${op.id} has no step to promote now (${op.phase})`;
@@ -710,7 +717,7 @@ export type ControlName = ControlVerb;
 /** Which controls a person may use on the operation now: the buttons its card shows. */
 export function availableControls(op: Operation): ControlVerb[] {
   if (isFinal(op.state) || op.state === 'rolling-back') return [];
-  if (op.state === 'paused') return op.pause?.reason === 'promotion' ? ['promote', 'abort'] : ['resume', 'abort'];
+  if (op.state === 'paused') return op.pause?.reason === 'promotion' ? ['promote', 'abort'] : op.phase === 'watch' ? ['resume', 'promote', 'abort'] : ['resume', 'abort'];
   const promotable = op.strategy === 'canary' && (op.phase === 'hold' || op.phase === 'shift');
   return [...(promotable ? (['promote'] as const) : []), 'pause', 'abort'];
 }

@@ -1,5 +1,6 @@
 import type { FailingMetric, VerdictEvent } from './operation.js';
-import { ruleBound, type MetricEvidence, type Verdict } from './verdict.js';
+import { ruleBound } from './rule-bound.js';
+import type { MetricEvidence, Verdict } from './verdict.js';
 
 /** The bounds a metric broke, as a person reads them ("≤ 0.03", "≤ 1.5× baseline"). */
 function thresholds(metric: MetricEvidence): string[] {

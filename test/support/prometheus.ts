@@ -184,3 +184,19 @@ export async function startScrapingPrometheus(options: { targets: string[]; scra
   }
   return { url, stop, pause, resume };
 }
+
+/**
+ * Waits until Prometheus at `url` holds `seconds` of samples of `series` (a selector of one series): judging a
+ * stable against its own past needs a past, and a Prometheus started for a test is only seconds old.
+ */
+export async function waitForHistory(url: string, series: string, seconds: number): Promise<void> {
+  const query = `count_over_time(${series}[${seconds + 30}s])`;
+  const deadline = Date.now() + (seconds + 60) * 1000;
+  for (;;) {
+    const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`);
+    const body = (await response.json()) as { data?: { result?: { value: [number, string] }[] } };
+    if (Number(body.data?.result?.[0]?.value[1] ?? 0) >= seconds) return;
+    if (Date.now() > deadline) throw new Error(`Prometheus at ${url} did not gather ${seconds} s of ${series}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}

@@ -16,7 +16,10 @@ import { KubeStandin } from './kube-standin/server.js';
 import { seedCheckout } from './kube-standin/seed.js';
 import { WorkloadSimulator } from './kube-standin/simulator.js';
 import { startLifeguardProcess, type LifeguardProcess } from './lifeguard-process.js';
-import { startScrapingPrometheus, type ScrapingPrometheus } from './prometheus.js';
+import { startScrapingPrometheus, waitForHistory, type ScrapingPrometheus } from './prometheus.js';
+
+/** One series of checkout's stable in production, as the simulator exports it. */
+export const STABLE_SERIES = 'http_requests_total{namespace="shop",app="checkout",version="baseline",status="200"}';
 import { PEOPLE, SIGNING_SECRET } from './slack-standin/harness.js';
 import { buttonClick } from './slack-standin/payloads.js';
 import { interactionBody, postSigned, slashCommandBody } from './slack-standin/sign.js';
@@ -77,6 +80,8 @@ export class ReleaseStack {
     writeFileSync(configFile, fastConfigYaml({ ...options, prometheusUrl: prometheus.url }));
     const kubeconfig = kube.writeKubeconfig('lifeguard-standin', join(dir, 'kubeconfig'));
     const stack = new ReleaseStack(dir, kube, simulator, prometheus, slack, configFile, kubeconfig, options);
+    // The watch after a promotion, and the check after a rollback, compare the stable with its own past.
+    await waitForHistory(prometheus.url, STABLE_SERIES, 20);
     await stack.startLifeguard();
     return stack;
   }
@@ -249,24 +254,6 @@ export class ReleaseStack {
       },
     });
     return adapter.workloads.readState(serviceTarget(config, 'checkout', 'production'));
-  }
-
-  /**
-   * Waits until Prometheus holds `seconds` of the stable's history: judging the stable against its own past
-   * (the watch) needs a past, and a stack is only seconds old.
-   */
-  async historyOf(seconds: number): Promise<void> {
-    const query = `count_over_time(http_requests_total{namespace="shop",app="checkout",version="baseline",status="200"}[${seconds + 30}s])`;
-    await this.waitFor(
-      async () => {
-        const response = await fetch(`${this.prometheus.url}/api/v1/query?query=${encodeURIComponent(query)}`);
-        const body = (await response.json()) as { data?: { result?: { value: [number, string] }[] } };
-        const samples = Number(body.data?.result?.[0]?.value[1] ?? 0);
-        return samples >= seconds ? true : undefined;
-      },
-      `Prometheus did not gather ${seconds} s of history`,
-      (seconds + 60) * 1000,
-    );
   }
 
   /** Polls `probe` until it gives a value; fails with `what` and the operations' states after `timeoutMs`. */

@@ -757,4 +757,14 @@ describe('review fixes', () => {
     expect(d.next).toMatchObject({ state: 'failed', outcome: expect.stringContaining('moving all traffic to the stable did not finish within 5 min') });
     expect(d.messages.map((m) => m.kind)).toEqual(['note', 'incident', 'card']);
   });
+
+  it('a watch that cannot judge the stable pauses, and Promote by a person ends it promoted', () => {
+    const r = atFirstStep({ start: { steps: [5, 100], pauseForApprovalAt: [] }, settings: { warmupMs: 1_000 } });
+    passStep(r).settle();
+    r.wait(2_000);
+    for (let i = 0; i < SETTINGS.maxInconclusive; i++) r.wait(1_000).verdict('stable', 'inconclusive');
+    expect(r.op).toMatchObject({ state: 'paused', phase: 'watch', pause: { reason: 'inconclusive' } });
+    expect(availableControls(r.op)).toEqual(['resume', 'promote', 'abort']);
+    expect(r.control('promote', 'carla').next).toMatchObject({ state: 'promoted', outcome: 'promoted by carla without a judged watch' });
+  });
 });

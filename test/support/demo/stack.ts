@@ -11,7 +11,7 @@ import { KubeStandin } from '../kube-standin/server.js';
 import { typeOfKind } from '../kube-standin/resources.js';
 import { seedCheckout } from '../kube-standin/seed.js';
 import { WorkloadSimulator } from '../kube-standin/simulator.js';
-import { startScrapingPrometheus, type ScrapingPrometheus } from '../prometheus.js';
+import { startScrapingPrometheus, waitForHistory, type ScrapingPrometheus } from '../prometheus.js';
 import { SlackStandin } from '../slack-standin/web-api.js';
 import { DEMO_NAMES, PEOPLE } from './people.js';
 
@@ -142,7 +142,8 @@ async function startMetrics(kube: KubeStandin, options: StackOptions, stoppers: 
   options.note(`workload simulator on ${simulator.url}/metrics: checkout's pods serve 200 requests a second, split as the VirtualService's weights say; an image tagged -bad answers 8 % 5xx, twice as slow`);
   const prometheus = await startScrapingPrometheus({ targets: [simulator.target] });
   stoppers.push(() => prometheus.stop());
-  options.note(`Prometheus on ${prometheus.url}, scraping the simulator every second`);
+  options.note(`Prometheus on ${prometheus.url}, scraping the simulator every second; gathering 20 s of history first (a promoted release is watched against the stable's own past)`);
+  await waitForHistory(prometheus.url, 'http_requests_total{namespace="shop",app="checkout",version="baseline",status="200"}', 20);
   return { prometheus, url: prometheus.url };
 }
 

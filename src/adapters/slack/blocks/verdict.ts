@@ -1,5 +1,6 @@
 import { formatDuration } from '../../../config/duration.js';
-import { ruleBound, type Verdict } from '../../../domain/verdict.js';
+import { ruleBound } from '../../../domain/rule-bound.js';
+import type { Verdict } from '../../../domain/verdict.js';
 import { SLACK_LIMITS, codeBlock, fitMessage, type KnownBlock, type SlackMessage } from './fit.js';
 
 export interface MetricRow {
