@@ -712,8 +712,6 @@ export function unmanagedDrain(start: Pick<OperationStart, 'id' | 'service' | 'e
   return t.decision();
 }
 
-export type ControlName = ControlVerb;
-
 /** Which controls a person may use on the operation now: the buttons its card shows. */
 export function availableControls(op: Operation): ControlVerb[] {
   if (isFinal(op.state) || op.state === 'rolling-back') return [];

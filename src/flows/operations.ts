@@ -4,7 +4,6 @@ import { requirementFor, type ApprovalRecord, type CardRef } from '../domain/app
 import { rolloutOf, serviceTarget, type ServiceState, type ServiceTarget } from '../domain/cluster-state.js';
 import { imageVersion, withVersion } from '../domain/image.js';
 import {
-  availableControls,
   confirmPerformed,
   decide,
   isFinal,
@@ -296,15 +295,6 @@ export class ReleaseEngine {
     const outcome = await this.reconcile(id, { type: 'control', verb, user });
     if (outcome?.refused) return deny('refused', outcome.refused, subject);
     return { ok: true, operation: store.operations.get(id)! };
-  }
-
-  get(id: number): Operation | undefined {
-    return this.deps.store.operations.get(id);
-  }
-
-  /** The buttons an operation's card shows now. */
-  controls(op: Operation): ControlVerb[] {
-    return availableControls(op);
   }
 
   /** Reconciles one operation; calls for the same operation run in order, never at once. */

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
@@ -9,7 +8,7 @@ import { httpProbe } from '../../src/adapters/http/probe.js';
 import { analyzeAgainstPast, selfAnalysisTarget } from '../../src/flows/self-analysis.js';
 import type { Verdict } from '../../src/domain/verdict.js';
 import { FAST, SLOW, httpHistory, seeded, steady, type AppHistory } from '../support/http-history.js';
-import { startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
+import { freePort, startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
 
 // Each service's stable Deployment (version="baseline", all of the traffic) is judged by the example config's
 // four metrics as of AT against itself before SINCE, from a real Prometheus holding 45 minutes of history
@@ -49,14 +48,6 @@ async function judge(services: string[], url = prometheus.url): Promise<Map<stri
 
 const metric = (verdict: Verdict | undefined, name: string) => verdict?.metrics.find((m) => m.metric === name);
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== 'object' || !address) throw new Error('no port');
-  return address.port;
-}
 
 beforeAll(async () => {
   const history = httpHistory(apps, { end: AT, duration: 45 * MINUTE }).replace(/# EOF\n$/, '');
@@ -134,7 +125,7 @@ describe('judging a Deployment against its own past, from a real Prometheus', ()
   });
 
   it('is inconclusive, naming the cause, when Prometheus is unreachable', async () => {
-    const verdict = (await judge(['errors'], `http://127.0.0.1:${await closedPort()}`)).get('errors')!;
+    const verdict = (await judge(['errors'], `http://127.0.0.1:${await freePort()}`)).get('errors')!;
     expect(verdict.verdict).toBe('inconclusive');
     expect(verdict.metrics.every((m) => m.classification === 'error' && m.reason.includes('unreachable'))).toBe(true);
   });

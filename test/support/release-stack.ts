@@ -19,7 +19,7 @@ import { startLifeguardProcess, type LifeguardProcess } from './lifeguard-proces
 import { startScrapingPrometheus, waitForHistory, type ScrapingPrometheus } from './prometheus.js';
 
 /** One series of checkout's stable in production, as the simulator exports it. */
-export const STABLE_SERIES = 'http_requests_total{namespace="shop",app="checkout",version="baseline",status="200"}';
+const STABLE_SERIES = 'http_requests_total{namespace="shop",app="checkout",version="baseline",status="200"}';
 import { PEOPLE, SIGNING_SECRET } from './slack-standin/harness.js';
 import { buttonClick } from './slack-standin/payloads.js';
 import { interactionBody, postSigned, slashCommandBody } from './slack-standin/sign.js';

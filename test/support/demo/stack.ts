@@ -11,7 +11,7 @@ import { KubeStandin } from '../kube-standin/server.js';
 import { typeOfKind } from '../kube-standin/resources.js';
 import { seedCheckout } from '../kube-standin/seed.js';
 import { WorkloadSimulator } from '../kube-standin/simulator.js';
-import { startScrapingPrometheus, waitForHistory, type ScrapingPrometheus } from '../prometheus.js';
+import { freePort, startScrapingPrometheus, waitForHistory, type ScrapingPrometheus } from '../prometheus.js';
 import { SlackStandin } from '../slack-standin/web-api.js';
 import { DEMO_NAMES, PEOPLE } from './people.js';
 
@@ -85,16 +85,6 @@ async function usablePort(preferred: number): Promise<number> {
   });
 }
 
-/** A loopback port nothing listens on now: where the config points Prometheus when there is none. */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** What has started so far, to stop newest first. */
 type Stoppers = (() => Promise<void> | void)[];
@@ -135,7 +125,7 @@ async function startSlack(stoppers: Stoppers, note: StackOptions['note']): Promi
 async function startMetrics(kube: KubeStandin, options: StackOptions, stoppers: Stoppers): Promise<{ prometheus?: ScrapingPrometheus; url: string }> {
   if (!findExecutable('prometheus', options.path)) {
     options.note('prometheus not found on PATH: going on without it, so Lifeguard cannot judge a canary (Debian: apt-get install prometheus)');
-    return { url: `http://127.0.0.1:${await closedPort()}` };
+    return { url: `http://127.0.0.1:${await freePort()}` };
   }
   const simulator = await WorkloadSimulator.start(kube, { seed: 7 });
   stoppers.push(() => simulator.stop());
