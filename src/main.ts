@@ -147,7 +147,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     store: repositories,
     clock,
     roles: slack.directory,
-    executors: { release: (request) => started(engine, request, log), hotfix: (request) => started(engine, request, log) },
+    executors: { release: (request) => started(engine, request, log), hotfix: (request) => started(engine, request, log), rollback: (request) => started(engine, request, log) },
   });
   const requests = new RequestFlow({ config, workloads: cluster.workloads, approvals, chat: slack.chat, operations: repositories.operations, audit: store.audit, readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000 });
   const cards = new CardFlow({ approvals, chat: slack.chat, log });
@@ -242,7 +242,7 @@ function electLeader(env: Env, processEnv: NodeJS.ProcessEnv, log: Logger): Lead
   return election;
 }
 
-/** The approval executor of releases and hotfixes: the operation starts, or the refusal is logged (and audited by the engine). */
+/** The approval executor of releases, hotfixes and rollbacks: the operation starts, or the refusal is logged (and audited by the engine). */
 async function started(engine: ReleaseEngine, request: Parameters<ReleaseEngine['startFromRequest']>[0], log: Logger): Promise<void> {
   const result = await engine.startFromRequest(request);
   if (!result.ok) log.warn({ request: request.id, why: result.why }, 'a granted request did not start an operation');

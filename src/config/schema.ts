@@ -49,6 +49,8 @@ const environmentSchema = z
       .default({ release: { roles: [], count: 0 }, rollback: { roles: [], count: 0 } }),
     freezes: z.array(freezeSchema).default([]),
     rollbackCooldown: durationSchema.prefault('10m'),
+    /** How long a rollback retries a cluster that answers 5xx, times out or cannot be read before it ends failed and escalates. */
+    rollbackRetryTimeout: durationSchema.prefault('2m'),
   })
   .strict();
 export type Environment = z.infer<typeof environmentSchema>;

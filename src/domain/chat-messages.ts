@@ -78,6 +78,10 @@ export const incidentSchema = z.object({
   thread: z.object({ channel: z.string(), ts: z.string() }).optional(),
   outcome: z.enum(INCIDENT_OUTCOMES),
   nextSteps: z.array(z.string()),
+  /** Who is paged by the post: the on-call role's members (Slack user ids or @usergroup handles), on an escalation. */
+  page: z.array(z.string()).optional(),
+  /** Why it could not finish, on an escalation. */
+  why: z.string().optional(),
 });
 export type Incident = z.infer<typeof incidentSchema>;
 
@@ -97,6 +101,8 @@ export const outboxEntrySchema = z.object({
   slot: z.string().min(1).optional(),
   channel: z.string().min(1),
   threadTs: z.string().optional(),
+  /** A slot whose message is the thread (an operation without a card starts its own): resolved when sent. */
+  threadSlot: z.string().min(1).optional(),
   /** An existing message to update instead of posting (the request's card). */
   updateTs: z.string().optional(),
   message: outboxMessageSchema,

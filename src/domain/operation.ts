@@ -22,7 +22,8 @@ export const isFinal = (state: OperationState): boolean => FINAL.includes(state)
 export const PHASES = ['deploy-canary', 'shift', 'hold', 'promote-stable', 'finalize', 'update-stable', 'watch', 'drain', 'restore', 'verify', 'done'] as const;
 export type Phase = (typeof PHASES)[number];
 
-export const ROLLBACK_TRIGGERS = ['verdict', 'watch', 'unmanaged', 'abort', 'rollout-failed'] as const;
+/** Why a rollback runs: a verdict, a failed rollout or an unmanaged canary (automated), an Abort, or a `/rollback` / `lifeguard rollback` (manual). */
+export const ROLLBACK_TRIGGERS = ['verdict', 'watch', 'unmanaged', 'abort', 'rollout-failed', 'manual'] as const;
 export type RollbackTrigger = (typeof ROLLBACK_TRIGGERS)[number];
 
 /** A metric behind a failing verdict, with its values and the bounds it broke. */
@@ -49,10 +50,15 @@ export const operationSchema = z.object({
   environment: z.string(),
   /** The stable Deployment before the operation: what a rollback restores. */
   from: z.object({ version: z.string(), image: z.string(), revision: z.number().int() }),
-  /** What it releases; null for a drain. */
-  to: z.object({ version: z.string(), image: z.string() }).nullable(),
+  /**
+   * What it releases; for a manual rollback, the revision it goes back to (with that revision's pod-template
+   * fingerprint, which is how its restore is observed done); null for a drain.
+   */
+  to: z.object({ version: z.string(), image: z.string(), revision: z.number().int().optional(), template: z.string().optional() }).nullable(),
   steps: z.array(z.number().int().min(1).max(100)),
   pauseForApprovalAt: z.array(z.number().int()),
+  /** A step's length when the plan shortens it (a `high` hotfix's fast canary); null: the service's `stepDuration`. */
+  stepDurationMs: z.number().int().positive().nullable().default(null),
   requestedBy: z.string(),
   approvedBy: z.array(z.string()),
   /** The request's card: its thread is the operation's thread. */
@@ -76,6 +82,8 @@ export const operationSchema = z.object({
   /** Promote clicks, each for the step it was clicked at. */
   promotions: z.array(z.object({ user: z.string(), weight: z.number(), step: z.number().int(), at: z.string() })),
   pause: z.object({ reason: z.enum(['user', 'inconclusive', 'promotion', 'cooldown']), by: z.string(), at: z.string(), why: z.string() }).nullable(),
+  /** A rollback of the same service and environment took over: this operation stopped where it was. */
+  preemptedBy: z.object({ operation: z.number().int(), by: z.string(), at: z.string() }).nullable().default(null),
   rollback: z
     .object({
       trigger: z.enum(ROLLBACK_TRIGGERS),
@@ -91,6 +99,8 @@ export const operationSchema = z.object({
       drainedAt: z.string().nullable(),
       restoredAt: z.string().nullable(),
       verifiedAt: z.string().nullable(),
+      /** A rollback that could not finish: what was and was not done, and the commands that finish it by hand. */
+      remaining: z.array(z.string()).optional(),
     })
     .nullable(),
   /** The action decided and not yet observed done: written ahead, so a restart knows what was under way. */
@@ -110,6 +120,8 @@ export type Operation = z.infer<typeof operationSchema>;
 export interface DeploymentView {
   image: string;
   revision: number;
+  /** Fingerprint of the pod template: a manual rollback is done when the stable's equals its target's. */
+  template: string;
   desired: number;
   ready: number;
   /** As `kubectl rollout status` judges it. */
@@ -177,6 +189,19 @@ export interface Settings {
   rollbackCooldownMs: number;
   /** A rollback still draining or restoring after this long cannot finish by itself: people are told and it ends failed. */
   stuckAfterMs?: number | undefined;
+  /** How long a rollback keeps retrying a cluster that fails (5xx, timeouts, unreadable) before it ends failed. */
+  retryForMs?: number | undefined;
+  /** The service's objects, for the manual commands an escalation gives. */
+  workload?: Workload | undefined;
+}
+
+/** Where a service lives in its cluster: what a person needs to finish a rollback by hand. */
+export interface Workload {
+  namespace: string;
+  stable: string;
+  canary: string;
+  /** How traffic is split: `istio virtualservice/NAME`, `gatewayApi httproute/NAME` or `replicas`. */
+  traffic: { kind: 'istio'; name: string } | { kind: 'gatewayApi'; name: string } | { kind: 'replicas' };
 }
 
 export interface Context {
@@ -184,6 +209,8 @@ export interface Context {
   settings: Settings;
   /** When the last automated rollback of this service and environment was decided, if any. */
   lastAutomatedRollbackAt?: Date | undefined;
+  /** The cluster has failed this operation (an action refused, or the cluster unreadable) since then, with this error. */
+  failing?: { since: Date; error: string } | undefined;
 }
 
 export interface Decision {
@@ -197,6 +224,8 @@ export interface Decision {
 
 const AUTOMATED: readonly RollbackTrigger[] = ['verdict', 'watch', 'unmanaged', 'rollout-failed'];
 export const isAutomated = (trigger: RollbackTrigger): boolean => AUTOMATED.includes(trigger);
+/** Every rollback but an Abort is an incident: it gets a post in the incident channel. */
+const isIncident = (trigger: RollbackTrigger): boolean => trigger !== 'abort';
 
 /** Collects what a transition says and does while the next operation is built. */
 class Transition {
@@ -278,7 +307,7 @@ export function decide(op: Operation, observation: Observation | undefined, even
   } else if (event.type === 'verdict') {
     verdict(t, event);
   }
-  if (stuck(t)) return t.decision();
+  if (stuck(t) || gaveUp(t)) return t.decision();
   if (observation && !isFinal(t.op.state)) advance(t, observation);
   return t.decision();
 }
@@ -431,7 +460,7 @@ function startRollback(t: Transition, cause: RollbackCause, v?: VerdictEvent): v
   const rollback = rollbackRecord(t, cause);
   t.op = { ...t.op, state: 'rolling-back', pause: null, rollback };
   t.enter('drain');
-  t.record(isAutomated(cause.trigger) ? 'rollback.automated' : 'rollback.aborted', {
+  t.record(isAutomated(cause.trigger) ? 'rollback.automated' : `rollback.${cause.trigger === 'manual' ? 'manual' : 'aborted'}`, {
     operation: t.op.id,
     trigger: cause.trigger,
     why: cause.why,
@@ -440,9 +469,16 @@ function startRollback(t: Transition, cause: RollbackCause, v?: VerdictEvent): v
     failing: cause.failing,
     ...(v ? { verdict: v } : {}),
   }, cause.by);
-  if (isAutomated(cause.trigger)) t.messages.push({ kind: 'incident' });
+  if (isIncident(cause.trigger)) t.messages.push({ kind: 'incident' });
   const lines = cause.failing.map((f) => `${f.metric}: ${f.reason}`);
-  t.note('bad', isAutomated(cause.trigger) ? `Rolling back automatically: ${cause.why}` : `Aborted by <@${cause.by}>: rolling back`, lines, v !== undefined);
+  t.note('bad', rollbackHeadline(t.op, cause), lines, v !== undefined);
+}
+
+function rollbackHeadline(op: Operation, cause: RollbackCause): string {
+  if (isAutomated(cause.trigger)) return `Rolling back automatically: ${cause.why}`;
+  if (cause.trigger === 'abort') return `Aborted by ${mention(cause.by)}: rolling back`;
+  const target = op.to?.revision !== undefined ? ` to \`${op.to.version}\` (revision ${op.to.revision})` : '';
+  return `Rolling back${target}, requested by ${mention(cause.by)}: ${cause.why}`;
 }
 
 function verifyVerdict(t: Transition, v: VerdictEvent): void {
@@ -451,7 +487,7 @@ function verifyVerdict(t: Transition, v: VerdictEvent): void {
     t.op = { ...t.op, rollback: { ...rb, verifiedAt: null } };
     t.record('rollback.verify_failed', { operation: t.op.id, verdict: v });
     t.note('bad', 'The stable is not healthy after the rollback: escalated', [...v.reasons, 'Look at the stable Deployment now; Lifeguard has done all it can.'], true);
-    if (isAutomated(rb.trigger)) t.messages.push({ kind: 'incident' });
+    if (isIncident(rb.trigger)) t.messages.push({ kind: 'incident' });
     t.finish('failed', 'rollback done, verification failed');
     return;
   }
@@ -460,7 +496,7 @@ function verifyVerdict(t: Transition, v: VerdictEvent): void {
   const note = v.verdict === 'pass' ? 'metrics healthy' : `metrics inconclusive (${v.reasons.join('; ') || 'no data'}), pods ready`;
   t.record('rollback.verified', { operation: t.op.id, verdict: v.verdict, reasons: v.reasons });
   t.note('good', `Rolled back and verified: ${note}`);
-  if (isAutomated(rb.trigger)) t.messages.push({ kind: 'incident' });
+  if (isIncident(rb.trigger)) t.messages.push({ kind: 'incident' });
   t.finish(rb.trigger === 'abort' ? 'aborted' : 'rolled-back', v.verdict === 'pass' ? 'rolled back, verified' : 'rolled back, verified by readiness');
 }
 
@@ -562,22 +598,24 @@ function step(t: Transition, obs: Observation): void {
       t.op = { ...op, rollback: { ...op.rollback!, drainedAt: t.nowIso } };
       t.record('rollback.drained', { operation: op.id });
       t.note('info', 'Traffic drained: all of it on the stable');
-      if (isAutomated(op.rollback!.trigger)) t.messages.push({ kind: 'incident' });
+      if (isIncident(op.rollback!.trigger)) t.messages.push({ kind: 'incident' });
       return t.enter('restore');
     case 'restore': {
       // Level-based whatever happened before: the stable back on the image it ran, the canary empty on that image.
       const rb = op.rollback!;
-      if (obs.stable.image !== op.from.image) return t.act({ type: 'undo-stable', toRevision: op.from.revision, image: op.from.image });
+      const goal = restoreGoal(op);
+      const restored = goal.template !== undefined ? obs.stable.template === goal.template : obs.stable.image === goal.image;
+      if (!restored) return t.act({ type: 'undo-stable', toRevision: goal.revision, image: goal.image });
       if (obs.stable.rollout === 'failed') return rollbackStuck(t, 'the stable Deployment');
       if (obs.stable.rollout !== 'complete') return;
-      const restore: Action = { type: 'restore-canary', image: op.from.image };
-      if (obs.canary.image !== op.from.image || obs.canary.desired !== 0 || !t.performed(restore)) return t.act(restore);
+      const restore: Action = { type: 'restore-canary', image: goal.image };
+      if (obs.canary.image !== goal.image || obs.canary.desired !== 0 || !t.performed(restore)) return t.act(restore);
       if (obs.canary.rollout === 'failed') return rollbackStuck(t, 'the canary Deployment');
       if (obs.canary.rollout !== 'complete') return;
       t.op = { ...op, rollback: { ...rb, restoredAt: t.nowIso } };
       t.record('rollback.restored', { operation: op.id, stable: obs.stable.image, revision: obs.stable.revision });
-      if (isAutomated(rb.trigger)) t.messages.push({ kind: 'incident' });
-      t.note('info', rb.afterPromotion ? `Stable rolled back to \`${op.from.version}\` (the template of revision ${op.from.revision})` : 'Canary scaled to 0 on the stable image');
+      if (isIncident(rb.trigger)) t.messages.push({ kind: 'incident' });
+      t.note('info', rb.afterPromotion ? `Stable rolled back to \`${goal.version}\` (the template of revision ${goal.revision}, now revision ${obs.stable.revision})` : 'Canary scaled to 0 on the stable image');
       return t.enter('verify');
     }
     case 'verify': {
@@ -599,9 +637,18 @@ function awaitPromotion(t: Transition, weight: number, lines: string[]): void {
   t.wakeAt(null);
 }
 
+/**
+ * Where a rollback takes the stable: the revision a manual rollback chose, or the one that ran before a release.
+ * A manual rollback's restore is observed by pod template, since two revisions can share an image.
+ */
+function restoreGoal(op: Operation): { version: string; image: string; revision: number; template?: string | undefined } {
+  if (op.kind === 'rollback' && op.to?.revision !== undefined) return { version: op.to.version, image: op.to.image, revision: op.to.revision, template: op.to.template };
+  return op.from;
+}
+
 /** A restore whose rollout failed: nothing more Lifeguard can do by itself, so people are told now. */
 function rollbackStuck(t: Transition, what: string): void {
-  endStuck(t, `${what} did not roll out (progress deadline exceeded)`, 'Traffic is on the stable. Look at the Deployment now (`kubectl rollout status`, its pods and events).');
+  endStuck(t, `${what} did not roll out (progress deadline exceeded)`, ['Traffic is on the stable. Look at the Deployment now (`kubectl rollout status`, its pods and events).']);
 }
 
 const STUCK_DOING: Partial<Record<Phase, string>> = {
@@ -619,16 +666,60 @@ function stuck(t: Transition): boolean {
   const limit = t.ctx.settings.stuckAfterMs;
   if (!doing || limit === undefined || t.ctx.now.getTime() - Date.parse(t.op.phaseSince) < limit) return false;
   const minutes = Math.round(limit / 60_000);
-  const where = t.op.phase === 'drain' ? 'Traffic may still reach the canary: set the route to the stable by hand.' : 'Traffic is on the stable; the Deployments may be half restored.';
-  endStuck(t, `${doing} did not finish within ${minutes} min`, `${where} The audit log (\`lifeguard audit export\`) has the error of each attempt.`);
+  endStuck(t, `${doing} did not finish within ${minutes} min`, [...remainingSteps(t.op, t.ctx.settings.workload), 'The audit log (`lifeguard audit export`) has the error of each attempt.']);
   return true;
 }
 
-function endStuck(t: Transition, why: string, next: string): void {
-  t.record('rollback.stuck', { operation: t.op.id, why });
-  t.note('bad', `The rollback cannot finish: ${why}`, [next]);
-  if (isAutomated(t.op.rollback!.trigger)) t.messages.push({ kind: 'incident' });
+/**
+ * A rollback the cluster keeps failing (5xx, timeouts, unreadable) past `retryForMs`: each attempt already
+ * retried and backed off; now it ends failed and people get what was done, what was not and the commands.
+ */
+function gaveUp(t: Transition): boolean {
+  const { failing, settings, now } = t.ctx;
+  const retrying = t.op.state === 'rolling-back' && (t.op.phase === 'drain' || t.op.phase === 'restore');
+  if (!retrying || !failing || settings.retryForMs === undefined || now.getTime() - failing.since.getTime() < settings.retryForMs) return false;
+  const seconds = Math.round(settings.retryForMs / 1000);
+  const span = seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+  endStuck(t, `the cluster failed every attempt for ${span} (last error: ${failing.error})`, remainingSteps(t.op, settings.workload));
+  return true;
+}
+
+function endStuck(t: Transition, why: string, next: string[]): void {
+  t.op = { ...t.op, rollback: { ...t.op.rollback!, remaining: next } };
+  t.record('rollback.stuck', { operation: t.op.id, why, remaining: next });
+  t.note('bad', `The rollback cannot finish: ${why}`, next);
+  if (isIncident(t.op.rollback!.trigger)) t.messages.push({ kind: 'incident' });
   t.finish('failed', `rollback stuck: ${why}`);
+}
+
+/** What a stuck rollback did and did not do, and the `kubectl` commands that finish it by hand. */
+export function remainingSteps(op: Operation, workload: Workload | undefined): string[] {
+  const rb = op.rollback!;
+  const goal = restoreGoal(op);
+  const drained = rb.drainedAt !== null;
+  const done = [drained ? 'traffic moved to the stable' : undefined, rb.restoredAt ? 'stable restored' : undefined].filter((x) => x !== undefined);
+  const lines = [`Done: ${done.length ? done.join(', ') : 'nothing yet'}.`];
+  if (!workload) return [...lines, 'Not done: the rest of the rollback; finish it by hand.'];
+  const ns = `kubectl -n ${workload.namespace}`;
+  const commands: string[] = [];
+  if (!drained) {
+    commands.push(
+      workload.traffic.kind === 'replicas'
+        ? `${ns} scale deployment/${workload.canary} --replicas=0`
+        : `${ns} edit ${workload.traffic.kind === 'istio' ? 'virtualservice' : 'httproute'}/${workload.traffic.name}   # canary weight 0, stable 100`,
+    );
+  }
+  if (!rb.restoredAt) {
+    if (rb.afterPromotion) commands.push(`${ns} rollout undo deployment/${workload.stable} --to-revision=${goal.revision}`, `${ns} rollout status deployment/${workload.stable}`);
+    commands.push(`${ns} scale deployment/${workload.canary} --replicas=0`);
+  }
+  const missing = [drained ? undefined : 'drain the canary', rb.restoredAt ? undefined : rb.afterPromotion ? `roll the stable back to revision ${goal.revision} (\`${goal.version}\`)` : 'scale the canary to 0'].filter((x) => x !== undefined);
+  return [
+    ...lines,
+    `Not done: ${missing.join(', ') || 'verification'}.`,
+    ...(commands.length ? ['To finish by hand:', ...[...new Set(commands)].map((c) => `\`${c}\``)] : []),
+    'Then record it: `lifeguard audit note "finished rollback #' + op.id + ' by hand" --subject ' + `${op.service}/${op.environment}\``,
+  ];
 }
 
 function enterWatch(t: Transition): void {
@@ -664,6 +755,7 @@ export interface OperationStart {
   to: Operation['to'];
   steps: number[];
   pauseForApprovalAt: number[];
+  stepDurationMs?: number | null | undefined;
   requestedBy: string;
   approvedBy: string[];
   card: Operation['card'];
@@ -675,6 +767,7 @@ export function newOperation(start: OperationStart, now: Date): Operation {
   const rolling = start.strategy === 'rolling';
   return {
     ...start,
+    stepDurationMs: start.stepDurationMs ?? null,
     state: 'running',
     phase: rolling ? 'update-stable' : 'deploy-canary',
     // A rolling release has one step, the update itself, under way from the start.
@@ -685,6 +778,7 @@ export function newOperation(start: OperationStart, now: Date): Operation {
     analysis: { passes: 0, inconclusiveRun: 0, last: null },
     promotions: [],
     pause: null,
+    preemptedBy: null,
     rollback: null,
     pending: null,
     performed: null,
@@ -712,6 +806,39 @@ export function unmanagedDrain(start: Pick<OperationStart, 'id' | 'service' | 'e
   return t.decision();
 }
 
+/**
+ * A rollback someone asked for (`/rollback` granted, or `lifeguard rollback`): drain, roll the stable back to
+ * `start.to` (its revision and template) as `kubectl rollout undo --to-revision` does, scale the canary to 0 on
+ * that image, then verify. `observedWeight` is the canary's share when it was decided.
+ */
+export function manualRollback(start: OperationStart, reason: string, observedWeight: number, ctx: Context): Decision {
+  const op: Operation = { ...newOperation({ ...start, kind: 'rollback', strategy: 'canary', steps: [], pauseForApprovalAt: [] }, ctx.now), weight: observedWeight, stableChangedAt: ctx.now.toISOString() };
+  const t = new Transition(op, ctx);
+  startRollback(t, { trigger: 'manual', by: start.requestedBy, why: reason, failing: [], breachStartedAt: null });
+  return t.decision();
+}
+
+/**
+ * A release or hotfix stopped where it is because rollback `by.operation` of the same service and environment
+ * takes over: that rollback drains the canary and restores the stable, so this one only ends and says so.
+ */
+export function preempt(op: Operation, by: { operation: number; user: string }, ctx: Context): Decision {
+  const t = new Transition(op, ctx);
+  if (isFinal(op.state)) return t.decision();
+  t.op = { ...t.op, preemptedBy: { operation: by.operation, by: by.user, at: t.nowIso } };
+  t.record('operation.preempted', { operation: op.id, by: by.operation, weight: op.weight, phase: op.phase }, by.user);
+  t.note('warning', `Stopped at ${pct(op.weight)} of traffic: rollback #${by.operation}, requested by ${mention(by.user)}, takes over`, [
+    'It drains the canary and rolls the stable back; follow it in its own thread.',
+  ]);
+  t.finish('aborted', `aborted by rollback #${by.operation}`);
+  return t.decision();
+}
+
+/** A Slack user as a mention; an operator of the CLI (`cli:name`) or Lifeguard itself by name. */
+function mention(user: string): string {
+  return user.startsWith('cli:') || user === 'lifeguard' ? user : `<@${user}>`;
+}
+
 /** Which controls a person may use on the operation now: the buttons its card shows. */
 export function availableControls(op: Operation): ControlVerb[] {
   if (isFinal(op.state) || op.state === 'rolling-back') return [];
@@ -735,6 +862,7 @@ export function headline(op: Operation): string {
     case 'rolled-back':
       return `Rolled back: ${op.rollback?.why ?? ''}`.trim();
     case 'aborted':
+      if (op.preemptedBy) return `Aborted by rollback #${op.preemptedBy.operation}`;
       return `Aborted by ${op.rollback?.by ?? '?'} and rolled back`;
     case 'failed':
       return `Failed: ${op.outcome ?? 'see the thread'}`;

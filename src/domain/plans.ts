@@ -13,7 +13,12 @@ import { rollbackTarget, rollbackTargetSchema } from './rollback-target.js';
 const runningSchema = z.object({ version: z.string(), image: z.string(), revision: z.number().int() }).nullable();
 
 const subject = { service: z.string(), environment: z.string(), running: runningSchema };
-const steps = { steps: z.array(z.number().int().min(1).max(100)), pauseForApprovalAt: z.array(z.number().int()) };
+const steps = {
+  steps: z.array(z.number().int().min(1).max(100)),
+  pauseForApprovalAt: z.array(z.number().int()),
+  /** A step's length when the plan shortens it (a `high` hotfix); absent: the service's `stepDuration`. */
+  stepDurationMs: z.number().int().positive().optional(),
+};
 
 export const HOTFIX_PATHS = ['direct', 'fast-canary', 'canary'] as const;
 
@@ -53,7 +58,7 @@ function running(read: ClusterRead): z.infer<typeof runningSchema> {
   return { version: imageVersion(stable.image), image: stable.image, revision: stable.revision };
 }
 
-type Rollout = Pick<ServiceEnvironment, 'steps' | 'pauseForApprovalAt'>;
+type Rollout = Pick<ServiceEnvironment, 'steps' | 'pauseForApprovalAt' | 'stepDuration'>;
 
 export function planRelease(
   request: { service: string; environment: string; version: string; strategy: 'canary' | 'rolling' },
@@ -87,9 +92,13 @@ export function planRollback(
   };
 }
 
+/** How much shorter a `high` hotfix's canary steps are than the service's. */
+const FAST_CANARY_PACE = 5;
+
 /**
- * How a hotfix rolls out by urgency (DESIGN §1): critical goes straight to 100% watched by analysis, high is a
- * fast canary (first step, then all), medium and low follow the environment's normal canary with its pauses.
+ * How a hotfix rolls out by urgency (DESIGN §1, issue #11): critical updates the stable directly and is watched by
+ * analysis; high is a fast canary, 50 % then 100 %, each step a fifth of `stepDuration`, with no promote pause;
+ * medium and low follow the environment's normal canary with its pauses.
  */
 export function planHotfix(
   request: { service: string; environment: string; version: string; urgency: (typeof URGENCIES)[number]; reason: string },
@@ -99,8 +108,7 @@ export function planHotfix(
   const base = { kind: 'hotfix' as const, ...request, running: running(read) };
   if (request.urgency === 'critical') return { ...base, path: 'direct', steps: [100], pauseForApprovalAt: [] };
   if (request.urgency === 'high') {
-    const first = settings.steps[0] ?? 100;
-    return { ...base, path: 'fast-canary', steps: first === 100 ? [100] : [first, 100], pauseForApprovalAt: [] };
+    return { ...base, path: 'fast-canary', steps: [50, 100], pauseForApprovalAt: [], stepDurationMs: Math.max(1, Math.round(settings.stepDuration / FAST_CANARY_PACE)) };
   }
   return { ...base, path: 'canary', steps: [...settings.steps], pauseForApprovalAt: [...settings.pauseForApprovalAt] };
 }

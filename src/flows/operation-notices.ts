@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { ApprovalRecord } from '../domain/approval.js';
-import type { Incident, OperationView, OutboxEntry } from '../domain/chat-messages.js';
+import type { Incident, Note, OperationView, OutboxEntry } from '../domain/chat-messages.js';
 import { availableControls, headline, stepStates, type Message, type Operation, type VerdictEvent } from '../domain/operation.js';
 import type { Verdict } from '../domain/verdict.js';
 import type { Clock, OutboxRepository } from '../ports.js';
@@ -48,8 +48,8 @@ const NEXT_STEPS: Record<Incident['outcome'], string[]> = {
   paused: ['A second canary failed within the rollback cooldown, so Lifeguard paused it instead of rolling back again.', 'Decide now on the release card: Abort rolls it back, Resume carries on.'],
 };
 
-/** The incident channel's post about an automated rollback (or an escalation), as it stands. */
-export function incident(op: Operation): Incident {
+/** The incident channel's post about a rollback (or an escalation), as it stands; `page`: whom an escalation pages. */
+export function incident(op: Operation, page: readonly string[] = []): Incident {
   const rb = op.rollback!;
   const outcome = incidentOutcome(op);
   return {
@@ -74,8 +74,22 @@ export function incident(op: Operation): Incident {
     },
     ...(op.card ? { thread: op.card } : {}),
     outcome,
-    nextSteps: NEXT_STEPS[outcome],
+    nextSteps: outcome === 'escalated' && rb.remaining ? [...rb.remaining, ...NEXT_STEPS.escalated.slice(1)] : NEXT_STEPS[outcome],
+    ...(outcome === 'escalated' || outcome === 'verify-failed' ? { page: [...page], why: op.outcome ?? undefined } : {}),
   };
+}
+
+/** The first message of a thread an operation without a card starts: what it is and who asked. */
+function threadOpening(op: Operation): Note {
+  const what = op.kind === 'rollback' ? (op.requestId === null && op.requestedBy === 'lifeguard' ? 'Drain of a failing canary' : 'Rollback') : op.kind === 'hotfix' ? 'Hotfix' : 'Release';
+  const to = op.to ? ` → ${op.to.version}${op.to.revision !== undefined ? ` (revision ${op.to.revision})` : ''}` : '';
+  return { headline: `${what} #${op.id}: ${op.service} in ${op.environment}`, lines: [`${op.from.version}${to}`, `Requested by ${op.requestedBy}. Progress follows in this thread.`], tone: 'info' };
+}
+
+/** Whom an escalation pages: the `on-call` role when the config has one, else whoever may approve rollbacks there. */
+function onCall(config: Config, environment: string): string[] {
+  const roles = config.roles['on-call'] ? ['on-call'] : (config.environments[environment]?.approvals.rollback.roles ?? []);
+  return [...new Set(roles.flatMap((role) => config.roles[role] ?? []))];
 }
 
 /** Notices as outbox entries: keys make each one unique per transition, slots make the card and the incident one message each. */
@@ -89,7 +103,11 @@ export function outboxNotices(deps: { config: Config; outbox: Pick<OutboxReposit
   return {
     write(op, messages, verdict) {
       const channel = op.card?.channel ?? config.services[op.service]?.channel ?? config.slack.releaseChannel;
-      const thread = op.card ? { threadTs: op.card.ts } : {};
+      // Without a card (a rollback from the CLI, a drain Lifeguard started) the first message opens the thread.
+      const thread = op.card ? { threadTs: op.card.ts } : { threadSlot: `operation:${op.id}:thread` };
+      if (!op.card && messages.some((m) => m.kind === 'note')) {
+        enqueue({ key: `operation:${op.id}:thread`, slot: thread.threadSlot, channel, message: { kind: 'note', note: threadOpening(op) } });
+      }
       messages.forEach((message, index) => {
         const key = `operation:${op.id}:v${op.version}:${index}`;
         switch (message.kind) {
@@ -105,7 +123,7 @@ export function outboxNotices(deps: { config: Config; outbox: Pick<OutboxReposit
             });
             return;
           case 'incident':
-            if (op.rollback) enqueue({ key, slot: `operation:${op.id}:incident`, channel: config.slack.incidentChannel, message: { kind: 'incident', incident: incident(op) } });
+            if (op.rollback) enqueue({ key, slot: `operation:${op.id}:incident`, channel: config.slack.incidentChannel, message: { kind: 'incident', incident: incident(op, onCall(config, op.environment)) } });
             return;
         }
       });

@@ -3,9 +3,14 @@ import type { Config } from '../config/schema.js';
 import { requirementFor, type ApprovalRecord, type CardRef } from '../domain/approval.js';
 import { rolloutOf, serviceTarget, type ServiceState, type ServiceTarget } from '../domain/cluster-state.js';
 import { imageVersion, withVersion } from '../domain/image.js';
+import type { RollbackRequestPlan } from '../domain/plans.js';
+import { rollbackTarget } from '../domain/rollback-target.js';
 import {
   confirmPerformed,
   decide,
+  headline,
+  manualRollback,
+  preempt,
   isFinal,
   newOperation,
   stableJudgement,
@@ -18,6 +23,7 @@ import {
   type OperationEvent,
   type Settings,
   type VerdictEvent,
+  type Workload,
 } from '../domain/operation.js';
 import { verdictEvent } from '../domain/verdict-event.js';
 import type { Verdict } from '../domain/verdict.js';
@@ -51,6 +57,19 @@ export interface EngineDeps {
   tuning?: { tickMs?: number };
 }
 
+/** A rollback to start: a granted `/rollback` (with its request and card) or `lifeguard rollback` (neither). */
+export interface RollbackStart {
+  requestId: number | null;
+  service: string;
+  environment: string;
+  plan: RollbackRequestPlan;
+  requestedBy: string;
+  approvedBy: string[];
+  card: Operation['card'];
+  /** Stop a release or hotfix running for the service (Slack always; the CLI with `--force`). */
+  preempt: boolean;
+}
+
 export type StartResult = { ok: true; operation: Operation } | { ok: false; why: string; running?: Operation | undefined };
 
 export type ControlResult =
@@ -63,13 +82,17 @@ const RESUME_GRANTS_WITHIN_MS = 15 * 60_000;
 /** How long a drain or restore may take before the rollback is reported stuck and ended failed. */
 const STUCK_AFTER_MS = 5 * 60_000;
 
-/** What the engine needs of lifeguard.yaml for one service in one environment. */
-function settingsFor(config: Config, target: ServiceTarget): Settings {
+/** The longest wait between two attempts at an operation the cluster keeps failing. */
+const MAX_BACKOFF_MS = 16_000;
+
+/** What the engine needs of lifeguard.yaml for one service in one environment, with what the operation's plan changes. */
+function settingsFor(config: Config, target: ServiceTarget, op?: Pick<Operation, 'stepDurationMs'>): Settings {
   const { settings } = target;
   const env = config.environments[target.environment];
-  const stepTotal = settings.stepDuration * Math.max(1, settings.steps.length);
+  const stepDuration = op?.stepDurationMs ?? settings.stepDuration;
+  const stepTotal = stepDuration * Math.max(1, settings.steps.length);
   return {
-    stepDurationMs: settings.stepDuration,
+    stepDurationMs: stepDuration,
     watchMs: settings.watch ?? stepTotal,
     maxInconclusive: settings.analysis.maxInconclusive,
     warmupMs: Math.max(0, ...settings.analysis.metrics.map((m) => metricLookback(config, m))),
@@ -78,6 +101,18 @@ function settingsFor(config: Config, target: ServiceTarget): Settings {
     canaryReplicas: settings.canaryReplicas,
     rollbackCooldownMs: env?.rollbackCooldown ?? 0,
     stuckAfterMs: STUCK_AFTER_MS,
+    retryForMs: env?.rollbackRetryTimeout,
+    workload: workloadOf(target),
+  };
+}
+
+function workloadOf({ settings }: ServiceTarget): Workload {
+  const { traffic } = settings;
+  return {
+    namespace: settings.namespace,
+    stable: settings.stable,
+    canary: settings.canary,
+    traffic: 'istio' in traffic ? { kind: 'istio', name: traffic.istio.virtualService } : 'gatewayApi' in traffic ? { kind: 'gatewayApi', name: traffic.gatewayApi.httpRoute } : { kind: 'replicas' },
   };
 }
 
@@ -102,7 +137,7 @@ function controllers(config: Config, environment: string, verb: ControlVerb): st
 
 /** The cluster as the state machine reads it. */
 export function observe(state: ServiceState): Observation {
-  const view = (d: ServiceState['stable']) => ({ image: d.image, revision: d.revision, desired: d.replicas.desired, ready: d.replicas.ready, rollout: rolloutOf(d) });
+  const view = (d: ServiceState['stable']) => ({ image: d.image, revision: d.revision, template: d.template, desired: d.replicas.desired, ready: d.replicas.ready, rollout: rolloutOf(d) });
   return { stable: view(state.stable), canary: view(state.canary), weight: state.traffic.canary, replicaTraffic: state.traffic.source === 'replicas' };
 }
 
@@ -171,6 +206,7 @@ export class ReleaseEngine {
       ids.map(async (id) => {
         const op = store.operations.get(id);
         if (!op || op.state === 'paused') return;
+        if ((this.failures.get(id)?.retryAt ?? 0) > clock.now().getTime()) return;
         const judged = await this.judgeStableIfDue(op, clock.now());
         await this.reconcile(id, judged ?? { type: 'tick' });
       }),
@@ -194,7 +230,20 @@ export class ReleaseEngine {
   /** The approval executor: a granted release or hotfix becomes an operation and starts at once. */
   async startFromRequest(request: ApprovalRecord): Promise<StartResult> {
     const { plan } = request;
-    if (plan.kind === 'rollback') return { ok: false, why: 'rollbacks are executed by the rollback flow' };
+    if (plan.kind === 'rollback') {
+      const started = await this.startRollback({
+        requestId: request.id,
+        service: request.service,
+        environment: request.environment,
+        plan,
+        requestedBy: request.requester,
+        approvedBy: request.votes.filter((v) => v.decision === 'approve').map((v) => v.user),
+        card: request.channel && request.messageTs ? { channel: request.channel, ts: request.messageTs } : null,
+        preempt: true,
+      });
+      if (!started.ok) this.refuse(request, started.why, started.running);
+      return started;
+    }
     const target = serviceTarget(this.deps.config, request.service, request.environment);
     let state: ServiceState;
     try {
@@ -225,6 +274,7 @@ export class ReleaseEngine {
             to: { version: plan.version, image: withVersion(stable.image, plan.version) },
             steps: [...plan.steps],
             pauseForApprovalAt: [...plan.pauseForApprovalAt],
+            stepDurationMs: plan.stepDurationMs ?? null,
             requestedBy: request.requester,
             approvedBy: request.votes.filter((v) => v.decision === 'approve').map((v) => v.user),
             card: request.channel && request.messageTs ? { channel: request.channel, ts: request.messageTs } : null,
@@ -241,6 +291,73 @@ export class ReleaseEngine {
       this.deps.notices.write(op, [{ kind: 'card' }]);
       return { ok: true, operation: op };
     });
+    if (started.ok) void this.reconcile(started.operation.id, { type: 'tick' });
+    return started;
+  }
+
+  /**
+   * A rollback someone asked for, granted in Slack or run from the CLI: one read of the cluster decides where
+   * `kubectl rollout undo` goes (the revision the plan showed), then, in one transaction, a release or hotfix
+   * running for the service is stopped where it is (`preempt`; without it, refused) and the rollback operation
+   * is recorded with its first messages. The release's own reconciles are waited for first, so none of its
+   * writes can land after the rollback drained the canary.
+   */
+  async startRollback(input: RollbackStart): Promise<StartResult> {
+    const { config, store, clock } = this.deps;
+    const target = serviceTarget(config, input.service, input.environment);
+    const existing = input.requestId !== null ? store.operations.byRequest(input.requestId) : undefined;
+    if (existing) return { ok: true, operation: existing };
+    let state: ServiceState;
+    try {
+      state = await this.deps.cluster.workloads.readState(target);
+    } catch (error) {
+      return { ok: false, why: `the cluster could not be read (${error instanceof Error ? error.message : String(error)})` };
+    }
+    const goal = rollbackTarget(state, target.settings.container, input.plan.target?.kind === 'rollback' ? input.plan.target.to : input.plan.requestedRevision);
+    if (goal.kind !== 'rollback') return { ok: false, why: goal.message };
+    const template = state.history.find((r) => r.revision === goal.to)?.template;
+    const active = store.operations.active(input.service, input.environment);
+    if (active && (active.kind === 'rollback' || active.state === 'rolling-back')) {
+      return { ok: false, why: `${active.kind} #${active.id} is already rolling ${input.service} back in ${input.environment}; follow it in its thread`, running: active };
+    }
+    if (active && !input.preempt) return { ok: false, why: `${active.kind} #${active.id} (${active.to?.version ?? ''}) holds ${input.service} in ${input.environment}: ${headline(active)}`, running: active };
+    const record = (): StartResult => {
+      const now = clock.now();
+      const ctx = { now, settings: settingsFor(config, target) };
+      return store.transaction((): StartResult => {
+        const running = store.operations.active(input.service, input.environment);
+        if (running && (running.kind === 'rollback' || running.state === 'rolling-back' || running.id !== active?.id)) {
+          return { ok: false, why: `${running.kind} #${running.id} started meanwhile for ${input.service} in ${input.environment}`, running };
+        }
+        // The lock is released first (one active operation per service), then handed to the rollback.
+        const released = running ? store.operations.update({ ...running, state: 'aborted', phase: 'done', finishedAt: now.toISOString() }) : undefined;
+        if (running && !released) return { ok: false, why: `${running.kind} #${running.id} changed while the rollback started; ask again`, running };
+        const from = { version: imageVersion(state.stable.image), image: state.stable.image, revision: state.stable.revision };
+        const to = { version: imageVersion(goal.image), image: goal.image, revision: goal.to, ...(template !== undefined ? { template } : {}) };
+        const start = { id: 0, requestId: input.requestId, kind: 'rollback' as const, strategy: 'canary' as const, service: input.service, environment: input.environment, from, to, steps: [], pauseForApprovalAt: [], requestedBy: input.requestedBy, approvedBy: input.approvedBy, card: input.card };
+        const decision = manualRollback(start, input.plan.reason, state.traffic.canary, ctx);
+        const op = store.operations.insert(decision.next);
+        const subject = `${input.service}/${input.environment}`;
+        store.audit.append({
+          actor: input.requestedBy,
+          action: 'operation.started',
+          subject,
+          detail: { operation: op.id, request: input.requestId, kind: 'rollback', from, to, reason: input.plan.reason, ...(running ? { preempts: running.id } : {}) },
+        });
+        for (const row of decision.audit) store.audit.append({ actor: row.actor, action: row.action, subject, detail: { ...row.detail, operation: op.id } });
+        this.deps.notices.write(op, decision.messages);
+        this.deps.metrics.rollbacks.inc({ service: input.service, environment: input.environment, trigger: 'manual' });
+        if (running && released) {
+          const stopped = preempt(running, { operation: op.id, user: input.requestedBy }, ctx);
+          const stored = store.operations.update({ ...stopped.next, version: released.version });
+          for (const row of stopped.audit) store.audit.append({ actor: row.actor, action: row.action, subject, detail: row.detail });
+          if (stored) this.deps.notices.write(stored, stopped.messages);
+        }
+        return { ok: true, operation: op };
+      });
+    };
+    // Inside the running operation's chain: its reconcile in flight (and its write) ends before the lock moves.
+    const started = active ? await this.serialized(active.id, record) : record();
     if (started.ok) void this.reconcile(started.operation.id, { type: 'tick' });
     return started;
   }
@@ -299,14 +416,20 @@ export class ReleaseEngine {
 
   /** Reconciles one operation; calls for the same operation run in order, never at once. */
   reconcile(id: number, event: OperationEvent): Promise<Decision | undefined> {
-    const previous = this.chains.get(id) ?? Promise.resolve();
-    const next = previous.then(() => this.reconcileNow(id, event)).catch((error: unknown) => {
+    return this.serialized(id, () => this.reconcileNow(id, event)).catch((error: unknown) => {
       this.deps.log.error({ err: error, operation: id, event: event.type }, 'reconciling an operation failed; the next tick tries again');
       return undefined;
     });
-    this.chains.set(id, next);
-    void next.finally(() => {
-      if (this.chains.get(id) === next) this.chains.delete(id);
+  }
+
+  /** Runs `work` after everything already queued for operation `id`, and before anything queued later. */
+  private serialized<T>(id: number, work: () => T | Promise<T>): Promise<T> {
+    const previous = this.chains.get(id) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.catch(() => undefined);
+    this.chains.set(id, settled);
+    void settled.finally(() => {
+      if (this.chains.get(id) === settled) this.chains.delete(id);
     });
     return next;
   }
@@ -318,8 +441,14 @@ export class ReleaseEngine {
       if (!op) return undefined;
       const target = serviceTarget(this.deps.config, op.service, op.environment);
       const observation = isFinal(op.state) ? undefined : await this.observe(target, op);
-      const settings = settingsFor(this.deps.config, target);
-      const ctx = { now: clock.now(), settings, lastAutomatedRollbackAt: store.operations.lastAutomatedRollbackAt(op.service, op.environment) };
+      const settings = settingsFor(this.deps.config, target, op);
+      const failing = this.failures.get(id);
+      const ctx = {
+        now: clock.now(),
+        settings,
+        lastAutomatedRollbackAt: store.operations.lastAutomatedRollbackAt(op.service, op.environment),
+        ...(failing ? { failing: { since: failing.since, error: failing.error } } : {}),
+      };
       const decision = decide(op, observation, event, ctx);
       if (decision.refused !== undefined) return decision;
       const committed = this.commit(op, decision, event);
@@ -327,6 +456,8 @@ export class ReleaseEngine {
         log.debug({ operation: id }, 'another writer moved the operation first; deciding again on what it wrote');
         continue;
       }
+      // The cluster answered and wants nothing written: whatever failed before is over.
+      if (observation && !decision.action) this.failures.delete(id);
       if (decision.action && this.leads() && (await this.perform(committed ?? op, target, decision.action))) this.confirm(id, decision.action);
       return decision;
     }
@@ -367,6 +498,7 @@ export class ReleaseEngine {
       return observe(await this.deps.cluster.workloads.readState(target));
     } catch (error) {
       this.deps.log.warn({ err: error, operation: op.id }, 'cannot read the cluster for an operation; it waits for the next reconcile');
+      this.failed(op.id, error);
       return undefined;
     }
   }
@@ -409,25 +541,42 @@ export class ReleaseEngine {
           await cluster.workloads.rollback(target, { toRevision: action.toRevision });
           break;
       }
-      this.lastFailure.delete(op.id);
+      this.failures.delete(op.id);
       return true;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      log.error({ err: error, operation: op.id, action }, 'a cluster action failed; the next reconcile tries again');
-      if (this.lastFailure.get(op.id) !== message) {
-        this.lastFailure.set(op.id, message);
+      log.error({ err: error, operation: op.id, action }, 'a cluster action failed; the next reconcile tries again after a back-off');
+      if (this.failures.get(op.id)?.error !== message) {
         store.audit.append({ actor: 'lifeguard', action: 'operation.action_failed', subject: `${op.service}/${op.environment}`, detail: { operation: op.id, action, error: message } });
       }
+      this.failed(op.id, error);
       return false;
     }
   }
 
-  private readonly lastFailure = new Map<number, string>();
+  /**
+   * An operation the cluster failed (an action refused after the adapter's own retries, or the cluster unreadable):
+   * the ticker leaves it alone for a back-off that doubles up to 16 s, and the state machine gives a rollback up
+   * once the failures have lasted `rollbackRetryTimeout`. Kept in memory: a restart retries afresh.
+   */
+  private failed(id: number, error: unknown): void {
+    const now = this.deps.clock.now();
+    const previous = this.failures.get(id);
+    const attempts = (previous?.attempts ?? 0) + 1;
+    this.failures.set(id, {
+      since: previous?.since ?? now,
+      error: error instanceof Error ? error.message : String(error),
+      attempts,
+      retryAt: now.getTime() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (attempts - 1)),
+    });
+  }
+
+  private readonly failures = new Map<number, { since: Date; error: string; attempts: number; retryAt: number }>();
 
   /** In watch or verification, the stable's verdict against its past, at most once per analysis interval. */
   private async judgeStableIfDue(op: Operation, now: Date): Promise<VerdictEvent | undefined> {
     const target = serviceTarget(this.deps.config, op.service, op.environment);
-    const due = stableJudgement(op, now, settingsFor(this.deps.config, target));
+    const due = stableJudgement(op, now, settingsFor(this.deps.config, target, op));
     if (!due) return undefined;
     const last = this.judgedAt.get(op.id) ?? 0;
     if (now.getTime() - last < target.settings.analysis.interval) return undefined;

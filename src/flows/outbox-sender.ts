@@ -96,12 +96,14 @@ export function startOutboxSender(deps: OutboxSenderDeps): OutboxSender {
 
   /** One step for the head of a channel: a lookup, a post or an update, recorded. */
   async function send(entry: OutboxRecord): Promise<void> {
+    // A thread started by an earlier entry of this channel, which the channel's order has sent first.
+    const threadTs = entry.threadTs ?? (entry.threadSlot !== undefined ? store.outbox.slotMessage(entry.threadSlot)?.ts : undefined);
     const existing = entry.updateTs !== undefined ? { channel: entry.channel, ts: entry.updateTs } : entry.slot !== undefined ? store.outbox.slotMessage(entry.slot) : undefined;
     if (existing === undefined && entry.inDoubt) {
       const lookup = await called(entry.channel, () =>
-        chat.findByKey({ channel: entry.channel, key: entry.key, threadTs: entry.threadTs, since: new Date(entry.createdAt.getTime() - CLOCK_SKEW_MS) }),
+        chat.findByKey({ channel: entry.channel, key: entry.key, threadTs, since: new Date(entry.createdAt.getTime() - CLOCK_SKEW_MS) }),
       );
-      const method = entry.threadTs !== undefined ? 'conversations.replies' : 'conversations.history';
+      const method = threadTs !== undefined ? 'conversations.replies' : 'conversations.history';
       // Unable to tell whether it is there (no history scope, say): giving up is the only way not to post twice.
       if (!lookup.ok) return lookup.transient ? failed(entry, lookup, method, true) : giveUp(entry, lookup, { method, attempts: entry.attempts });
       if (lookup.found) {
@@ -115,7 +117,7 @@ export function startOutboxSender(deps: OutboxSenderDeps): OutboxSender {
     if (!view) return giveUp(entry, { ok: false, error: 'operation_not_found', transient: false }, { method, attempts: entry.attempts });
     store.outbox.markAttempted(entry.id, clock.now());
     const result = await called(entry.channel, () =>
-      chat.deliver({ channel: existing?.channel ?? entry.channel, threadTs: entry.threadTs, updateTs: existing?.ts, key: entry.key }, view),
+      chat.deliver({ channel: existing?.channel ?? entry.channel, threadTs, updateTs: existing?.ts, key: entry.key }, view),
     );
     if (result.ok) return delivered(entry, { channel: result.channel, ts: existing?.ts ?? result.ts });
     if (!result.transient) return giveUp(entry, result, { method, view, attempts: entry.attempts + 1 });

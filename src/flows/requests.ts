@@ -15,6 +15,8 @@ export type RequestCommand =
 
 export type OpenedRequest =
   | { posted: false; busy: Operation; channel: string }
+  /** Refused before any request was recorded, with the reason in words (a rollback to what already runs). */
+  | { posted: false; refused: string; channel: string }
   | { posted: true; request: ApprovalRecord; channel: string; clusterUnread?: string | undefined }
   | { posted: false; request: ApprovalRecord; channel: string; error: string; clusterUnread?: string | undefined };
 
@@ -63,6 +65,11 @@ export class RequestFlow {
       }
     }
     const read = await this.read(command.service, command.environment);
+    const plan = this.plan(command, read);
+    if (plan.kind === 'rollback' && plan.target?.kind === 'no-op') {
+      this.deps.audit.append({ actor: requester, action: 'request.refused', subject: `${command.service}/${command.environment}`, detail: { kind: 'rollback', why: plan.target.message, plan } });
+      return { posted: false, refused: plan.target.message, channel: service.channel };
+    }
     const request = approvals.open({
       kind: command.kind,
       service: command.service,
@@ -70,7 +77,7 @@ export class RequestFlow {
       requester,
       requirement: requirementFor(config, command.kind, command.environment, command.kind === 'hotfix' ? command.urgency : undefined),
       ttlMs: config.slack.approvalTtl,
-      plan: this.plan(command, read),
+      plan,
     });
     onRecorded?.(request, service.channel);
     const delivery = await chat.postCard(service.channel, { request, executionAvailable: approvals.canExecute(command.kind) });

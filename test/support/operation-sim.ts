@@ -26,7 +26,7 @@ import { replicaSplit } from '../../src/domain/traffic-split.js';
 export const V1 = 'shop/checkout:v1';
 export const V2 = 'shop/checkout:v2';
 
-export interface SimDeployment extends DeploymentView {
+export interface SimDeployment extends Omit<DeploymentView, 'template'> {
   /** Ticks until a progressing rollout ends. */
   remaining: number;
   /** The rollout under way ends `failed` (progress deadline exceeded) instead of `complete`. */
@@ -109,7 +109,8 @@ export function progress(cluster: Cluster, ticks = 1): Cluster {
 }
 
 export function observe(cluster: Cluster): Observation {
-  const view = ({ image, revision, desired, ready, rollout: status }: SimDeployment): DeploymentView => ({ image, revision, desired, ready, rollout: status });
+  // The simulated pod template is its image: two revisions of one image have one template.
+  const view = ({ image, revision, desired, ready, rollout: status }: SimDeployment): DeploymentView => ({ image, revision, template: `template:${image}`, desired, ready, rollout: status });
   const { stable, canary } = cluster;
   const ratio = stable.desired + canary.desired === 0 ? 0 : Math.round((canary.desired * 100) / (stable.desired + canary.desired));
   return { stable: view(stable), canary: view(canary), weight: cluster.replicaTraffic ? ratio : cluster.weight, replicaTraffic: cluster.replicaTraffic };

@@ -314,7 +314,7 @@ describe('automated rollback', () => {
     ]);
     expect(r.cluster).toMatchObject({ weight: 0, stable: { image: V1, revision: 9, rollout: 'complete' }, canary: { desired: 0 } });
     expect(notes(r.decisions.at(-1)!.decision).concat(r.decisions.flatMap(({ decision }) => notes(decision)))).toContain(
-      'Stable rolled back to `v1` (the template of revision 7)',
+      'Stable rolled back to `v1` (the template of revision 7, now revision 9)',
     );
     r.wait(30_000);
     expect(r.verdict('stable', 'pass').next.state).toBe('rolled-back');

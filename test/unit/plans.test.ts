@@ -45,7 +45,9 @@ describe('plans are domain data', () => {
     const hotfix = (urgency: 'critical' | 'high' | 'medium' | 'low') =>
       planHotfix({ service: 'checkout', environment: 'production', version: '1.4.3', urgency, reason: 'CVE' }, settings, away);
     expect(hotfix('critical')).toMatchObject({ path: 'direct', steps: [100], pauseForApprovalAt: [] });
-    expect(hotfix('high')).toMatchObject({ path: 'fast-canary', steps: [5, 100], pauseForApprovalAt: [] });
+    // High: 50 % then all of it, each step a fifth of the service's (5 min here), and no promote pause.
+    expect(hotfix('high')).toMatchObject({ path: 'fast-canary', steps: [50, 100], pauseForApprovalAt: [], stepDurationMs: 60_000 });
+    expect(hotfix('critical')).not.toHaveProperty('stepDurationMs');
     expect(hotfix('low')).toMatchObject({ path: 'canary', steps: [5, 25, 50, 100], pauseForApprovalAt: [50] });
   });
 

@@ -68,7 +68,7 @@ export class SqliteOperationRepository implements OperationRepository {
       unfinished: db.prepare<[], { id: number }>(`SELECT id FROM operations WHERE ${ACTIVE} ORDER BY id`),
       grantedNotStarted: db.prepare<[string], { id: number }>(
         `SELECT a.id FROM approval_requests a
-         WHERE a.state = 'granted' AND a.kind IN ('release', 'hotfix') AND COALESCE(a.decided_at, a.created_at) >= ?
+         WHERE a.state = 'granted' AND a.kind IN ('release', 'hotfix', 'rollback') AND COALESCE(a.decided_at, a.created_at) >= ?
            AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.request_id = a.id)
            AND NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.action = 'operation.refused' AND json_extract(l.detail, '$.request') = a.id)
          ORDER BY a.id`,

@@ -19,6 +19,9 @@ interface OutboxRow {
 
 const PENDING = 'sent_at IS NULL AND gave_up_at IS NULL';
 
+/** A thread named by its slot is kept in `thread_ts` under this prefix, which no Slack ts has. */
+const THREAD_SLOT = 'slot:';
+
 /** The outbox in SQLite (migration 4). */
 export class SqliteOutbox implements OutboxRepository {
   private readonly statements;
@@ -54,7 +57,7 @@ export class SqliteOutbox implements OutboxRepository {
       key: valid.key,
       slot: valid.slot ?? null,
       channel: valid.channel,
-      thread_ts: valid.threadTs ?? null,
+      thread_ts: valid.threadTs ?? (valid.threadSlot !== undefined ? `${THREAD_SLOT}${valid.threadSlot}` : null),
       update_ts: valid.updateTs ?? null,
       payload: JSON.stringify(valid.message),
       at: at.toISOString(),
@@ -115,7 +118,7 @@ export class SqliteOutbox implements OutboxRepository {
         key: row.key,
         ...(row.slot !== null ? { slot: row.slot } : {}),
         channel: row.channel,
-        ...(row.thread_ts !== null ? { threadTs: row.thread_ts } : {}),
+        ...(row.thread_ts === null ? {} : row.thread_ts.startsWith(THREAD_SLOT) ? { threadSlot: row.thread_ts.slice(THREAD_SLOT.length) } : { threadTs: row.thread_ts }),
         ...(row.update_ts !== null ? { updateTs: row.update_ts } : {}),
         message: parsed.message,
         createdAt: new Date(row.created_at),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settled, CHECKOUT_IMAGE } from '../../support/kube-standin/seed.js';
-import { startHarness, type Harness } from '../../support/slack-standin/harness.js';
+import { responses, startHarness, type Harness } from '../../support/slack-standin/harness.js';
 import { startFixture, type Fixture } from '../kubernetes/fixture.js';
 import { kubectl } from '../kubernetes/kubectl.js';
 
@@ -55,9 +55,13 @@ describe('the rollback card after revisions were renumbered', () => {
     ]);
   });
 
-  it('says there is nothing to roll back when the revision asked for already runs under its new number', async () => {
+  it('refuses a rollback to the revision that already runs under its new number, saying so, and opens no request', async () => {
     // Revision 4 (1.4.1) was renumbered 6 by the last undo and runs now.
-    const shown = await card('checkout env=production to=4 reason="back to 1.4.1"');
-    expect(shown).toContain("already runs revision 4, now revision 6's template (current revision 6); nothing to roll back");
+    const posts = harness.standin.topLevelPosts().length;
+    const { responseUrl } = await harness.command('/rollback', 'checkout env=production to=4 reason="back to 1.4.1"');
+    const reply = await harness.standin.waitFor(() => responses(harness.standin, responseUrl).find((r) => JSON.stringify(r).includes('Not opened')));
+    expect(JSON.stringify(reply)).toContain("already runs revision 4, now revision 6's template (current revision 6); nothing to roll back");
+    expect(harness.standin.topLevelPosts()).toHaveLength(posts);
+    expect(harness.audit().filter((row) => row.action === 'request.refused').map((row) => JSON.parse(row.detail).kind)).toEqual(['rollback']);
   });
 });

@@ -9,6 +9,7 @@ const TITLE: Record<Incident['trigger'], string> = {
   unmanaged: 'Unmanaged canary drained',
   abort: 'Release aborted',
   'rollout-failed': 'Automated rollback',
+  manual: 'Manual rollback',
 };
 
 const TRIGGER: Record<Incident['trigger'], string> = {
@@ -17,6 +18,7 @@ const TRIGGER: Record<Incident['trigger'], string> = {
   unmanaged: 'a canary Lifeguard did not start failed analysis',
   abort: 'aborted by hand',
   'rollout-failed': "the new version's rollout failed (progress deadline exceeded)",
+  manual: 'rolled back by hand',
 };
 
 const OUTCOME: Record<Incident['outcome'], string> = {
@@ -117,6 +119,10 @@ export function incidentPost(incident: Incident): SlackMessage {
       ],
     },
   ];
+  if (incident.why && (incident.outcome === 'escalated' || incident.outcome === 'verify-failed')) {
+    const paged = incident.page?.length ? `${incident.page.map((who) => (who.startsWith('@') ? escape(who) : mention(who))).join(' ')}: ` : '';
+    blocks.push({ type: 'section', block_id: 'escalation', text: { type: 'mrkdwn', text: `:sos: ${paged}${escape(incident.why)}` } });
+  }
   // The long parts last: when the message must be cut to fit, the reasons in words go before the timeline does.
   if (incident.failing.length) blocks.push({ type: 'section', block_id: 'failing', text: { type: 'mrkdwn', text: `*Failing metrics*\n${failingTable(incident)}` } });
   blocks.push({ type: 'section', block_id: 'timeline', text: { type: 'mrkdwn', text: `*Timeline*\n${timeline(incident).join('\n')}` } });

@@ -5,13 +5,25 @@ import type { ApprovalView } from './approvals.js';
 import type { SlackMessage } from './fit.js';
 import { releaseCard } from './release-card.js';
 import { rollbackPlan, type RollbackPlanInput } from './rollback-plan.js';
-import { escape } from './format.js';
+import { escape, humanDuration } from './format.js';
 
 const HOTFIX_PATH_LABELS: Record<HotfixPlan['path'], string> = {
   direct: 'direct rollout, watched by analysis',
   'fast-canary': 'fast canary',
   canary: 'canary',
 };
+
+/** Why a hotfix takes its path, in the words of the urgency rules. */
+function hotfixWhy(plan: HotfixPlan): string {
+  switch (plan.path) {
+    case 'direct':
+      return `${plan.urgency}: no canary, the stable is updated at once and watched; a failing verdict rolls it back`;
+    case 'fast-canary':
+      return `${plan.urgency}: ${plan.steps.join(' → ')} %, steps of ${plan.stepDurationMs !== undefined ? humanDuration(plan.stepDurationMs) : 'the usual length'}, no promote pause`;
+    case 'canary':
+      return `${plan.urgency}: the service's normal canary, with its pauses`;
+  }
+}
 
 function plannedSteps(steps: number[], pauses: number[]): OperationStep[] {
   return steps.map((weight) => ({ weight, state: 'pending', ...(pauses.includes(weight) ? { pause: true } : {}) }));
@@ -58,7 +70,7 @@ export function requestCard(record: ApprovalRecord, executionAvailable: boolean,
     strategy: plan.kind === 'hotfix' ? HOTFIX_PATH_LABELS[plan.path] : plan.strategy,
     requester: record.requester,
     steps: plannedSteps(plan.steps, plan.pauseForApprovalAt),
-    ...(hotfix ? { notes: [`*Urgency* ${hotfix.urgency}`, `*Reason* ${escape(hotfix.reason)}`] } : {}),
+    ...(hotfix ? { notes: [`*Urgency* ${hotfix.urgency}`, `*Path* ${HOTFIX_PATH_LABELS[hotfix.path]} (${hotfixWhy(hotfix)})`, `*Reason* ${escape(hotfix.reason)}`] } : {}),
     approval,
     executionAvailable,
     operation,

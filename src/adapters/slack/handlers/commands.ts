@@ -131,6 +131,10 @@ async function openRequest(deps: HandlerDeps, respond: RespondFn, progress: Prog
     });
     return;
   }
+  if ('refused' in opened) {
+    await respond({ response_type: 'ephemeral', replace_original: true, ...note(`:no_entry_sign: Not opened: ${escape(opened.refused)}.`) });
+    return;
+  }
   const { request, channel } = opened;
   if (opened.clusterUnread) deps.log.warn({ service: command.service, env: command.environment, why: opened.clusterUnread }, 'opened a plan without the running version');
   if (!opened.posted) {
