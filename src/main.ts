@@ -135,7 +135,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     cluster,
     clock,
     roles: slack.directory,
-    notices: outboxNotices({ config, outbox: repositories.outbox, clock, kick: () => outbox.kick() }),
+    notices: outboxNotices({ config, outbox: repositories.outbox, waiters: repositories.waiters, clock, kick: () => outbox.kick() }),
     judgeStable: stableJudge(config, prometheusClient, httpProbe),
     recordVerdict: async (verdict) => void (await recordVerdicts(store.audit, metrics, [verdict])),
     log,
@@ -149,7 +149,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     roles: slack.directory,
     executors: { release: (request) => started(engine, request, log), hotfix: (request) => started(engine, request, log), rollback: (request) => started(engine, request, log) },
   });
-  const requests = new RequestFlow({ config, workloads: cluster.workloads, approvals, chat: slack.chat, operations: repositories.operations, audit: store.audit, readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000 });
+  const requests = new RequestFlow({ config, workloads: cluster.workloads, approvals, chat: slack.chat, operations: repositories.operations, audit: store.audit, waiters: repositories.waiters, transaction: repositories.transaction, clock, readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000 });
   const cards = new CardFlow({ approvals, chat: slack.chat, log });
   slack.listen({ approvals, requests, cards, operations: engine, history: repositories.history });
   const server = await startServer({

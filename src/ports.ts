@@ -13,7 +13,8 @@ import type {
 } from './domain/cluster-state.js';
 import type { ApprovalRecord, ApprovalState, NewApproval, Vote } from './domain/approval.js';
 import type { Checkpoint } from './domain/checkpoint.js';
-import type { Incident, Note, OperationView, OutboxEntry } from './domain/chat-messages.js';
+import type { Incident, LockFreed, Note, OperationView, OutboxEntry } from './domain/chat-messages.js';
+import type { NewWaiter, Waiter } from './domain/lock.js';
 import type { Operation } from './domain/operation.js';
 import type { ProbeOutcome } from './domain/judge.js';
 import type { MatrixOutcome, VectorOutcome } from './domain/query-outcome.js';
@@ -227,6 +228,16 @@ export interface OperationRepository {
   grantedNotStarted(since: Date): number[];
 }
 
+/** Those refused while an operation held their service (lock etiquette); every method runs inside the caller's transaction. */
+export interface WaiterRepository {
+  /** Records the user as waiting for the operation; when they already are, keeps the first row (`added: false`). */
+  add(waiter: NewWaiter, at: Date): { waiter: Waiter; added: boolean };
+  /** Those waiting for the operation who have not been told that it ended. */
+  unnotified(operationId: number): Waiter[];
+  /** Told: `unnotified` never returns them again. */
+  markNotified(operationId: number, user: string, at: Date): void;
+}
+
 /** The database, as typed repositories and the audit log. */
 export interface Store {
   /** One IMMEDIATE transaction: a state change and its audit row commit together or not at all. */
@@ -236,6 +247,7 @@ export interface Store {
   history: ReleaseHistory;
   outbox: OutboxRepository;
   operations: OperationRepository;
+  waiters: WaiterRepository;
 }
 
 /** What the approval flow needs of the store. */
@@ -263,7 +275,7 @@ export interface CardDelivery {
 }
 
 /** One outbox message, ready to render: a card is drawn from the store when it is delivered. */
-export type ChatView = { kind: 'card'; card: CardDelivery } | { kind: 'note'; note: Note } | { kind: 'incident'; incident: Incident };
+export type ChatView = { kind: 'card'; card: CardDelivery } | { kind: 'note'; note: Note } | { kind: 'incident'; incident: Incident } | { kind: 'lock-freed'; freed: LockFreed };
 
 /** Where an outbox message goes; `key` tags the message so that `findByKey` finds it later. */
 export interface DeliveryTarget {

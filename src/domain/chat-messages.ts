@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONTROL_VERBS, failingMetricSchema, operationSchema, ROLLBACK_TRIGGERS } from './operation.js';
+import { waiterSchema } from './lock.js';
 import { verdictSchema } from './verdict.js';
 
 /**
@@ -85,11 +86,26 @@ export const incidentSchema = z.object({
 });
 export type Incident = z.infer<typeof incidentSchema>;
 
+/** A direct message to someone refused while an operation held the service: it has ended, they may ask again. */
+export const lockFreedSchema = z.object({
+  service: z.string(),
+  environment: z.string(),
+  operationId: z.number().int(),
+  kind: operationSchema.shape.kind,
+  requestedBy: operationSchema.shape.requestedBy,
+  /** How it ended: a final state. */
+  state: operationSchema.shape.state,
+  asked: waiterSchema.shape.asked,
+  thread: operationSchema.shape.card,
+});
+export type LockFreed = z.infer<typeof lockFreedSchema>;
+
 export const outboxMessageSchema = z.discriminatedUnion('kind', [
   /** Redraw the operation's card from the store at delivery time, so that it always shows the latest truth. */
   z.object({ kind: z.literal('card'), operationId: z.number().int() }),
   z.object({ kind: z.literal('note'), note: noteSchema }),
   z.object({ kind: z.literal('incident'), incident: incidentSchema }),
+  z.object({ kind: z.literal('lock-freed'), freed: lockFreedSchema }),
 ]);
 export type OutboxMessage = z.infer<typeof outboxMessageSchema>;
 

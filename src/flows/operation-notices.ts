@@ -3,7 +3,7 @@ import type { ApprovalRecord } from '../domain/approval.js';
 import type { Incident, Note, OperationView, OutboxEntry } from '../domain/chat-messages.js';
 import { availableControls, headline, stepStates, type Message, type Operation, type VerdictEvent } from '../domain/operation.js';
 import type { Verdict } from '../domain/verdict.js';
-import type { Clock, OutboxRepository } from '../ports.js';
+import type { Clock, OutboxRepository, WaiterRepository } from '../ports.js';
 
 /**
  * What people are told when an operation moves: its card redrawn, notes in its thread, the incident post.
@@ -15,6 +15,8 @@ export interface OperationNotices {
   unmanaged(verdict: Verdict, weight: number, image: string): void;
   /** A granted request that did not start, said in its card's thread. */
   refused(request: ApprovalRecord, why: string): void;
+  /** `op` has ended: each person refused while it held the service is told so, directly and once. */
+  freed(op: Operation): void;
 }
 
 /** The card's operation part, drawn from the operation as stored. */
@@ -93,8 +95,14 @@ function onCall(config: Config, environment: string): string[] {
 }
 
 /** Notices as outbox entries: keys make each one unique per transition, slots make the card and the incident one message each. */
-export function outboxNotices(deps: { config: Config; outbox: Pick<OutboxRepository, 'enqueue'>; clock: Clock; kick: () => void }): OperationNotices {
-  const { config, outbox, clock } = deps;
+export function outboxNotices(deps: {
+  config: Config;
+  outbox: Pick<OutboxRepository, 'enqueue'>;
+  waiters: Pick<WaiterRepository, 'unnotified' | 'markNotified'>;
+  clock: Clock;
+  kick: () => void;
+}): OperationNotices {
+  const { config, outbox, waiters, clock } = deps;
   const enqueue = (entry: OutboxEntry) => {
     outbox.enqueue(entry, clock.now());
     // Runs once the synchronous transaction around this call has committed: the sender then finds the entry.
@@ -136,6 +144,14 @@ export function outboxNotices(deps: { config: Config; outbox: Pick<OutboxReposit
         tone: 'warning' as const,
       };
       enqueue({ key: `request:${request.id}:refused`, channel, ...(request.messageTs ? { threadTs: request.messageTs } : {}), message: { kind: 'note', note } });
+    },
+    freed(op) {
+      for (const waiter of waiters.unnotified(op.id)) {
+        // A user id as the channel: Slack posts it in the user's direct messages with the app.
+        const freed = { service: op.service, environment: op.environment, operationId: op.id, kind: op.kind, requestedBy: op.requestedBy, state: op.state, asked: waiter.asked, thread: op.card };
+        enqueue({ key: `lock-freed:${op.id}:${waiter.user}`, channel: waiter.user, message: { kind: 'lock-freed', freed } });
+        waiters.markNotified(op.id, waiter.user, clock.now());
+      }
     },
     unmanaged(verdict, weight, image) {
       // Once per failing image, not once per verdict: the channel is told, not flooded every interval.

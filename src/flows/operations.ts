@@ -476,6 +476,7 @@ export class ReleaseEngine {
       if (!stored) return 'conflict' as const;
       for (const row of decision.audit) store.audit.append({ actor: row.actor, action: row.action, subject, detail: row.detail });
       this.deps.notices.write(stored, decision.messages, event.type === 'verdict' ? event : undefined);
+      if (!isFinal(op.state) && isFinal(stored.state)) this.deps.notices.freed(stored);
       this.count(op, stored);
       return stored;
     });

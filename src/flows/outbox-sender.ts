@@ -138,6 +138,7 @@ export function startOutboxSender(deps: OutboxSenderDeps): OutboxSender {
     const { message } = entry;
     if (message.kind === 'note') return { kind: 'note', note: message.note };
     if (message.kind === 'incident') return { kind: 'incident', incident: message.incident };
+    if (message.kind === 'lock-freed') return { kind: 'lock-freed', freed: message.freed };
     const card = deps.cardView(message.operationId);
     return card && { kind: 'card', card };
   }
@@ -177,6 +178,7 @@ export function startOutboxSender(deps: OutboxSenderDeps): OutboxSender {
   function subjectOf(entry: OutboxRecord, view: ChatView | undefined): string {
     if (view?.kind === 'card') return `${view.card.request.service}/${view.card.request.environment}`;
     if (view?.kind === 'incident') return `${view.incident.service}/${view.incident.environment}`;
+    if (view?.kind === 'lock-freed') return `${view.freed.service}/${view.freed.environment}`;
     if (view?.kind === 'note' && view.note.verdict) return `${view.note.verdict.service}/${view.note.verdict.environment}`;
     return entry.channel;
   }

@@ -3,8 +3,8 @@ import { requirementFor, type ApprovalRecord } from '../domain/approval.js';
 import { serviceTarget } from '../domain/cluster-state.js';
 import { imageVersion } from '../domain/image.js';
 import { planHotfix, planRelease, planRollback, type ClusterRead, type Plan } from '../domain/plans.js';
-import type { Operation } from '../domain/operation.js';
-import type { AuditLog, Chat, OperationRepository, Workloads } from '../ports.js';
+import { lockHolder, type LockHolder } from '../domain/lock.js';
+import type { AuditLog, Chat, Clock, OperationRepository, Store, WaiterRepository, Workloads } from '../ports.js';
 import type { ApprovalFlow } from './approval.js';
 
 /** What someone asked for, already parsed and checked against the config. */
@@ -14,7 +14,7 @@ export type RequestCommand =
   | { kind: 'hotfix'; service: string; environment: string; version: string; urgency: Urgency; reason: string };
 
 export type OpenedRequest =
-  | { posted: false; busy: Operation; channel: string }
+  | { posted: false; busy: LockHolder; refusedAt: Date; channel: string }
   /** Refused before any request was recorded, with the reason in words (a rollback to what already runs). */
   | { posted: false; refused: string; channel: string }
   | { posted: true; request: ApprovalRecord; channel: string; clusterUnread?: string | undefined }
@@ -34,6 +34,10 @@ export interface RequestFlowDeps {
   /** The operation running for a service in an environment, if any: one at a time. */
   operations: Pick<OperationRepository, 'active'>;
   audit: Pick<AuditLog, 'append'>;
+  /** Whoever is refused because the service is busy waits for its operation, to be told when it ends. */
+  waiters: Pick<WaiterRepository, 'add'>;
+  transaction: Store['transaction'];
+  clock: Clock;
   /** How long a plan waits for the cluster before it is made with what is known. */
   readTimeoutMs: number;
 }
@@ -53,16 +57,8 @@ export class RequestFlow {
     const { config, approvals, chat } = this.deps;
     const service = config.services[command.service]!;
     if (command.kind !== 'rollback') {
-      const busy = this.deps.operations.active(command.service, command.environment);
-      if (busy) {
-        this.deps.audit.append({
-          actor: requester,
-          action: 'request.refused',
-          subject: `${command.service}/${command.environment}`,
-          detail: { kind: command.kind, why: 'another operation is active', running: busy.id, ...('version' in command ? { version: command.version } : {}) },
-        });
-        return { posted: false, busy, channel: service.channel };
-      }
+      const busy = this.refuseIfBusy(requester, command);
+      if (busy) return { posted: false, ...busy, channel: service.channel };
     }
     const read = await this.read(command.service, command.environment);
     const plan = this.plan(command, read);
@@ -85,6 +81,30 @@ export class RequestFlow {
     approvals.attachMessage(request.id, delivery.channel, delivery.ts);
     await approvals.executeIfGranted(request.id);
     return { posted: true, request: approvals.get(request.id)!, channel: delivery.channel, clusterUnread: read.ok ? undefined : read.why };
+  }
+
+  /**
+   * When an operation holds the service: the refusal audited and the requester recorded as waiting for it, in one
+   * transaction that also reads the lock, so an operation ending meanwhile cannot leave a waiter nobody tells.
+   */
+  private refuseIfBusy(requester: string, command: Extract<RequestCommand, { kind: 'release' | 'hotfix' }>): { busy: LockHolder; refusedAt: Date } | undefined {
+    const { operations, audit, waiters, transaction, clock } = this.deps;
+    return transaction(() => {
+      const busy = operations.active(command.service, command.environment);
+      if (!busy) return undefined;
+      const refusedAt = clock.now();
+      const { waiter, added } = waiters.add(
+        { operationId: busy.id, service: command.service, environment: command.environment, user: requester, asked: { kind: command.kind, version: command.version } },
+        refusedAt,
+      );
+      audit.append({
+        actor: requester,
+        action: 'request.refused',
+        subject: `${command.service}/${command.environment}`,
+        detail: { kind: command.kind, why: 'another operation is active', running: busy.id, version: command.version, waiter: { since: waiter.createdAt, added } },
+      });
+      return { busy: lockHolder(busy), refusedAt };
+    });
   }
 
   /** What runs in each environment of `service` (every service when omitted), read from the cluster now. */

@@ -3,7 +3,8 @@ import { PEOPLE, useReleaseStack } from '../support/release-stack.js';
 
 /*
  * Must-show 7 of issue #10, end to end: one release at a time per service and environment, and release
- * controls only for those who may approve releases there, every refusal audited.
+ * controls only for those who may approve releases there, every refusal audited; and (issue #11, item 6)
+ * whoever was refused is told directly when the release ends.
  */
 describe('release guards, end to end', () => {
   const stack = useReleaseStack();
@@ -13,8 +14,8 @@ describe('release guards, end to end', () => {
     const op = stack().operationOf(card.requestId)!;
 
     const second = await stack().command('/release', 'checkout 1.6.0', PEOPLE.oscar);
-    const refusal = await stack().waitFor(() => stack().answers(second.responseUrl).find((t) => t.includes('already has release')), 'the second /release was not refused');
-    expect(refusal).toContain(`release #${op.id}`);
+    const refusal = await stack().waitFor(() => stack().answers(second.responseUrl).find((t) => t.includes('is busy')), 'the second /release was not refused');
+    expect(refusal).toContain(`checkout/production is busy: release #${op.id} (1.4.2 → 1.5.0)`);
     expect(refusal).toContain(`https://slack.com/archives/${card.channel}/p${card.ts.replace('.', '')}`);
     expect(stack().audit()).toContainEqual(expect.objectContaining({ actor: PEOPLE.oscar, action: 'request.refused', detail: expect.objectContaining({ running: op.id, version: '1.6.0' }) }));
 
@@ -31,5 +32,9 @@ describe('release guards, end to end', () => {
     expect(done.rollback).toMatchObject({ trigger: 'abort', by: PEOPLE.frank });
     expect((await stack().cluster()).traffic).toMatchObject({ stable: 100, canary: 0 });
     expect(stack().incidents()).toEqual([]);
+    // Refused while it ran, Oscar is told once, directly, that the service is free.
+    const dm = await stack().waitFor(() => stack().slack.directMessagesTo(PEOPLE.oscar)[0], 'the refused requester was not told the lock is free');
+    expect(dm.text).toBe(`checkout/production is free: release #${op.id} ended (aborted) — you can run /release checkout 1.6.0 env=production again`);
+    expect(stack().slack.directMessagesTo(PEOPLE.oscar)).toHaveLength(1);
   }, 180_000);
 });

@@ -81,18 +81,26 @@ export interface Told {
 
 export type EngineHarness = Awaited<ReturnType<typeof startEngine>>;
 
-/** A seeded stand-in, a store in `dir`, and a started engine; `stop` undoes it all. */
-export async function startEngine(dir: string, config = fastConfig(), opts: { readyDelayMs?: number; leadership?: Leadership } = {}) {
+/**
+ * A seeded stand-in, a store in `dir`, and a started engine; `stop` undoes it all. What the engine tells people
+ * is recorded in `told`, unless `notices` gives other notices (the real outbox ones) over the store.
+ */
+export async function startEngine(
+  dir: string,
+  config = fastConfig(),
+  opts: { readyDelayMs?: number; leadership?: Leadership; notices?: (sqlite: SqliteStore) => OperationNotices } = {},
+) {
   const fixture: Fixture = await startFixture({ readyDelayMs: opts.readyDelayMs ?? 20 });
   const sqlite: SqliteStore = openStore(join(dir, 'lifeguard.db'));
   const approvals = new SqliteApprovalRepository(sqlite.db);
   const operations = new SqliteOperationRepository(sqlite.db, () => new Date());
   const store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals'> = { transaction: sqlite.transaction, audit: sqlite.audit, operations, approvals };
   const told: Told[] = [];
-  const notices: OperationNotices = {
+  const notices: OperationNotices = opts.notices?.(sqlite) ?? {
     write: (op, messages, v) => told.push(...messages.map((message) => ({ op, message, verdict: v }))),
     unmanaged: () => undefined,
     refused: () => undefined,
+    freed: () => undefined,
   };
   const stableVerdicts: Verdict['verdict'][] = [];
   const engine = new ReleaseEngine({

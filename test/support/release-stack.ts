@@ -75,6 +75,8 @@ export class ReleaseStack {
         { id: 'S01RM', handle: 'release-managers', users: [PEOPLE.frank] },
         { id: 'S02OC', handle: 'oncall', users: [PEOPLE.oscar] },
       ],
+      // Everyone here is in the workspace: Lifeguard may write to them directly.
+      users: Object.values(PEOPLE),
     });
     const configFile = join(dir, 'lifeguard.yaml');
     writeFileSync(configFile, fastConfigYaml({ ...options, prometheusUrl: prometheus.url }));

@@ -4,6 +4,7 @@ import type { ServiceState } from '../../src/domain/cluster-state.js';
 import { ApprovalFlow } from '../../src/flows/approval.js';
 import { RequestFlow } from '../../src/flows/requests.js';
 import { newOperation, type Operation } from '../../src/domain/operation.js';
+import type { NewWaiter } from '../../src/domain/lock.js';
 import { revision, serviceState } from '../support/cluster-fixtures.js';
 import { manualClock, MemoryChat, memoryStore, readOnlyWorkloads, roleDirectory } from '../support/memory-ports.js';
 
@@ -18,8 +19,15 @@ function setUp(states: Record<string, ServiceState | Error>, running: Operation[
   const approvals = new ApprovalFlow({ store, clock: manualClock('2026-11-22T10:00:00Z'), roles: roleDirectory({}) });
   const chat = new MemoryChat();
   const operations = { active: (service: string, environment: string) => running.find((op) => op.service === service && op.environment === environment) };
-  const requests = new RequestFlow({ config, workloads: readOnlyWorkloads(states), approvals, chat, operations, audit: store.audit, readTimeoutMs: 1_000 });
-  return { store, chat, requests };
+  const waiters: NewWaiter[] = [];
+  const add = (waiter: NewWaiter, at: Date) => {
+    const added = !waiters.some((w) => w.operationId === waiter.operationId && w.user === waiter.user);
+    if (added) waiters.push(waiter);
+    return { waiter: { ...waiter, createdAt: at.toISOString(), notifiedAt: null }, added };
+  };
+  const clock = manualClock('2026-11-22T10:00:00Z');
+  const requests = new RequestFlow({ config, workloads: readOnlyWorkloads(states), approvals, chat, operations, audit: store.audit, waiters: { add }, transaction: store.transaction, clock, readTimeoutMs: 1_000 });
+  return { store, chat, requests, waiters };
 }
 
 describe('request flow, without servers', () => {
@@ -62,12 +70,24 @@ describe('request flow, without servers', () => {
       },
       new Date('2026-11-22T09:55:00Z'),
     );
-    const { store, chat, requests } = setUp({ 'checkout/production': production }, [running]);
+    const { store, chat, requests, waiters } = setUp({ 'checkout/production': production }, [running]);
     const opened = await requests.open('U09CAROL', { kind: 'release', service: 'checkout', environment: 'production', version: '1.6.0', strategy: 'canary' });
-    expect(opened).toMatchObject({ posted: false, busy: { id: 7, card: { channel: 'C0CHECKOUT' } } });
+    expect(opened).toEqual({
+      posted: false,
+      channel: '#checkout-releases',
+      refusedAt: new Date('2026-11-22T10:00:00Z'),
+      busy: {
+        operationId: 7, kind: 'release', service: 'checkout', environment: 'production', fromVersion: '1.4.2', toVersion: '1.5.0',
+        requestedBy: 'U09BOB', approvedBy: ['U01ALICE'], state: 'running', headline: 'Deploying the canary 1.5.0',
+        since: '2026-11-22T09:55:00.000Z', thread: { channel: 'C0CHECKOUT', ts: '1700000000.000003' },
+      },
+    });
     expect(chat.cards).toEqual([]);
     expect(store.approvals.rows.size).toBe(0);
-    expect(store.audit.rows).toEqual([expect.objectContaining({ actor: 'U09CAROL', action: 'request.refused', detail: expect.objectContaining({ running: 7, version: '1.6.0' }) })]);
+    expect(waiters).toEqual([{ operationId: 7, service: 'checkout', environment: 'production', user: 'U09CAROL', asked: { kind: 'release', version: '1.6.0' } }]);
+    expect(store.audit.rows).toEqual([
+      expect.objectContaining({ actor: 'U09CAROL', action: 'request.refused', detail: expect.objectContaining({ running: 7, version: '1.6.0', waiter: { since: '2026-11-22T10:00:00.000Z', added: true } }) }),
+    ]);
   });
 
   it('status reads each environment, and names why one cannot be read', async () => {

@@ -2,6 +2,7 @@ import { webApi } from '@slack/bolt';
 import type { Chat, ChatFailure, ChatView, KeyLookup } from '../../ports.js';
 import type { SlackMessage } from './blocks/fit.js';
 import { incidentPost } from './blocks/incident.js';
+import { lockFreedPost } from './blocks/lock.js';
 import { notePost } from './blocks/note.js';
 import { requestCard } from './blocks/request-card.js';
 import { rateLimitDelayMs, slackErrorCode } from './web-client.js';
@@ -14,6 +15,8 @@ const TRANSIENT_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unav
 /** A lookup reads at most this many pages of 200 messages posted since the entry was written. */
 const MAX_PAGES = 10;
 const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+/** A user id as the channel: chat.postMessage posts in the user's direct messages with the app. */
+const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
 function render(view: ChatView): SlackMessage {
   switch (view.kind) {
@@ -23,6 +26,8 @@ function render(view: ChatView): SlackMessage {
       return notePost(view.note);
     case 'incident':
       return incidentPost(view.incident);
+    case 'lock-freed':
+      return lockFreedPost(view.freed);
   }
 }
 
@@ -96,6 +101,9 @@ export function slackDelivery(client: webApi.WebClient): Pick<Chat, 'deliver' | 
     },
 
     async findByKey({ channel, key, threadTs, since }): Promise<KeyLookup> {
+      // Reading a DM's history would need the im:history scope, which Lifeguard does not ask for: a direct
+      // message whose answer was lost may be sent twice, which is better than never.
+      if (USER_ID.test(channel)) return { ok: true, found: undefined };
       try {
         const id = await channelId(channel);
         // A channel Slack does not know has no message in it; the post that follows will say why.

@@ -154,4 +154,23 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX operations_subject ON operations (service, environment, created_at);
     `,
   },
+  {
+    version: 7,
+    name: 'lock waiters',
+    sql: `
+      -- Those refused while an operation held their service: each is told once, when it ends. One row per user
+      -- per operation, however often they ask; notified_at is written with the message, so a restart never resends.
+      CREATE TABLE lock_waiters (
+        operation_id  INTEGER NOT NULL REFERENCES operations (id),
+        service       TEXT NOT NULL,
+        environment   TEXT NOT NULL,
+        user          TEXT NOT NULL,
+        asked_kind    TEXT NOT NULL CHECK (asked_kind IN ('release', 'hotfix')),
+        asked_version TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        notified_at   TEXT,
+        PRIMARY KEY (operation_id, user)
+      );
+    `,
+  },
 ];

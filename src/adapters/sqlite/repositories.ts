@@ -4,6 +4,7 @@ import { SqliteApprovalRepository } from './approvals.js';
 import { SqliteOperationRepository } from './operations.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqliteReleaseHistory } from './releases.js';
+import { SqliteWaiterRepository } from './waiters.js';
 import type { SqliteStore } from './store.js';
 
 /** The typed repositories over an open, migrated store: what the flows get as their `Store`. */
@@ -15,5 +16,6 @@ export function sqliteRepositories(store: SqliteStore, clock: Clock = systemCloc
     history: new SqliteReleaseHistory(store.db),
     outbox: new SqliteOutbox(store.db),
     operations: new SqliteOperationRepository(store.db, () => clock.now()),
+    waiters: new SqliteWaiterRepository(store.db),
   };
 }

@@ -66,6 +66,8 @@ export async function startHarness(
       { id: 'S01RM', handle: 'release-managers', users: [PEOPLE.frank] },
       { id: 'S02OC', handle: 'oncall', users: [PEOPLE.oscar] },
     ],
+    // Everyone here is in the workspace: Lifeguard may write to them directly.
+    users: Object.values(PEOPLE),
   });
   const logLines: string[] = [];
   const destination = new Writable({

@@ -53,6 +53,8 @@ export class SlackStandin {
   readonly channels: Channel[];
   readonly usergroups: Usergroup[];
   readonly users: Set<string>;
+  /** The bot's direct-message channel with each user, opened by its first post to the user's id. */
+  private readonly dms = new Map<string, Channel>();
   /** Posted and updated messages by `channel id` then `ts`. */
   readonly messages = new Map<string, Map<string, Record<string, unknown>>>();
   readonly socket: SocketModeStandin;
@@ -243,7 +245,7 @@ export class SlackStandin {
         return { ok: true, url: this.socket.url(this.port) };
       case 'chat.postMessage': {
         if (missing('channel')) return fail('channel_not_found');
-        const channel = this.channel(args.channel);
+        const channel = this.channel(args.channel) ?? this.directMessage(args.channel);
         if (!channel) return fail('channel_not_found');
         if (!channel.botIsMember) return fail('not_in_channel');
         const problem = this.messageProblem(args);
@@ -373,7 +375,24 @@ export class SlackStandin {
 
   private channel(ref: unknown): Channel | undefined {
     if (typeof ref !== 'string') return undefined;
-    return this.channels.find((c) => c.id === ref || `#${c.name}` === ref || c.name === ref);
+    return this.channels.find((c) => c.id === ref || `#${c.name}` === ref || c.name === ref) ?? [...this.dms.values()].find((c) => c.id === ref);
+  }
+
+  /**
+   * As Slack does with a user id as the channel of chat.postMessage: the post goes to the user's direct messages
+   * with the app (a `D…` channel, in the answer). A user the workspace does not have is `channel_not_found`.
+   */
+  private directMessage(ref: unknown): Channel | undefined {
+    if (typeof ref !== 'string' || !this.users.has(ref)) return undefined;
+    let dm = this.dms.get(ref);
+    if (!dm) this.dms.set(ref, (dm = { id: `D${ref.slice(1)}`, name: ref, botIsMember: true }));
+    return dm;
+  }
+
+  /** The messages the bot sent `user` directly, oldest first. */
+  directMessagesTo(user: string): Record<string, unknown>[] {
+    const dm = this.dms.get(user);
+    return dm ? [...this.store(dm.id).values()] : [];
   }
 
   private store(channelId: string): Map<string, Record<string, unknown>> {

@@ -12,7 +12,8 @@ import {
 import type { RequestCommand } from '../../../flows/requests.js';
 import { errorReply, helpReply, note, usageError } from '../blocks/replies.js';
 import { codeBlock } from '../blocks/fit.js';
-import { escape, permalink } from '../blocks/format.js';
+import { escape } from '../blocks/format.js';
+import { busyReply } from '../blocks/lock.js';
 import { controlDenialText } from '../blocks/denials.js';
 import { timedAck, type HandlerDeps } from './deps.js';
 import { parseCommand } from './inputs.js';
@@ -122,13 +123,7 @@ async function openRequest(deps: HandlerDeps, respond: RespondFn, progress: Prog
     progress.recorded = { what: `Request #${request.id} is recorded`, next: `Look for its card in ${channel} before asking again.` };
   });
   if ('busy' in opened) {
-    const running = opened.busy;
-    const where = running.card ? ` (<${permalink(running.card.channel, running.card.ts)}|its card>)` : '';
-    await respond({
-      response_type: 'ephemeral',
-      replace_original: true,
-      ...note(`:no_entry_sign: ${command.service} in ${command.environment} already has release #${running.id} ${running.state}${where}. One at a time: wait for it to end, or abort it with \`/release abort ${running.id}\`.`),
-    });
+    await respond({ response_type: 'ephemeral', replace_original: true, ...busyReply(opened.busy, opened.refusedAt) });
     return;
   }
   if ('refused' in opened) {
