@@ -7,7 +7,7 @@ import { openStore } from './adapters/sqlite/store.js';
 import { sqliteRepositories } from './adapters/sqlite/repositories.js';
 import { createSlackApp, SlackStartupError, stampArrival, type SlackApp, type SlackAppOptions } from './adapters/slack/app.js';
 import { startServer } from './server.js';
-import { systemClock, type Clock, type Cluster, type Leadership, type Metrics, type Probe, type Store } from './ports.js';
+import { systemClock, type Clock, type Cluster, type Leadership, type Store } from './ports.js';
 import { kubernetesCluster } from './adapters/kubernetes/cluster.js';
 import { homeKubeConfig, kubeConfigFor } from './adapters/kubernetes/kubeconfig.js';
 import { LeaseLeaderElection, leaseOptionsFromEnv } from './adapters/kubernetes/leader-election.js';
@@ -24,10 +24,8 @@ import { httpProbe } from './adapters/http/probe.js';
 import { ReleaseEngine } from './flows/operations.js';
 import { operationView, outboxNotices } from './flows/operation-notices.js';
 import { startOutboxSender, type OutboxSender, type OutboxTuning } from './flows/outbox-sender.js';
-import { analyzeAgainstPast, selfAnalysisTarget } from './flows/self-analysis.js';
+import { stableJudge } from './flows/self-analysis.js';
 import { recordVerdicts } from './flows/record-verdicts.js';
-import type { Config } from './config/schema.js';
-import type { Verdict } from './domain/verdict.js';
 
 /** Startup cannot go on: the message says what is missing and how to fix it. */
 export class StartupError extends Error {
@@ -246,12 +244,4 @@ function electLeader(env: Env, processEnv: NodeJS.ProcessEnv, log: Logger): Lead
 async function started(engine: ReleaseEngine, request: Parameters<ReleaseEngine['startFromRequest']>[0], log: Logger): Promise<void> {
   const result = await engine.startFromRequest(request);
   if (!result.ok) log.warn({ request: request.id, why: result.why }, 'a granted request did not start an operation');
-}
-
-/** Judges a service's stable now against its own metrics from before `since` (the watch, and the check after a rollback). */
-function stableJudge(config: Config, metrics: Metrics, probe: Probe) {
-  return async (service: string, environment: string, since: Date, at: Date): Promise<Verdict> => {
-    const [verdict] = await analyzeAgainstPast({ metrics, probe }, [selfAnalysisTarget(config, service, environment, since)], at);
-    return verdict!;
-  };
 }

@@ -1,7 +1,8 @@
 import type { SqliteStore } from '../adapters/sqlite/store.js';
 import type { Config } from '../config/schema.js';
 import type { TrafficShareSource } from '../flows/canary-analysis.js';
-import type { Metrics, Probe, ReleaseHistory } from '../ports.js';
+import type { ReleaseEngine } from '../flows/operations.js';
+import type { Cluster, Metrics, OperationRepository, Probe, ReleaseHistory } from '../ports.js';
 
 /*
  * The CLI's composition root: the adapters its commands use, built when a command runs. Each is imported on
@@ -28,4 +29,42 @@ export const trafficShare: TrafficShareSource = async (service, environment, con
 export async function releaseHistory(store: SqliteStore): Promise<ReleaseHistory & { recorded(): { service: string; environment: string }[] }> {
   const { SqliteReleaseHistory } = await import('../adapters/sqlite/releases.js');
   return new SqliteReleaseHistory(store.db);
+}
+
+/**
+ * The release engine as `lifeguard rollback` runs it: the bot's store, cluster and Prometheus, no Slack. Its
+ * messages go to the outbox, which a running `lifeguard start` delivers (at once, or once Slack is back).
+ */
+export async function breakGlassEngine(config: Config, store: SqliteStore, env: NodeJS.ProcessEnv): Promise<{ engine: ReleaseEngine; cluster: Cluster; operations: OperationRepository }> {
+  const [{ pino }, { sqliteRepositories }, { kubernetesCluster }, { kubeConfigFor }, { ReleaseEngine }, { outboxNotices }, { stableJudge }, { recordVerdicts }, { createTelemetry }, { createLogger }] =
+    await Promise.all([
+      import('pino'),
+      import('../adapters/sqlite/repositories.js'),
+      import('../adapters/kubernetes/cluster.js'),
+      import('../adapters/kubernetes/kubeconfig.js'),
+      import('../flows/operations.js'),
+      import('../flows/operation-notices.js'),
+      import('../flows/self-analysis.js'),
+      import('../flows/record-verdicts.js'),
+      import('../metrics.js'),
+      import('../log.js'),
+    ]);
+  const repositories = sqliteRepositories(store);
+  const metrics = createTelemetry({ processMetrics: false });
+  const cluster = kubernetesCluster(config, { kubeConfig: (name) => kubeConfigFor(config, name, env) });
+  const engine = new ReleaseEngine({
+    config,
+    store: repositories,
+    cluster,
+    clock: { now: () => new Date() },
+    // Nobody clicks in a terminal: the CLI uses no control that needs a role.
+    roles: { rolesOf: async () => [] },
+    notices: outboxNotices({ config, outbox: repositories.outbox, waiters: repositories.waiters, clock: { now: () => new Date() }, kick: () => undefined }),
+    judgeStable: stableJudge(config, await prometheus(config), await probe()),
+    recordVerdict: async (verdict) => void (await recordVerdicts(store.audit, metrics, [verdict])),
+    // The terminal shows progress and each cluster error; JSON logs on stderr only when LOG_LEVEL asks.
+    log: createLogger({ level: env.LOG_LEVEL ?? 'silent', secrets: [env.LIFEGUARD_AUDIT_KEY], destination: pino.destination(2) }),
+    metrics,
+  });
+  return { engine, cluster, operations: repositories.operations };
 }

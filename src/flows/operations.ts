@@ -200,17 +200,21 @@ export class ReleaseEngine {
   }
 
   private async tickNow(): Promise<void> {
+    await Promise.all(this.deps.store.operations.unfinished().map((id) => this.advance(id)));
+  }
+
+  /**
+   * One tick of one operation: reconciled, with the stable's verdict when one is due, unless it is paused or
+   * backing off. The ticker does this for every unfinished operation; `lifeguard rollback` for its own.
+   */
+  async advance(id: number): Promise<Operation | undefined> {
     const { store, clock } = this.deps;
-    const ids = store.operations.unfinished();
-    await Promise.all(
-      ids.map(async (id) => {
-        const op = store.operations.get(id);
-        if (!op || op.state === 'paused') return;
-        if ((this.failures.get(id)?.retryAt ?? 0) > clock.now().getTime()) return;
-        const judged = await this.judgeStableIfDue(op, clock.now());
-        await this.reconcile(id, judged ?? { type: 'tick' });
-      }),
-    );
+    const op = store.operations.get(id);
+    if (!op || op.state === 'paused' || isFinal(op.state)) return op;
+    if ((this.failures.get(id)?.retryAt ?? 0) > clock.now().getTime()) return op;
+    const judged = await this.judgeStableIfDue(op, clock.now());
+    await this.reconcile(id, judged ?? { type: 'tick' });
+    return store.operations.get(id);
   }
 
   /**
@@ -573,6 +577,12 @@ export class ReleaseEngine {
   }
 
   private readonly failures = new Map<number, { since: Date; error: string; attempts: number; retryAt: number }>();
+
+  /** What the cluster has been failing with for operation `id`, if it is: for a terminal that shows progress. */
+  trouble(id: number): { since: Date; error: string } | undefined {
+    const failure = this.failures.get(id);
+    return failure && { since: failure.since, error: failure.error };
+  }
 
   /** In watch or verification, the stable's verdict against its past, at most once per analysis interval. */
   private async judgeStableIfDue(op: Operation, now: Date): Promise<VerdictEvent | undefined> {

@@ -159,3 +159,11 @@ export async function analyzeAgainstPast(
     }),
   );
 }
+
+/** Judges a service's stable now against its own metrics from before `since` (the watch, and the check after a rollback). */
+export function stableJudge(config: Config, metrics: Metrics, probe: Probe) {
+  return async (service: string, environment: string, since: Date, at: Date): Promise<Verdict> => {
+    const [verdict] = await analyzeAgainstPast({ metrics, probe }, [selfAnalysisTarget(config, service, environment, since)], at);
+    return verdict!;
+  };
+}
