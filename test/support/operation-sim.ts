@@ -189,8 +189,11 @@ export class Release {
     this.op = newOperation(start(opts.start), this.now);
   }
 
+  /** The cluster failing the engine's calls since then, as the engine tells the state machine. */
+  failing: Context['failing'];
+
   get ctx(): Context {
-    return { now: this.now, settings: this.settings, lastAutomatedRollbackAt: this.lastAutomatedRollbackAt };
+    return { now: this.now, settings: this.settings, lastAutomatedRollbackAt: this.lastAutomatedRollbackAt, ...(this.failing ? { failing: this.failing } : {}) };
   }
 
   /** The clock moves on `ms`; the Deployments' rollouts move one tick. */
