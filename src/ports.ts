@@ -15,6 +15,8 @@ import type { ApprovalRecord, ApprovalState, NewApproval, Vote } from './domain/
 import type { Checkpoint } from './domain/checkpoint.js';
 import type { Incident, Note, OperationView, OutboxEntry } from './domain/chat-messages.js';
 import type { Operation } from './domain/operation.js';
+import type { AdHocFreeze, NewAdHocFreeze } from './domain/freezes.js';
+import type { NewVersionHold, VersionHold } from './domain/holds.js';
 import type { ProbeOutcome } from './domain/judge.js';
 import type { MatrixOutcome, VectorOutcome } from './domain/query-outcome.js';
 
@@ -227,6 +229,27 @@ export interface OperationRepository {
   grantedNotStarted(since: Date): number[];
 }
 
+/** Freezes started by hand; every method runs inside the caller's transaction. */
+export interface FreezeRepository {
+  start(freeze: NewAdHocFreeze): AdHocFreeze;
+  /** Those not ended by hand, of one environment or of all (some may have run out: ask the domain what is in force). */
+  open(environment?: string): AdHocFreeze[];
+  /** Ends every open freeze of the environment; the ones it ended. */
+  end(environment: string, by: string, at: Date): AdHocFreeze[];
+}
+
+/** Holds on rolled-back versions; every method runs inside the caller's transaction. */
+export interface HoldRepository {
+  /** Records the hold; a version already held keeps its first hold (false then). */
+  add(hold: NewVersionHold): boolean;
+  /** The hold in force on a version, if any. */
+  find(service: string, environment: string, version: string): VersionHold | undefined;
+  /** Every hold in force, newest first. */
+  list(): VersionHold[];
+  /** Lifts the hold on a version, in one environment or in all; the ones it lifted. */
+  lift(service: string, version: string, environment: string | undefined, by: string, at: Date): VersionHold[];
+}
+
 /** The database, as typed repositories and the audit log. */
 export interface Store {
   /** One IMMEDIATE transaction: a state change and its audit row commit together or not at all. */
@@ -236,6 +259,8 @@ export interface Store {
   history: ReleaseHistory;
   outbox: OutboxRepository;
   operations: OperationRepository;
+  freezes: FreezeRepository;
+  holds: HoldRepository;
 }
 
 /** What the approval flow needs of the store. */

@@ -4,6 +4,7 @@ import { SqliteApprovalRepository } from './approvals.js';
 import { SqliteOperationRepository } from './operations.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqliteReleaseHistory } from './releases.js';
+import { SqliteFreezeRepository, SqliteHoldRepository } from './release-rules.js';
 import type { SqliteStore } from './store.js';
 
 /** The typed repositories over an open, migrated store: what the flows get as their `Store`. */
@@ -15,5 +16,7 @@ export function sqliteRepositories(store: SqliteStore, clock: Clock = systemCloc
     history: new SqliteReleaseHistory(store.db),
     outbox: new SqliteOutbox(store.db),
     operations: new SqliteOperationRepository(store.db, () => clock.now()),
+    freezes: new SqliteFreezeRepository(store.db),
+    holds: new SqliteHoldRepository(store.db),
   };
 }
