@@ -78,6 +78,9 @@ export function incident(op: Operation): Incident {
   };
 }
 
+/** The outbox slot of an operation's incident post: where it landed, once posted. */
+export const incidentSlot = (operationId: number): string => `operation:${operationId}:incident`;
+
 /** Notices as outbox entries: keys make each one unique per transition, slots make the card and the incident one message each. */
 export function outboxNotices(deps: { config: Config; outbox: Pick<OutboxRepository, 'enqueue'>; clock: Clock; kick: () => void }): OperationNotices {
   const { config, outbox, clock } = deps;
@@ -105,7 +108,7 @@ export function outboxNotices(deps: { config: Config; outbox: Pick<OutboxReposit
             });
             return;
           case 'incident':
-            if (op.rollback) enqueue({ key, slot: `operation:${op.id}:incident`, channel: config.slack.incidentChannel, message: { kind: 'incident', incident: incident(op) } });
+            if (op.rollback) enqueue({ key, slot: incidentSlot(op.id), channel: config.slack.incidentChannel, message: { kind: 'incident', incident: incident(op) } });
             return;
         }
       });

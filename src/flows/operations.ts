@@ -20,6 +20,7 @@ import {
   type VerdictEvent,
 } from '../domain/operation.js';
 import { verdictEvent } from '../domain/verdict-event.js';
+import { holdFor } from '../domain/holds.js';
 import type { Verdict } from '../domain/verdict.js';
 import { metricRange } from './canary-analysis.js';
 import type { Telemetry } from '../metrics.js';
@@ -36,7 +37,7 @@ import type { OperationNotices } from './operation-notices.js';
 
 export interface EngineDeps {
   config: Config;
-  store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals'>;
+  store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds'>;
   cluster: Cluster;
   clock: Clock;
   roles: RoleDirectory;
@@ -344,6 +345,8 @@ export class ReleaseEngine {
       const stored = store.operations.update(decision.next);
       if (!stored) return 'conflict' as const;
       for (const row of decision.audit) store.audit.append({ actor: row.actor, action: row.action, subject, detail: row.detail });
+      const hold = holdFor(op, stored);
+      if (hold) store.holds.add(hold);
       this.deps.notices.write(stored, decision.messages, event.type === 'verdict' ? event : undefined);
       this.count(op, stored);
       return stored;

@@ -6,15 +6,17 @@ import { planHotfix, planRelease, planRollback, type ClusterRead, type Plan } fr
 import type { Operation } from '../domain/operation.js';
 import type { AuditLog, Chat, OperationRepository, Workloads } from '../ports.js';
 import type { ApprovalFlow } from './approval.js';
+import type { ReleaseRules, Refusal } from './release-rules.js';
 
 /** What someone asked for, already parsed and checked against the config. */
 export type RequestCommand =
-  | { kind: 'release'; service: string; environment: string; version: string; strategy: 'canary' | 'rolling' }
+  | { kind: 'release'; service: string; environment: string; version: string; strategy: 'canary' | 'rolling'; force?: boolean | undefined }
   | { kind: 'rollback'; service: string; environment: string; reason: string; toRevision?: number | undefined }
   | { kind: 'hotfix'; service: string; environment: string; version: string; urgency: Urgency; reason: string };
 
 export type OpenedRequest =
   | { posted: false; busy: Operation; channel: string }
+  | { posted: false; refused: Refusal; channel: string }
   | { posted: true; request: ApprovalRecord; channel: string; clusterUnread?: string | undefined }
   | { posted: false; request: ApprovalRecord; channel: string; error: string; clusterUnread?: string | undefined };
 
@@ -32,6 +34,8 @@ export interface RequestFlowDeps {
   /** The operation running for a service in an environment, if any: one at a time. */
   operations: Pick<OperationRepository, 'active'>;
   audit: Pick<AuditLog, 'append'>;
+  /** Freezes and holds on rolled-back versions, checked before anything is read or recorded. */
+  rules: Pick<ReleaseRules, 'admit'>;
   /** How long a plan waits for the cluster before it is made with what is known. */
   readTimeoutMs: number;
 }
@@ -62,6 +66,8 @@ export class RequestFlow {
         return { posted: false, busy, channel: service.channel };
       }
     }
+    const admitted = await this.deps.rules.admit(requester, { ...command, urgency: command.kind === 'hotfix' ? command.urgency : undefined });
+    if (!admitted.ok) return { posted: false, refused: admitted.refusal, channel: service.channel };
     const read = await this.read(command.service, command.environment);
     const request = approvals.open({
       kind: command.kind,
@@ -70,7 +76,7 @@ export class RequestFlow {
       requester,
       requirement: requirementFor(config, command.kind, command.environment, command.kind === 'hotfix' ? command.urgency : undefined),
       ttlMs: config.slack.approvalTtl,
-      plan: this.plan(command, read),
+      plan: { ...this.plan(command, read), ...admitted.marks },
     });
     onRecorded?.(request, service.channel);
     const delivery = await chat.postCard(service.channel, { request, executionAvailable: approvals.canExecute(command.kind) });
