@@ -46,7 +46,7 @@ export function refusalText(request: { kind: string; service: string; environmen
       const { hold } = refusal;
       return (
         `:no_entry_sign: ${what} is refused: that version is held, ${holdWords(hold)}${holdLinks(refusal)}. ` +
-        `A release manager may lift the hold (\`/release unhold ${hold.service} ${escape(hold.version)} env=${hold.environment}\`) or release it all the same with \`force=true\`. Nothing was requested.`
+        `A release manager may lift the hold (\`/release unhold ${hold.service} ${escape(hold.version)} env=${hold.environment}\`)${request.kind === 'release' ? ' or release it all the same with `force=true`' : ''}. Nothing was requested.`
       );
     }
     case 'force-denied':
