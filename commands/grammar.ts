@@ -14,6 +14,8 @@ export type Parsed<T> = { ok: true; command: T } | { ok: false; error: string; u
 export interface Catalog {
   /** Each service and the environments it is deployed to. */
   services: Record<string, string[]>;
+  /** Every configured environment (freezes name one); absent: those the services run in. */
+  environments?: string[] | undefined;
 }
 
 const OPENING_QUOTES: Record<string, string> = { '"': '"', "'": "'", '\u201c': '\u201d', '\u2018': '\u2019', '\u201d': '\u201d' };

@@ -15,6 +15,7 @@ import { ConfigMapCheckpoints } from './adapters/kubernetes/checkpoint-configmap
 import { startAuditCheckpoints } from './flows/audit-checkpoints.js';
 import { ApprovalFlow } from './flows/approval.js';
 import { RequestFlow } from './flows/requests.js';
+import { ReleaseRules } from './flows/release-rules.js';
 import { CardFlow } from './flows/cards.js';
 import { schedule } from 'node-cron';
 import { startAnalysisLoop, type AnalysisLoop } from './flows/analysis-loop.js';
@@ -147,9 +148,10 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     roles: slack.directory,
     executors: { release: (request) => started(engine, request, log), hotfix: (request) => started(engine, request, log), rollback: (request) => started(engine, request, log) },
   });
-  const requests = new RequestFlow({ config, workloads: cluster.workloads, approvals, chat: slack.chat, operations: repositories.operations, audit: store.audit, waiters: repositories.waiters, transaction: repositories.transaction, clock, readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000 });
+  const rules = new ReleaseRules({ config, store: repositories, roles: slack.directory, clock });
+  const requests = new RequestFlow({ config, workloads: cluster.workloads, approvals, chat: slack.chat, operations: repositories.operations, audit: store.audit, waiters: repositories.waiters, transaction: repositories.transaction, clock, rules, readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000 });
   const cards = new CardFlow({ approvals, chat: slack.chat, log });
-  slack.listen({ approvals, requests, cards, operations: engine, history: repositories.history });
+  slack.listen({ approvals, requests, cards, operations: engine, history: repositories.history, rules });
   const server = await startServer({
     port: env.PORT,
     ...(options.host ? { host: options.host } : {}),

@@ -16,6 +16,8 @@ import type { Checkpoint } from './domain/checkpoint.js';
 import type { Incident, LockFreed, Note, OperationView, OutboxEntry } from './domain/chat-messages.js';
 import type { NewWaiter, Waiter } from './domain/lock.js';
 import type { Operation } from './domain/operation.js';
+import type { AdHocFreeze, NewAdHocFreeze } from './domain/freezes.js';
+import type { NewVersionHold, VersionHold } from './domain/holds.js';
 import type { ProbeOutcome } from './domain/judge.js';
 import type { MatrixOutcome, VectorOutcome } from './domain/query-outcome.js';
 
@@ -238,6 +240,27 @@ export interface WaiterRepository {
   markNotified(operationId: number, user: string, at: Date): void;
 }
 
+/** Freezes started by hand; every method runs inside the caller's transaction. */
+export interface FreezeRepository {
+  start(freeze: NewAdHocFreeze): AdHocFreeze;
+  /** Those not ended by hand, of one environment or of all (some may have run out: ask the domain what is in force). */
+  open(environment?: string): AdHocFreeze[];
+  /** Ends every open freeze of the environment; the ones it ended. */
+  end(environment: string, by: string, at: Date): AdHocFreeze[];
+}
+
+/** Holds on rolled-back versions; every method runs inside the caller's transaction. */
+export interface HoldRepository {
+  /** Records the hold; a version already held keeps its first hold (false then). */
+  add(hold: NewVersionHold): boolean;
+  /** The hold in force on a version, if any. */
+  find(service: string, environment: string, version: string): VersionHold | undefined;
+  /** Every hold in force, newest first. */
+  list(): VersionHold[];
+  /** Lifts the hold on a version, in one environment or in all; the ones it lifted. */
+  lift(service: string, version: string, environment: string | undefined, by: string, at: Date): VersionHold[];
+}
+
 /** The database, as typed repositories and the audit log. */
 export interface Store {
   /** One IMMEDIATE transaction: a state change and its audit row commit together or not at all. */
@@ -248,6 +271,8 @@ export interface Store {
   outbox: OutboxRepository;
   operations: OperationRepository;
   waiters: WaiterRepository;
+  freezes: FreezeRepository;
+  holds: HoldRepository;
 }
 
 /** What the approval flow needs of the store. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { durationSchema } from './duration-schema.js';
 import { metricTemplateSchema } from './metric-schema.js';
 import { checkCrossReferences } from './cross-references.js';
+import { cronProblem } from '../domain/freezes.js';
 
 const name = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be lower-case letters, digits and dashes');
 const channel = z.string().regex(/^(#[a-z0-9_-]+|[CG][A-Z0-9]+)$/, 'must be a #channel-name or a channel id such as C0123ABCD');
@@ -30,7 +31,11 @@ const cronExpression = z.string().superRefine((text, ctx) => {
 
 const freezeSchema = z
   .object({
-    cron: cronExpression,
+    // Freeze windows are computed with cron-parser (in UTC): it must read the expression too.
+    cron: cronExpression.superRefine((text, ctx) => {
+      const problem = cron.validate(text) ? cronProblem(text) : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', message: `cannot compute freeze windows from "${text}": ${problem}` });
+    }),
     duration: durationSchema,
     reason: z.string().min(1),
   })

@@ -3,6 +3,8 @@ import { URGENCIES, type ServiceEnvironment } from '../config/schema.js';
 import type { ServiceState } from './cluster-state.js';
 import { imageVersion } from './image.js';
 import { rollbackTarget, rollbackTargetSchema } from './rollback-target.js';
+import { duringFreezeSchema } from './freezes.js';
+import { forcedPastHoldSchema } from './holds.js';
 
 /**
  * What a request will do, computed once when it is opened and stored with it as domain data: its card is drawn
@@ -19,11 +21,13 @@ const steps = {
   /** A step's length when the plan shortens it (a `high` hotfix); absent: the service's `stepDuration`. */
   stepDurationMs: z.number().int().positive().optional(),
 };
+/** What the release rules let through and the card shows (flows/release-rules.ts); optional, so older plans still read. */
+const ruleMarks = { duringFreeze: duringFreezeSchema.optional(), forcedPastHold: forcedPastHoldSchema.optional() };
 
 export const HOTFIX_PATHS = ['direct', 'fast-canary', 'canary'] as const;
 
 export const planSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('release'), ...subject, version: z.string(), strategy: z.enum(['canary', 'rolling']), ...steps }),
+  z.object({ kind: z.literal('release'), ...subject, version: z.string(), strategy: z.enum(['canary', 'rolling']), ...steps, ...ruleMarks }),
   z.object({
     kind: z.literal('rollback'),
     ...subject,
@@ -42,6 +46,7 @@ export const planSchema = z.discriminatedUnion('kind', [
     reason: z.string(),
     path: z.enum(HOTFIX_PATHS),
     ...steps,
+    ...ruleMarks,
   }),
 ]);
 export type Plan = z.infer<typeof planSchema>;

@@ -94,6 +94,9 @@ function onCall(config: Config, environment: string): string[] {
   return [...new Set(roles.flatMap((role) => config.roles[role] ?? []))];
 }
 
+/** The outbox slot of an operation's incident post: where it landed, once posted. */
+export const incidentSlot = (operationId: number): string => `operation:${operationId}:incident`;
+
 /** Notices as outbox entries: keys make each one unique per transition, slots make the card and the incident one message each. */
 export function outboxNotices(deps: {
   config: Config;
@@ -131,7 +134,7 @@ export function outboxNotices(deps: {
             });
             return;
           case 'incident':
-            if (op.rollback) enqueue({ key, slot: `operation:${op.id}:incident`, channel: config.slack.incidentChannel, message: { kind: 'incident', incident: incident(op, onCall(config, op.environment)) } });
+            if (op.rollback) enqueue({ key, slot: incidentSlot(op.id), channel: config.slack.incidentChannel, message: { kind: 'incident', incident: incident(op, onCall(config, op.environment)) } });
             return;
         }
       });

@@ -26,6 +26,7 @@ import {
   type Workload,
 } from '../domain/operation.js';
 import { verdictEvent } from '../domain/verdict-event.js';
+import { holdFor } from '../domain/holds.js';
 import type { Verdict } from '../domain/verdict.js';
 import { metricRange } from './canary-analysis.js';
 import type { Telemetry } from '../metrics.js';
@@ -42,7 +43,7 @@ import type { OperationNotices } from './operation-notices.js';
 
 export interface EngineDeps {
   config: Config;
-  store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals'>;
+  store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds'>;
   cluster: Cluster;
   clock: Clock;
   roles: RoleDirectory;
@@ -341,6 +342,8 @@ export class ReleaseEngine {
         const start = { id: 0, requestId: input.requestId, kind: 'rollback' as const, strategy: 'canary' as const, service: input.service, environment: input.environment, from, to, steps: [], pauseForApprovalAt: [], requestedBy: input.requestedBy, approvedBy: input.approvedBy, card: input.card };
         const decision = manualRollback(start, input.plan.reason, state.traffic.canary, ctx);
         const op = store.operations.insert(decision.next);
+        const hold = holdFor(undefined, op);
+        if (hold) store.holds.add(hold);
         const subject = `${input.service}/${input.environment}`;
         store.audit.append({
           actor: input.requestedBy,
@@ -479,6 +482,8 @@ export class ReleaseEngine {
       const stored = store.operations.update(decision.next);
       if (!stored) return 'conflict' as const;
       for (const row of decision.audit) store.audit.append({ actor: row.actor, action: row.action, subject, detail: row.detail });
+      const hold = holdFor(op, stored);
+      if (hold) store.holds.add(hold);
       this.deps.notices.write(stored, decision.messages, event.type === 'verdict' ? event : undefined);
       if (!isFinal(op.state) && isFinal(stored.state)) this.deps.notices.freed(stored);
       this.count(op, stored);

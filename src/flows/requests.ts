@@ -6,17 +6,20 @@ import { planHotfix, planRelease, planRollback, type ClusterRead, type Plan } fr
 import { lockHolder, type LockHolder } from '../domain/lock.js';
 import type { AuditLog, Chat, Clock, OperationRepository, Store, WaiterRepository, Workloads } from '../ports.js';
 import type { ApprovalFlow } from './approval.js';
+import type { ReleaseRules, Refusal } from './release-rules.js';
 
 /** What someone asked for, already parsed and checked against the config. */
 export type RequestCommand =
-  | { kind: 'release'; service: string; environment: string; version: string; strategy: 'canary' | 'rolling' }
+  | { kind: 'release'; service: string; environment: string; version: string; strategy: 'canary' | 'rolling'; force?: boolean | undefined }
   | { kind: 'rollback'; service: string; environment: string; reason: string; toRevision?: number | undefined }
   | { kind: 'hotfix'; service: string; environment: string; version: string; urgency: Urgency; reason: string };
 
 export type OpenedRequest =
   | { posted: false; busy: LockHolder; refusedAt: Date; channel: string }
-  /** Refused before any request was recorded, with the reason in words (a rollback to what already runs). */
-  | { posted: false; refused: string; channel: string }
+  /** Refused by a freeze or a hold on the version (release rules). */
+  | { posted: false; refused: Refusal; channel: string }
+  /** Refused before any request was recorded: nothing to do (a rollback to what already runs), in words. */
+  | { posted: false; noop: string; channel: string }
   | { posted: true; request: ApprovalRecord; channel: string; clusterUnread?: string | undefined }
   | { posted: false; request: ApprovalRecord; channel: string; error: string; clusterUnread?: string | undefined };
 
@@ -38,6 +41,8 @@ export interface RequestFlowDeps {
   waiters: Pick<WaiterRepository, 'add'>;
   transaction: Store['transaction'];
   clock: Clock;
+  /** Freezes and holds on rolled-back versions, checked before anything is read or recorded. */
+  rules: Pick<ReleaseRules, 'admit'>;
   /** How long a plan waits for the cluster before it is made with what is known. */
   readTimeoutMs: number;
 }
@@ -60,11 +65,13 @@ export class RequestFlow {
       const busy = this.refuseIfBusy(requester, command);
       if (busy) return { posted: false, ...busy, channel: service.channel };
     }
+    const admitted = await this.deps.rules.admit(requester, { ...command, urgency: command.kind === 'hotfix' ? command.urgency : undefined });
+    if (!admitted.ok) return { posted: false, refused: admitted.refusal, channel: service.channel };
     const read = await this.read(command.service, command.environment);
     const plan = this.plan(command, read);
     if (plan.kind === 'rollback' && plan.target?.kind === 'no-op') {
       this.deps.audit.append({ actor: requester, action: 'request.refused', subject: `${command.service}/${command.environment}`, detail: { kind: 'rollback', why: plan.target.message, plan } });
-      return { posted: false, refused: plan.target.message, channel: service.channel };
+      return { posted: false, noop: plan.target.message, channel: service.channel };
     }
     const request = approvals.open({
       kind: command.kind,
@@ -73,7 +80,7 @@ export class RequestFlow {
       requester,
       requirement: requirementFor(config, command.kind, command.environment, command.kind === 'hotfix' ? command.urgency : undefined),
       ttlMs: config.slack.approvalTtl,
-      plan,
+      plan: { ...plan, ...admitted.marks },
     });
     onRecorded?.(request, service.channel);
     const delivery = await chat.postCard(service.channel, { request, executionAvailable: approvals.canExecute(command.kind) });

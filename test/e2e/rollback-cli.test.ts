@@ -56,7 +56,7 @@ describe('lifeguard rollback, end to end', () => {
   it('rolls the cluster back with Slack down, exits 0, and the thread and incident posts arrive once when Slack is back', async () => {
     const history = (await stack().cluster()).history;
     expect(history.map((r) => r.revision)).toEqual([3, 2, 1]);
-    stack().slack.failFor('*', { status: 503 }, 10 * 60_000);
+    stack().slack.failFor('*', { status: 500 }, 10 * 60_000);
     const outageStart = Date.now();
 
     const run = await cli(['--reason', 'slack is down', '--yes']);

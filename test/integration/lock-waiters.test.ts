@@ -1,3 +1,4 @@
+import { ReleaseRules } from '../../src/flows/release-rules.js';
 import { afterEach, describe, expect, test } from 'vitest';
 import { sqliteRepositories } from '../../src/adapters/sqlite/repositories.js';
 import type { LockFreed } from '../../src/domain/chat-messages.js';
@@ -43,6 +44,7 @@ async function start() {
     waiters: store.waiters,
     transaction: store.transaction,
     clock: systemClock,
+    rules: new ReleaseRules({ config, store, roles: roleDirectory({}), clock: systemClock }),
     readTimeoutMs: 5_000,
   });
   const rows = <T>(sql: string) => env.sqlite.db.prepare<[], T>(sql).all();

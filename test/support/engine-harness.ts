@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../../src/config/schema.js';
 import { openStore, type SqliteStore } from '../../src/adapters/sqlite/store.js';
 import { SqliteApprovalRepository } from '../../src/adapters/sqlite/approvals.js';
+import { SqliteHoldRepository } from '../../src/adapters/sqlite/release-rules.js';
 import { SqliteOperationRepository } from '../../src/adapters/sqlite/operations.js';
 import type { ApprovalRecord } from '../../src/domain/approval.js';
 import type { Message, Operation, VerdictEvent } from '../../src/domain/operation.js';
@@ -94,7 +95,8 @@ export async function startEngine(
   const sqlite: SqliteStore = openStore(join(dir, 'lifeguard.db'));
   const approvals = new SqliteApprovalRepository(sqlite.db);
   const operations = new SqliteOperationRepository(sqlite.db, () => new Date());
-  const store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals'> = { transaction: sqlite.transaction, audit: sqlite.audit, operations, approvals };
+  const holds = new SqliteHoldRepository(sqlite.db);
+  const store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds'> = { transaction: sqlite.transaction, audit: sqlite.audit, operations, approvals, holds };
   const told: Told[] = [];
   const notices: OperationNotices = opts.notices?.(sqlite) ?? {
     write: (op, messages, v) => told.push(...messages.map((message) => ({ op, message, verdict: v }))),

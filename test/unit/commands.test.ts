@@ -42,7 +42,7 @@ describe('/release', () => {
       ['', 'say what to release, or ask for status, history or help'],
       ['checkout', 'name the version to release: /release checkout <version>'],
       ['checkout 1.5.0 strategy=blue', 'strategy: must be canary or rolling (got "blue")'],
-      ['checkout 1.5.0 colour=blue', 'unknown option "colour=" (allowed here: env=, strategy=)'],
+      ['checkout 1.5.0 colour=blue', 'unknown option "colour=" (allowed here: env=, strategy=, force=)'],
       ['checkout 1.5.0 env=staging env=production', '"env=" is given twice'],
       ['checkout 1.5.0 extra', 'unexpected "extra" after the command'],
       ['checkout 1.5.0/evil', 'version: must be an image tag such as 1.5.0, v1.5.0 or a git sha (letters, digits, dots, dashes, underscores) (got "1.5.0/evil")'],

@@ -14,6 +14,9 @@ const config = loadConfig('lifeguard.example.yaml', {});
 
 const production = serviceState(revision(3, '1.4.2'), [revision(2, '1.4.1')], 25, 0);
 
+/** Freezes and holds are tested in release-rules.test.ts; here every request passes them. */
+const admitAll = { admit: async () => ({ ok: true as const, marks: {} }) };
+
 function setUp(states: Record<string, ServiceState | Error>, running: Operation[] = []) {
   const store = memoryStore();
   const approvals = new ApprovalFlow({ store, clock: manualClock('2026-11-22T10:00:00Z'), roles: roleDirectory({}) });
@@ -26,7 +29,7 @@ function setUp(states: Record<string, ServiceState | Error>, running: Operation[
     return { waiter: { ...waiter, createdAt: at.toISOString(), notifiedAt: null }, added };
   };
   const clock = manualClock('2026-11-22T10:00:00Z');
-  const requests = new RequestFlow({ config, workloads: readOnlyWorkloads(states), approvals, chat, operations, audit: store.audit, waiters: { add }, transaction: store.transaction, clock, readTimeoutMs: 1_000 });
+  const requests = new RequestFlow({ config, workloads: readOnlyWorkloads(states), approvals, chat, operations, audit: store.audit, waiters: { add }, transaction: store.transaction, clock, rules: admitAll, readTimeoutMs: 1_000 });
   return { store, chat, requests, waiters };
 }
 

@@ -108,6 +108,11 @@ describe('the incident post', () => {
     expect(post.text).toBe('Automated rollback: checkout in production: Rolled back (error-rate 0.0812 vs baseline 0.0041)');
   });
 
+  it('carries a Freeze button for the environment, its value the operation ("stop the line")', () => {
+    const actions = incidentPost(incident).blocks.find((b) => b.block_id === 'incident_actions');
+    expect(actions).toMatchObject({ type: 'actions', elements: [{ type: 'button', action_id: 'incident.freeze', text: { text: 'Freeze production' }, value: String(incident.operationId) }] });
+  });
+
   it('while the rollback is under way, says which steps are still to come; a failed verification says so', () => {
     const early = incidentPost({ ...incident, outcome: 'rolling-back', timings: { decidedAt: incident.timings.decidedAt, drainedAt: incident.timings.drainedAt } });
     const timeline = JSON.stringify(early.blocks.find((b) => b.block_id === 'timeline'));

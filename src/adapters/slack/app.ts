@@ -48,6 +48,7 @@ export interface SlackFlows {
   operations: Pick<ReleaseEngine, 'control' | 'forRequest'>;
   /** Read directly: `/release history` only lists what the store holds. */
   history: ReleaseHistory;
+  rules: HandlerDeps['rules'];
 }
 
 export interface SlackApp {
@@ -146,7 +147,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     directory,
     chat: slackChat(queue, outboxClient),
     listen: (flows) => {
-      const deps: HandlerDeps = { config: options.config, flow: flows.approvals, requests: flows.requests, cards: flows.cards, operations: flows.operations, history: flows.history, queue, audit: options.audit, log, metrics: options.metrics };
+      const deps: HandlerDeps = { config: options.config, flow: flows.approvals, requests: flows.requests, cards: flows.cards, operations: flows.operations, history: flows.history, rules: flows.rules, queue, audit: options.audit, log, metrics: options.metrics };
       registerCommands(app, deps);
       registerInteractions(app, deps);
     },

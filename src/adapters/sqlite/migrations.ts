@@ -155,6 +155,39 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 6,
+    name: 'freezes and version holds',
+    sql: `
+      -- Freezes started by hand (/release freeze, the Freeze button of an incident post); scheduled windows come from
+      -- the config. ends_at NULL: until someone unfreezes. ended_at: when someone did.
+      CREATE TABLE freezes (
+        id          INTEGER PRIMARY KEY,
+        environment TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        by          TEXT NOT NULL,
+        started_at  TEXT NOT NULL,
+        ends_at     TEXT,
+        ended_at    TEXT,
+        ended_by    TEXT
+      );
+      CREATE INDEX freezes_open ON freezes (environment) WHERE ended_at IS NULL;
+      -- Versions rolled back, held for their service and environment until lifted (/release unhold).
+      CREATE TABLE version_holds (
+        id           INTEGER PRIMARY KEY,
+        service      TEXT NOT NULL,
+        environment  TEXT NOT NULL,
+        version      TEXT NOT NULL,
+        operation_id INTEGER NOT NULL REFERENCES operations (id),
+        reason       TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        lifted_at    TEXT,
+        lifted_by    TEXT
+      );
+      -- One hold in force per version: a second rollback of a held version keeps the first hold.
+      CREATE UNIQUE INDEX version_holds_one_open ON version_holds (service, environment, version) WHERE lifted_at IS NULL;
+    `,
+  },
+  {
     version: 7,
     name: 'lock waiters',
     sql: `

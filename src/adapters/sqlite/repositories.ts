@@ -5,6 +5,7 @@ import { SqliteOperationRepository } from './operations.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqliteReleaseHistory } from './releases.js';
 import { SqliteWaiterRepository } from './waiters.js';
+import { SqliteFreezeRepository, SqliteHoldRepository } from './release-rules.js';
 import type { SqliteStore } from './store.js';
 
 /** The typed repositories over an open, migrated store: what the flows get as their `Store`. */
@@ -17,5 +18,7 @@ export function sqliteRepositories(store: SqliteStore, clock: Clock = systemCloc
     outbox: new SqliteOutbox(store.db),
     operations: new SqliteOperationRepository(store.db, () => clock.now()),
     waiters: new SqliteWaiterRepository(store.db),
+    freezes: new SqliteFreezeRepository(store.db),
+    holds: new SqliteHoldRepository(store.db),
   };
 }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -56,11 +57,24 @@ export function unreachableCluster(config: Parameters<typeof kubernetesCluster>[
   });
 }
 
+/**
+ * The example config in `dir`. Its weekend freeze would refuse the releases of tests that run on a weekend, or
+ * at the fixed Sunday the manual clocks start at, so it is left out unless a test is about freezes.
+ */
+function exampleConfig(dir: string, keepFreezes: boolean): string {
+  const document = parse(readFileSync('lifeguard.example.yaml', 'utf8')) as { environments: Record<string, { freezes?: unknown }> };
+  if (!keepFreezes) for (const environment of Object.values(document.environments)) delete environment.freezes;
+  const file = join(dir, 'lifeguard.yaml');
+  writeFileSync(file, stringify(document, { lineWidth: 0 }));
+  return file;
+}
+
 /** Lifeguard on a free loopback port with the example config, a temp database and the Slack stand-in. */
 export async function startHarness(
-  options: { clock?: Clock; cluster?: Cluster; socketMode?: boolean; statusTimeoutMs?: number } = {},
+  options: { clock?: Clock; cluster?: Cluster; socketMode?: boolean; statusTimeoutMs?: number; keepFreezes?: boolean } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeguard-slack-'));
+  const configFile = exampleConfig(dir, options.keepFreezes ?? false);
   const standin = await SlackStandin.start({
     usergroups: [
       { id: 'S01RM', handle: 'release-managers', users: [PEOPLE.frank] },
@@ -84,7 +98,7 @@ export async function startHarness(
       ...(options.socketMode ? { SLACK_APP_TOKEN: standin.appToken } : {}),
       SLACK_API_URL: standin.apiUrl,
       PORT: '0',
-      LIFEGUARD_CONFIG: 'lifeguard.example.yaml',
+      LIFEGUARD_CONFIG: configFile,
       LIFEGUARD_DB: db,
     },
     host: '127.0.0.1',

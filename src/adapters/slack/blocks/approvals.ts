@@ -10,6 +10,8 @@ export const ACTIONS = {
   pause: 'release.pause',
   resume: 'release.resume',
   abort: 'release.abort',
+  /** On an incident post: freeze the environment until someone unfreezes ("stop the line"). */
+  freeze: 'incident.freeze',
 } as const;
 
 export const REJECT_MODAL = 'approval.reject_reason';

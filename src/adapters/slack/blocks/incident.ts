@@ -2,6 +2,7 @@ import type { Incident } from '../../../domain/chat-messages.js';
 import { SLACK_LIMITS, codeBlock, fitMessage, lineSections, type KnownBlock, type SlackMessage } from './fit.js';
 import { escape, escapeAllowingMentions, humanDuration, mention, permalink } from './format.js';
 import { figure } from './verdict.js';
+import { ACTIONS } from './approvals.js';
 
 const TITLE: Record<Incident['trigger'], string> = {
   verdict: 'Automated rollback',
@@ -123,6 +124,12 @@ export function incidentPost(incident: Incident): SlackMessage {
     const paged = incident.page?.length ? `${incident.page.map((who) => (who.startsWith('@') ? escape(who) : mention(who))).join(' ')}: ` : '';
     blocks.push({ type: 'section', block_id: 'escalation', text: { type: 'mrkdwn', text: `:sos: ${paged}${escape(incident.why)}` } });
   }
+  // Release managers stop the line from here: no release in this environment until someone unfreezes it.
+  blocks.push({
+    type: 'actions',
+    block_id: 'incident_actions',
+    elements: [{ type: 'button', action_id: ACTIONS.freeze, text: { type: 'plain_text', text: `Freeze ${incident.environment}`.slice(0, 75) }, style: 'danger', value: String(incident.operationId) }],
+  });
   // The long parts last: when the message must be cut to fit, the reasons in words go before the timeline does.
   if (incident.failing.length) blocks.push({ type: 'section', block_id: 'failing', text: { type: 'mrkdwn', text: `*Failing metrics*\n${failingTable(incident)}` } });
   blocks.push({ type: 'section', block_id: 'timeline', text: { type: 'mrkdwn', text: `*Timeline*\n${timeline(incident).join('\n')}` } });

@@ -6,6 +6,7 @@ import type { SlackMessage } from './fit.js';
 import { releaseCard } from './release-card.js';
 import { rollbackPlan, type RollbackPlanInput } from './rollback-plan.js';
 import { escape, humanDuration } from './format.js';
+import { ruleNotes } from './release-rules.js';
 
 const HOTFIX_PATH_LABELS: Record<HotfixPlan['path'], string> = {
   direct: 'direct rollout, watched by analysis',
@@ -70,7 +71,7 @@ export function requestCard(record: ApprovalRecord, executionAvailable: boolean,
     strategy: plan.kind === 'hotfix' ? HOTFIX_PATH_LABELS[plan.path] : plan.strategy,
     requester: record.requester,
     steps: plannedSteps(plan.steps, plan.pauseForApprovalAt),
-    ...(hotfix ? { notes: [`*Urgency* ${hotfix.urgency}`, `*Path* ${HOTFIX_PATH_LABELS[hotfix.path]} (${hotfixWhy(hotfix)})`, `*Reason* ${escape(hotfix.reason)}`] } : {}),
+    notes: [...(hotfix ? [`*Urgency* ${hotfix.urgency}`, `*Path* ${HOTFIX_PATH_LABELS[hotfix.path]} (${hotfixWhy(hotfix)})`, `*Reason* ${escape(hotfix.reason)}`] : []), ...ruleNotes(plan)],
     approval,
     executionAvailable,
     operation,

@@ -15,6 +15,7 @@ import { codeBlock } from '../blocks/fit.js';
 import { escape } from '../blocks/format.js';
 import { busyReply } from '../blocks/lock.js';
 import { controlDenialText } from '../blocks/denials.js';
+import { refusalText, rulesStatusLines, utc } from '../blocks/release-rules.js';
 import { timedAck, type HandlerDeps } from './deps.js';
 import { parseCommand } from './inputs.js';
 
@@ -38,7 +39,7 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
         response_type: 'ephemeral',
         ...note(`:hourglass_flowing_sand: Preparing the release card for ${cmd.service} ${escape(cmd.version)} in ${cmd.env}…`),
       });
-      return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'release', service: cmd.service, environment: cmd.env, version: cmd.version, strategy: cmd.strategy }));
+      return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'release', service: cmd.service, environment: cmd.env, version: cmd.version, strategy: cmd.strategy, force: cmd.force }));
     }
     if (cmd.action === 'status') {
       await timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...note(':mag: Looking it up…') });
@@ -47,6 +48,10 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
     if (cmd.action === 'history') {
       await timedAck(deps.metrics, 'command', context, ack);
       return guarded(deps, respond, () => history(deps, respond, cmd));
+    }
+    if (cmd.action === 'freeze' || cmd.action === 'unfreeze' || cmd.action === 'unhold') {
+      await timedAck(deps.metrics, 'command', context, ack);
+      return guarded(deps, respond, () => releaseRule(deps, respond, input.user, cmd));
     }
     await timedAck(deps.metrics, 'command', context, ack);
     return guarded(deps, respond, async () => {
@@ -126,8 +131,12 @@ async function openRequest(deps: HandlerDeps, respond: RespondFn, progress: Prog
     await respond({ response_type: 'ephemeral', replace_original: true, ...busyReply(opened.busy, opened.refusedAt) });
     return;
   }
+  if ('noop' in opened) {
+    await respond({ response_type: 'ephemeral', replace_original: true, ...note(`:no_entry_sign: Not opened: ${escape(opened.noop)}.`) });
+    return;
+  }
   if ('refused' in opened) {
-    await respond({ response_type: 'ephemeral', replace_original: true, ...note(`:no_entry_sign: Not opened: ${escape(opened.refused)}.`) });
+    await respond({ response_type: 'ephemeral', replace_original: true, ...note(refusalText(command, opened.refused)) });
     return;
   }
   const { request, channel } = opened;
@@ -153,7 +162,30 @@ async function status(deps: HandlerDeps, respond: RespondFn, cmd: ReleaseAction<
     const canary = s.canaryWeight > 0 ? `, canary at ${s.canaryWeight}%` : '';
     return `*${s.service}/${s.environment}*: \`${escape(s.version)}\` (revision ${s.revision})${canary}`;
   });
-  await respond({ response_type: 'ephemeral', replace_original: true, ...note(lines.join('\n') || 'No services are configured.') });
+  const rules = rulesStatusLines(deps.rules.status(), cmd.service);
+  await respond({ response_type: 'ephemeral', replace_original: true, ...note([lines.join('\n') || 'No services are configured.', ...rules].join('\n')) });
+}
+
+/** `/release freeze|unfreeze|unhold`: release managers only; the flow audits both the change and a denial. */
+async function releaseRule(deps: HandlerDeps, respond: RespondFn, user: string, cmd: ReleaseAction<'freeze' | 'unfreeze' | 'unhold'>): Promise<void> {
+  const tell = (text: string) => respond({ response_type: 'ephemeral', ...note(text) });
+  if (cmd.action === 'freeze') {
+    const result = await deps.rules.freeze(cmd.env, cmd.duration, cmd.reason, user);
+    if (!result.ok) return tell(`:no_entry_sign: Not frozen: ${escape(result.why)}.`);
+    return tell(`:snowflake: ${cmd.env} is frozen until ${utc(result.freeze.endsAt!)}: “${escape(cmd.reason)}”. Releases and medium or low hotfixes there are refused; rollbacks and critical or high hotfixes go ahead. End it early with \`/release unfreeze ${cmd.env}\`.`);
+  }
+  if (cmd.action === 'unfreeze') {
+    const result = await deps.rules.unfreeze(cmd.env, user);
+    if (!result.ok) return tell(`:no_entry_sign: Not unfrozen: ${escape(result.why)}.`);
+    const ended = result.ended.length ? `:white_check_mark: Ended ${result.ended.length === 1 ? 'the freeze' : `${result.ended.length} freezes`} of ${cmd.env} started by hand.` : `No freeze started by hand was open in ${cmd.env}.`;
+    const still = result.stillInForce.map((f) => `“${escape(f.reason)}” until ${f.end ? utc(f.end) : 'unfrozen'}`);
+    return tell(still.length ? `${ended} Still in force, from the config's schedule: ${still.join('; ')}. Change \`environments.${cmd.env}.freezes\` to end it.` : `${ended} Releases in ${cmd.env} may go ahead.`);
+  }
+  const result = await deps.rules.unhold(cmd.service, cmd.version, cmd.env, user);
+  if (!result.ok) return tell(`:no_entry_sign: The hold stays: ${escape(result.why)}.`);
+  const where = cmd.env ? `${cmd.service}/${cmd.env}` : cmd.service;
+  if (result.lifted.length === 0) return tell(`Nothing to lift: \`${escape(cmd.version)}\` of ${where} is not held. \`/release status\` lists the held versions.`);
+  return tell(`:white_check_mark: Lifted the hold on \`${escape(cmd.version)}\` of ${result.lifted.map((h) => `${h.service}/${h.environment}`).join(', ')} (rollback ${result.lifted.map((h) => `#${h.operationId}`).join(', ')}). It may be released again.`);
 }
 
 async function history(deps: HandlerDeps, respond: RespondFn, cmd: ReleaseAction<'history'>): Promise<void> {

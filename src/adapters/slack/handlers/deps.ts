@@ -3,6 +3,7 @@ import type { Config } from '../../../config/schema.js';
 import type { ApprovalFlow } from '../../../flows/approval.js';
 import type { CardFlow } from '../../../flows/cards.js';
 import type { RequestFlow } from '../../../flows/requests.js';
+import type { ReleaseRules } from '../../../flows/release-rules.js';
 import type { ReleaseEngine } from '../../../flows/operations.js';
 import type { Telemetry } from '../../../metrics.js';
 import type { AuditLog, ReleaseHistory } from '../../../ports.js';
@@ -16,6 +17,8 @@ export interface HandlerDeps {
   /** Pause, resume, abort and promote of running operations. */
   operations: Pick<ReleaseEngine, 'control' | 'forRequest'>;
   history: ReleaseHistory;
+  /** Freezes and holds: `/release freeze|unfreeze|unhold|status` and the incident post's Freeze button. */
+  rules: Pick<ReleaseRules, 'freeze' | 'unfreeze' | 'unhold' | 'status' | 'stopTheLine'>;
   queue: PostingQueue;
   audit: Pick<AuditLog, 'append'>;
   log: Logger;

@@ -66,6 +66,20 @@ export function registerInteractions(app: App, deps: HandlerDeps): void {
       if (!result.ok) await tell(controlDenialText(verb, click.id, result));
     });
   }
+
+  app.action<BlockAction<ButtonAction>>(ACTIONS.freeze, async ({ ack, action, body, respond, client, context }) => {
+    await timedAck(deps.metrics, 'action', context, ack);
+    const tell = clicker(deps, body, respond, client);
+    const parsed = parseClick(body, action, 'release');
+    if (!parsed.ok) return refuse(deps, parsed, ACTIONS.freeze, tell);
+    const { click } = parsed;
+    const result = await deps.rules.stopTheLine(click.id, click.user, click.card);
+    await tell(
+      result.ok
+        ? `:snowflake: ${escape(result.freeze.environment)} is frozen until someone runs \`/release unfreeze ${escape(result.freeze.environment)}\`: “${escape(result.freeze.reason)}”. Releases there are refused; rollbacks and critical or high hotfixes go ahead.`
+        : `:no_entry_sign: Not frozen: ${escape(result.why)}.`,
+    );
+  });
 }
 
 /** Opens a modal; the error when Slack would not (an expired trigger_id, say). */
@@ -112,7 +126,7 @@ async function refuse(deps: HandlerDeps, refusal: ClickRefusal, actionId: string
   if (!refusal.user) return;
   deps.audit.append({
     actor: refusal.user,
-    action: actionId.startsWith('approval.') ? 'approval.denied' : 'release.control_denied',
+    action: actionId.startsWith('approval.') ? 'approval.denied' : actionId === ACTIONS.freeze ? 'freeze.denied' : 'release.control_denied',
     subject: 'unknown',
     detail: { action: actionId, why: 'bad-input', problem: refusal.problem, ...(refusal.value !== undefined ? { value: refusal.value.slice(0, 100) } : {}) },
   });
