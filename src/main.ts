@@ -128,6 +128,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     ...(leadership ? { leadership } : {}),
     ...(options.tuning?.outbox ? { tuning: options.tuning.outbox } : {}),
   });
+  const rules = new ReleaseRules({ config, store: repositories, roles: slack.directory, clock });
   const engine = new ReleaseEngine({
     config,
     store: repositories,
@@ -140,6 +141,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     log,
     metrics,
     leadership,
+    rules,
     tuning: { tickMs: options.tuning?.engineTickMs ?? 1000 },
   });
   const approvals = new ApprovalFlow({
@@ -148,7 +150,6 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     roles: slack.directory,
     executors: { release: (request) => started(engine, request, log), hotfix: (request) => started(engine, request, log), rollback: (request) => started(engine, request, log) },
   });
-  const rules = new ReleaseRules({ config, store: repositories, roles: slack.directory, clock });
   const requests = new RequestFlow({ config, workloads: cluster.workloads, approvals, chat: slack.chat, operations: repositories.operations, audit: store.audit, waiters: repositories.waiters, transaction: repositories.transaction, clock, rules, readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000 });
   const cards = new CardFlow({ approvals, chat: slack.chat, log });
   slack.listen({ approvals, requests, cards, operations: engine, history: repositories.history, rules });

@@ -32,6 +32,7 @@ import { metricRange } from './canary-analysis.js';
 import type { Telemetry } from '../metrics.js';
 import type { Clock, Cluster, Leadership, RoleDirectory, Store } from '../ports.js';
 import type { OperationNotices } from './operation-notices.js';
+import type { ReleaseRules } from './release-rules.js';
 
 /**
  * The release engine (DESIGN §7): drives every operation to its end. `reconcile` loads an operation, observes
@@ -55,6 +56,8 @@ export interface EngineDeps {
   log: Logger;
   metrics: Telemetry;
   leadership?: Leadership | undefined;
+  /** Freezes, checked again when a granted release or hotfix starts: one may have begun since it was asked for. */
+  rules?: Pick<ReleaseRules, 'gate'> | undefined;
   tuning?: { tickMs?: number };
 }
 
@@ -248,6 +251,11 @@ export class ReleaseEngine {
       });
       if (!started.ok) this.refuse(request, started.why, started.running);
       return started;
+    }
+    const gate = this.deps.rules?.gate(plan.kind, request.environment, plan.kind === 'hotfix' ? plan.urgency : undefined, this.deps.clock.now());
+    if (gate && !gate.ok) {
+      const until = gate.freeze.end ? `until ${gate.freeze.end.toISOString()}` : 'until someone runs /release unfreeze';
+      return this.refuse(request, `${request.environment} is frozen (${gate.freeze.reason}) ${until}`);
     }
     const target = serviceTarget(this.deps.config, request.service, request.environment);
     let state: ServiceState;

@@ -1,3 +1,5 @@
+import { planRollback } from '../../src/domain/plans.js';
+import type { ReleaseRules } from '../../src/flows/release-rules.js';
 import { join } from 'node:path';
 import type { Config } from '../../src/config/schema.js';
 import { openStore, type SqliteStore } from '../../src/adapters/sqlite/store.js';
@@ -89,7 +91,7 @@ export type EngineHarness = Awaited<ReturnType<typeof startEngine>>;
 export async function startEngine(
   dir: string,
   config = fastConfig(),
-  opts: { readyDelayMs?: number; leadership?: Leadership; notices?: (sqlite: SqliteStore) => OperationNotices } = {},
+  opts: { readyDelayMs?: number; leadership?: Leadership; notices?: (sqlite: SqliteStore) => OperationNotices; rules?: Pick<ReleaseRules, 'gate'> } = {},
 ) {
   const fixture: Fixture = await startFixture({ readyDelayMs: opts.readyDelayMs ?? 20 });
   const sqlite: SqliteStore = openStore(join(dir, 'lifeguard.db'));
@@ -118,6 +120,7 @@ export async function startEngine(
     metrics: createTelemetry({ processMetrics: false }),
     tuning: { tickMs: 50 },
     leadership: opts.leadership,
+    rules: opts.rules,
   });
   engine.start();
 
@@ -138,6 +141,23 @@ export async function startEngine(
     approvals.attachMessage(id, 'C0CHECKOUT', `1700000000.${String(id).padStart(6, '0')}`);
     return approvals.get(id)!;
   };
+  /** A granted `/rollback` of checkout in production, planned on the cluster as it is now. */
+  const grantRollback = async (reason: string, requester = 'U0CARLA', toRevision?: number): Promise<ApprovalRecord> => {
+    const plan = planRollback({ service: 'checkout', environment: 'production', reason, toRevision }, settings, { ok: true, state: await fixture.cluster.workloads.readState(fixture.production) });
+    const id = approvals.insert({
+      kind: 'rollback',
+      service: 'checkout',
+      environment: 'production',
+      requester,
+      requirement: { mode: 'any', roles: ['on-call'], count: 1 },
+      plan,
+      state: 'granted',
+      createdAt: new Date(),
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
+    approvals.attachMessage(id, 'C0CHECKOUT', `1700000001.${String(id).padStart(6, '0')}`);
+    return approvals.get(id)!;
+  };
   const op = (id: number) => operations.get(id)!;
   const cluster = () => fixture.cluster.workloads.readState(fixture.production);
   const stop = async () => {
@@ -145,7 +165,7 @@ export async function startEngine(
     sqlite.close();
     await fixture.standin.stop();
   };
-  return { fixture, engine, grant, op, told, cluster, sqlite, stableVerdicts, stop };
+  return { fixture, engine, grant, grantRollback, op, told, cluster, sqlite, stableVerdicts, stop };
 }
 
 
