@@ -91,7 +91,7 @@ describe('a rollback through the engine', () => {
   });
 
   test('a release granted before a freeze began does not start in it, and says why in its thread', async () => {
-    const frozen = { gate: () => ({ ok: false as const, freeze: { environment: 'production', reason: 'stop the line after rollback #3', start: new Date(), end: null, source: 'ad-hoc' as const } }) };
+    const frozen = { gate: () => ({ ok: false as const, freeze: { environment: 'production', reason: 'stop the line after rollback #3', start: new Date(), end: null, source: { kind: 'ad-hoc' as const, id: 3, by: 'U0ALICE' } } }) };
     const env = await start({ rules: frozen });
     const before = await env.cluster();
     const started = await env.engine.startFromRequest(env.grant('1.5.0'));
