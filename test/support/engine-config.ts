@@ -29,6 +29,8 @@ export interface FastConfigOptions {
   watch?: string;
   /** Default `10s`. */
   rollbackCooldown?: string;
+  /** How long a rollback retries a cluster that keeps failing before it ends failed (default: the config's, `2m`). */
+  rollbackRetryTimeout?: string;
 }
 
 /** The config document (to validate with parseConfig, or to write with fastConfigYaml). */
@@ -53,6 +55,7 @@ export function fastConfig(options: FastConfigOptions): Record<string, unknown> 
         cluster: 'standin',
         approvals: { release: { roles: ['release-manager'], count: 1 }, rollback: { roles: ['release-manager', 'on-call'], count: 1 } },
         rollbackCooldown: options.rollbackCooldown ?? '10s',
+        ...(options.rollbackRetryTimeout ? { rollbackRetryTimeout: options.rollbackRetryTimeout } : {}),
       },
     },
     hotfix: {

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { execFile } from 'node:child_process';
 import { KubeConfig } from '@kubernetes/client-node';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
@@ -164,9 +165,14 @@ export class ReleaseStack {
 
   /** `/release checkout <version>` by the requester, and its card once posted. */
   async requestRelease(version: string, extra = ''): Promise<Card> {
+    return this.request('/release', `checkout ${version} ${extra}`.trim());
+  }
+
+  /** A slash command that opens a request (`/release`, `/rollback`, `/hotfix`), and its card once posted. */
+  async request(command: string, text: string, user: string = PEOPLE.requester): Promise<Card> {
     const before = this.slack.topLevelPosts().length;
-    const sent = await this.command('/release', `checkout ${version} ${extra}`.trim());
-    if (sent.status !== 200) throw new Error(`/release answered ${sent.status}: ${sent.body}`);
+    const sent = await this.command(command, text, user);
+    if (sent.status !== 200) throw new Error(`${command} answered ${sent.status}: ${sent.body}`);
     const post = await this.slack.waitFor(() => this.slack.topLevelPosts().slice(before).find((c) => JSON.stringify(c.args.blocks).includes('approval.approve')), 30_000);
     const approve = (post.args.blocks as { elements?: { action_id?: string; value?: string }[] }[]).flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'approval.approve');
     return { requestId: Number(approve!.value), channel: String(post.response.channel), ts: String(post.response.ts) };
@@ -178,6 +184,25 @@ export class ReleaseStack {
     await this.click(PEOPLE.alice, 'approval.approve', card.requestId, card);
     await this.waitFor(() => this.operationOf(card.requestId), 'the approved release never started');
     return card;
+  }
+
+  /** The real kubectl against the stand-in; never throws, so a test can assert on a failure too. */
+  kubectl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile('kubectl', ['--kubeconfig', this.kubeconfig, ...args], { timeout: 20_000 }, (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  /** `kubectl rollout history` of a Deployment in `shop`, as its rows: revision and change cause, oldest first. */
+  async rolloutHistory(deployment = 'checkout'): Promise<{ revision: number; changeCause: string }[]> {
+    const { code, stdout, stderr } = await this.kubectl('-n', 'shop', 'rollout', 'history', `deployment/${deployment}`);
+    if (code !== 0) throw new Error(`kubectl rollout history failed: ${stderr}`);
+    return stdout.split('\n').flatMap((line) => {
+      const row = /^(\d+)\s+(.*)$/.exec(line.trim());
+      return row ? [{ revision: Number(row[1]), changeCause: row[2]!.trim() }] : [];
+    });
   }
 
   /** Messages posted in a card's thread, in the order Slack got them. */
