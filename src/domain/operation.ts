@@ -443,12 +443,14 @@ interface RollbackCause {
 
 function rollbackRecord(t: Transition, cause: RollbackCause): NonNullable<Operation['rollback']> {
   const { op } = t;
+  // A manual rollback always takes the stable back; the canary's share is what it had when it was decided.
+  const manual = cause.trigger === 'manual';
   return {
     ...cause,
-    afterPromotion: op.stableChangedAt !== null,
+    afterPromotion: manual || op.stableChangedAt !== null,
     stepReached: op.step + 1,
     // Once the stable runs the new version, the new version has all the traffic.
-    weightReached: op.stableChangedAt !== null ? 100 : op.weight,
+    weightReached: !manual && op.stableChangedAt !== null ? 100 : op.weight,
     decidedAt: t.nowIso,
     drainedAt: null,
     restoredAt: null,
@@ -812,7 +814,7 @@ export function unmanagedDrain(start: Pick<OperationStart, 'id' | 'service' | 'e
  * that image, then verify. `observedWeight` is the canary's share when it was decided.
  */
 export function manualRollback(start: OperationStart, reason: string, observedWeight: number, ctx: Context): Decision {
-  const op: Operation = { ...newOperation({ ...start, kind: 'rollback', strategy: 'canary', steps: [], pauseForApprovalAt: [] }, ctx.now), weight: observedWeight, stableChangedAt: ctx.now.toISOString() };
+  const op: Operation = { ...newOperation({ ...start, kind: 'rollback', strategy: 'canary', steps: [], pauseForApprovalAt: [] }, ctx.now), weight: observedWeight };
   const t = new Transition(op, ctx);
   startRollback(t, { trigger: 'manual', by: start.requestedBy, why: reason, failing: [], breachStartedAt: null });
   return t.decision();

@@ -113,6 +113,15 @@ describe('the incident post', () => {
     expect(actions).toMatchObject({ type: 'actions', elements: [{ type: 'button', action_id: 'incident.freeze', text: { text: 'Freeze production' }, value: String(incident.operationId) }] });
   });
 
+  it('an escalation pages the on-call: users by mention, a user group by its id (which alone notifies it)', () => {
+    const escalated = { ...incident, outcome: 'escalated' as const, why: 'rollback stuck: the cluster failed every attempt for 2 min', page: ['@oncall', 'U01ALICE'] };
+    const section = (post: ReturnType<typeof incidentPost>) => JSON.stringify(post.blocks.find((b) => b.block_id === 'escalation'));
+    expect(section(incidentPost(escalated, new Map([['oncall', 'S02OC']])))).toContain(':sos: <!subteam^S02OC|@oncall> <@U01ALICE>: rollback stuck: the cluster failed every attempt for 2 min');
+    // A group Slack could not be asked about is still named, without a notification.
+    expect(section(incidentPost(escalated))).toContain(':sos: @oncall <@U01ALICE>: rollback stuck');
+    expect(incidentPost(incident).blocks.some((b) => b.block_id === 'escalation')).toBe(false);
+  });
+
   it('while the rollback is under way, says which steps are still to come; a failed verification says so', () => {
     const early = incidentPost({ ...incident, outcome: 'rolling-back', timings: { decidedAt: incident.timings.decidedAt, drainedAt: incident.timings.drainedAt } });
     const timeline = JSON.stringify(early.blocks.find((b) => b.block_id === 'timeline'));

@@ -145,7 +145,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     client,
     queue,
     directory,
-    chat: slackChat(queue, outboxClient),
+    chat: slackChat(queue, outboxClient, (handles) => directory.groupIds(handles)),
     listen: (flows) => {
       const deps: HandlerDeps = { config: options.config, flow: flows.approvals, requests: flows.requests, cards: flows.cards, operations: flows.operations, history: flows.history, rules: flows.rules, queue, audit: options.audit, log, metrics: options.metrics };
       registerCommands(app, deps);

@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Chat } from '../../ports.js';
 import { requestCard } from './blocks/request-card.js';
-import { slackDelivery } from './delivery.js';
+import { slackDelivery, type GroupIds } from './delivery.js';
 import type { PostingQueue } from './posting-queue.js';
 
 /**
@@ -9,7 +9,7 @@ import type { PostingQueue } from './posting-queue.js';
  * posting queue; outbox deliveries through `outboxClient`, one call each, since the outbox sender orders and
  * retries them itself.
  */
-export function slackChat(queue: PostingQueue, outboxClient: webApi.WebClient): Chat {
+export function slackChat(queue: PostingQueue, outboxClient: webApi.WebClient, groupIds?: GroupIds): Chat {
   return {
     postCard: (channel, card) =>
       queue.send({
@@ -26,6 +26,6 @@ export function slackChat(queue: PostingQueue, outboxClient: webApi.WebClient): 
         message: requestCard(card.request, card.executionAvailable),
         subject: `${card.request.service}/${card.request.environment}`,
       }),
-    ...slackDelivery(outboxClient),
+    ...slackDelivery(outboxClient, groupIds),
   };
 }

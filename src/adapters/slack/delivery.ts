@@ -18,14 +18,17 @@ const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
 /** A user id as the channel: chat.postMessage posts in the user's direct messages with the app. */
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 
-function render(view: ChatView): SlackMessage {
+/** Resolves user-group handles (without `@`) to their ids, for mentions that notify. */
+export type GroupIds = (handles: readonly string[]) => Promise<Map<string, string>>;
+
+function render(view: ChatView, groups: Map<string, string>): SlackMessage {
   switch (view.kind) {
     case 'card':
       return requestCard(view.card.request, true, view.card.operation);
     case 'note':
       return notePost(view.note);
     case 'incident':
-      return incidentPost(view.incident);
+      return incidentPost(view.incident, groups);
     case 'lock-freed':
       return lockFreedPost(view.freed);
   }
@@ -54,7 +57,7 @@ interface HistoryPage {
  * The outbox side of the Chat port: one Web API call per delivery through a client that neither retries nor
  * waits out a 429 (see `outboxClientOptions`), so that the sender alone decides when to try again.
  */
-export function slackDelivery(client: webApi.WebClient): Pick<Chat, 'deliver' | 'findByKey'> {
+export function slackDelivery(client: webApi.WebClient, groupIds: GroupIds = async () => new Map()): Pick<Chat, 'deliver' | 'findByKey'> {
   /** Channel names to ids, learnt from posts and lookups: history and replies take ids only. */
   const ids = new Map<string, string>();
 
@@ -74,8 +77,11 @@ export function slackDelivery(client: webApi.WebClient): Pick<Chat, 'deliver' | 
   return {
     async deliver(target, view) {
       let message: SlackMessage;
+      // An escalation pages user groups: a mention notifies only by the group's id.
+      const handles = view.kind === 'incident' ? (view.incident.page ?? []).filter((who) => who.startsWith('@')).map((who) => who.slice(1)) : [];
+      const groups = await groupIds(handles);
       try {
-        message = render(view);
+        message = render(view, groups);
       } catch (error) {
         return { ok: false, error: `render_failed: ${(error as Error).message}`, transient: false };
       }

@@ -43,6 +43,21 @@ export class UsergroupDirectory implements RoleDirectory {
     return cached !== undefined && this.now() - cached.at < (this.options.ttlMs ?? 5 * 60_000);
   }
 
+  /**
+   * The ids of the user groups with these handles (without `@`), as far as Slack says: a mention that notifies a
+   * group is `<!subteam^ID>`. A handle Slack does not know, or cannot be asked about now, is left out.
+   */
+  async groupIds(handles: readonly string[]): Promise<Map<string, string>> {
+    if (handles.length === 0) return new Map();
+    try {
+      const all = await this.handleIds();
+      return new Map(handles.flatMap((handle) => (all.has(handle) ? [[handle, all.get(handle)!] as const] : [])));
+    } catch (error) {
+      this.options.log.warn({ error: slackErrorCode(error) }, 'could not read the user groups; an escalation names them without notifying them');
+      return new Map();
+    }
+  }
+
   private async membersOf(handle: string): Promise<Set<string> | undefined> {
     let cached = this.members.get(handle);
     if (!this.fresh(cached)) {

@@ -90,7 +90,7 @@ function failingTable(incident: Incident): string {
  * the evidence (each failing metric with its values, thresholds and how long it breached), the timeline from the
  * breach to the verified rollback, where the release thread is, and what to do next.
  */
-export function incidentPost(incident: Incident): SlackMessage {
+export function incidentPost(incident: Incident, groups: ReadonlyMap<string, string> = new Map()): SlackMessage {
   const title = `${TITLE[incident.trigger]}: ${incident.service} in ${incident.environment}`;
   const from = incident.fromVersion ? `\`${escape(incident.fromVersion)}\`` : '_unknown_';
   const to = incident.toVersion ? `\`${escape(incident.toVersion)}\`` : '_unknown_';
@@ -104,7 +104,9 @@ export function incidentPost(incident: Incident): SlackMessage {
         { type: 'mrkdwn', text: `*Service*\n${escape(incident.service)}` },
         { type: 'mrkdwn', text: `*Environment*\n${escape(incident.environment)}` },
         { type: 'mrkdwn', text: `*Version*\n${from} → ${to}` },
-        { type: 'mrkdwn', text: `*Reached*\n${step}${incident.weightReached}% of traffic on the new version` },
+        incident.trigger === 'manual'
+          ? { type: 'mrkdwn', text: `*Canary when decided*\n${incident.weightReached}% of traffic` }
+          : { type: 'mrkdwn', text: `*Reached*\n${step}${incident.weightReached}% of traffic on the new version` },
         { type: 'mrkdwn', text: `*Why*\n${TRIGGER[incident.trigger]}` },
         { type: 'mrkdwn', text: `*Outcome*\n${OUTCOME[incident.outcome]}` },
       ],
@@ -121,7 +123,12 @@ export function incidentPost(incident: Incident): SlackMessage {
     },
   ];
   if (incident.why && (incident.outcome === 'escalated' || incident.outcome === 'verify-failed')) {
-    const paged = incident.page?.length ? `${incident.page.map((who) => (who.startsWith('@') ? escape(who) : mention(who))).join(' ')}: ` : '';
+    const page = (who: string) => {
+      if (!who.startsWith('@')) return mention(who);
+      const id = groups.get(who.slice(1));
+      return id ? `<!subteam^${id}|${escape(who)}>` : escape(who);
+    };
+    const paged = incident.page?.length ? `${incident.page.map(page).join(' ')}: ` : '';
     blocks.push({ type: 'section', block_id: 'escalation', text: { type: 'mrkdwn', text: `:sos: ${paged}${escape(incident.why)}` } });
   }
   // Release managers stop the line from here: no release in this environment until someone unfreezes it.
