@@ -113,12 +113,13 @@ describe('npm run demo', () => {
       }
       expect(bad).toContain('│ State: ↩️  Rolled back');
 
-      // The rollback request is planned from the cluster as it is now, approved, and said not to be carried out.
+      // The rollback request is planned from the cluster as it is now, approved, and carried out as the card said.
       const rollback = section(out, '▶ @oscar: /rollback checkout', '── ');
       expect(rollback).toContain('│ Now: revision 4: registry.example.com/shop/checkout:1.5.0\n    │ After: revision 3: registry.example.com/shop/checkout:1.4.2');
-      expect(rollback).toContain('Lifeguard cannot carry this out yet in this version: nothing was changed in the cluster.');
-      expect(rollback).toContain('(issue #11)');
-      expect(section(rollback, '▶ @bob: /release status checkout', '▶ ')).toMatch(/│ checkout\/production: 1\.5\.0 \(revision 4\)$/m);
+      expect(rollback).toMatch(/│ .*Rolled back and verified/);
+      expect(rollback).toContain('Manual rollback: checkout in production');
+      // `kubectl rollout undo` semantics: revision 3's template comes back as the newest revision, 5.
+      expect(section(rollback, '▶ @bob: /release status checkout', '▶ ')).toMatch(/│ checkout\/production: 1\.4\.2 \(revision 5\)$/m);
 
       const audit = section(out, '── The audit log', 'Demo played through');
       expect(audit).toMatch(/^\s+\d+ {2}alice\s+operation\.promoted_step\s+checkout\/production$/m);
@@ -164,11 +165,13 @@ describe('npm run demo', () => {
 
       const request = await slash(['--user', 'oscar', '/rollback checkout to=1 reason="try an older one"'], env);
       expect(request.code).toBe(0);
-      expect(request.out).toContain('Request #3 is posted in #checkout-releases.');
-      const click = await slash(['--user', 'frank', '--approve', '3'], env);
+      expect(request.out).toContain('Request #2 is posted in #checkout-releases.');
+      const click = await slash(['--user', 'frank', '--approve', '2'], env);
       expect(click.code).toBe(0);
-      expect(click.out).toContain('@frank clicks Approve on request #3');
+      expect(click.out).toContain('@frank clicks Approve on request #2');
       await until(() => /│ ✅ Approved by @frank as release-manager/.test(out), 'the card never showed frank\'s approval', 60_000);
+      // Carried out: without Prometheus the stable is verified by its pods' readiness.
+      await until(() => out.includes('Rolled back and verified: metrics inconclusive'), 'the approved rollback did not run', 120_000);
     } finally {
       demo.kill('SIGINT');
     }

@@ -116,13 +116,14 @@ async function unjudgedRelease(play: Play): Promise<void> {
   say('the demo goes on to promote it and then shows an automated rollback of a bad version.');
 }
 
-/** `/rollback` is planned, approved and recorded; carrying it out is issue #11. */
+/** `/rollback` by the on-call, approved by a release manager: drained, undone as `kubectl rollout undo`, verified. */
 async function rollbackRequest(play: Play): Promise<void> {
   await command(play, PEOPLE.oscar, '/rollback checkout reason="demo: back to the last version"');
   const card = approveButton(play.stack.slack);
   await act(play, PEOPLE.alice, `clicks Approve on request #${card.value}`, () => click(play.side, PEOPLE.alice, 'approval.approve', card));
-  say('\nCarrying out an approved /rollback is not built yet (issue #11): the approval is recorded and audited, and the');
-  say('card says that nothing was changed in the cluster. The automated rollback above is the release engine\'s own.');
+  say('\n… the rollback runs at once: traffic to the stable, the stable undone to the revision the card showed, verified:');
+  const op = await follow(play, card, ended, 'the rollback did not end');
+  if (op.state !== 'rolled-back') throw new Error(`the rollback ended ${op.state}, not rolled back: see the thread above`);
 }
 
 async function playScenario(stack: DemoStack, feed: SlackFeed): Promise<void> {
@@ -136,10 +137,11 @@ async function playScenario(stack: DemoStack, feed: SlackFeed): Promise<void> {
   if (stack.prometheus) {
     await goodRelease(play);
     await badRelease(play);
+    await rollbackRequest(play);
   } else {
+    // The paused release is left for demo:slash to abort; a /rollback would pre-empt it.
     await unjudgedRelease(play);
   }
-  await rollbackRequest(play);
   await command(play, PEOPLE.requester, '/release status checkout');
 }
 
