@@ -27,6 +27,9 @@ import { operationView, outboxNotices } from './flows/operation-notices.js';
 import { startOutboxSender, type OutboxSender, type OutboxTuning } from './flows/outbox-sender.js';
 import { stableJudge } from './flows/self-analysis.js';
 import { recordVerdicts } from './flows/record-verdicts.js';
+import { HealthSummaryFlow } from './flows/health-summaries.js';
+import { healthSummaryParts } from './adapters/slack/blocks/health-summary.js';
+import { scheduleHealthSummaries } from './scheduler.js';
 
 /** Startup cannot go on: the message says what is missing and how to fix it. */
 export class StartupError extends Error {
@@ -67,6 +70,8 @@ export interface Lifeguard {
   /** The release engine: tests reconcile through it and read its operations. */
   engine: ReleaseEngine;
   outbox: OutboxSender;
+  /** Scheduled by cron; tests run it by hand (`runNow`). */
+  healthSummaries: HealthSummaryFlow;
   stop(): Promise<void>;
 }
 
@@ -152,6 +157,17 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   });
   const requests = new RequestFlow({ config, workloads: cluster.workloads, approvals, chat: slack.chat, operations: repositories.operations, audit: store.audit, waiters: repositories.waiters, transaction: repositories.transaction, clock, rules, readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000 });
   const cards = new CardFlow({ approvals, chat: slack.chat, log });
+  const healthSummaries = new HealthSummaryFlow({
+    config,
+    status: (service) => requests.status(service),
+    metrics: prometheusClient,
+    store: repositories,
+    rules,
+    paginate: healthSummaryParts,
+    kick: () => outbox.kick(),
+    log,
+    readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000,
+  });
   slack.listen({ approvals, requests, cards, operations: engine, history: repositories.history, rules });
   const server = await startServer({
     port: env.PORT,
@@ -200,6 +216,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
       ),
     { name: 'approval-expiry', noOverlap: true },
   );
+  const summaryJobs = scheduleHealthSummaries(healthSummaries.schedules, (summary, at) => healthSummaries.run(summary, at), { leadership });
   log.info({ port: server.port, mode: slack.mode, services: Object.keys(config.services) }, 'lifeguard started');
 
   return {
@@ -212,8 +229,10 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     analysis,
     engine,
     outbox,
+    healthSummaries,
     stop: async () => {
       await sweeper.destroy();
+      await summaryJobs.stop();
       await analysis.stop();
       await engine.stop();
       await outbox.stop();

@@ -15,6 +15,7 @@ import type { ApprovalRecord, ApprovalState, NewApproval, Vote } from './domain/
 import type { Checkpoint } from './domain/checkpoint.js';
 import type { Incident, LockFreed, Note, OperationView, OutboxEntry } from './domain/chat-messages.js';
 import type { NewWaiter, Waiter } from './domain/lock.js';
+import type { HealthSummary } from './domain/health-summary.js';
 import type { Operation } from './domain/operation.js';
 import type { AdHocFreeze, NewAdHocFreeze } from './domain/freezes.js';
 import type { NewVersionHold, VersionHold } from './domain/holds.js';
@@ -228,6 +229,8 @@ export interface OperationRepository {
   lastAutomatedRollbackAt(service: string, environment: string): Date | undefined;
   /** Release and hotfix requests granted since `since` that neither started an operation nor were refused one. */
   grantedNotStarted(since: Date): number[];
+  /** The newest release or hotfix, and the newest rollback (a rollback, or a release or hotfix rolled back), of a service in an environment. */
+  lastChanges(service: string, environment: string): { release: Operation | undefined; rollback: Operation | undefined };
 }
 
 /** Those refused while an operation held their service (lock etiquette); every method runs inside the caller's transaction. */
@@ -300,7 +303,12 @@ export interface CardDelivery {
 }
 
 /** One outbox message, ready to render: a card is drawn from the store when it is delivered. */
-export type ChatView = { kind: 'card'; card: CardDelivery } | { kind: 'note'; note: Note } | { kind: 'incident'; incident: Incident } | { kind: 'lock-freed'; freed: LockFreed };
+export type ChatView =
+  | { kind: 'card'; card: CardDelivery }
+  | { kind: 'note'; note: Note }
+  | { kind: 'incident'; incident: Incident }
+  | { kind: 'lock-freed'; freed: LockFreed }
+  | { kind: 'health-summary'; summary: HealthSummary };
 
 /** Where an outbox message goes; `key` tags the message so that `findByKey` finds it later. */
 export interface DeliveryTarget {

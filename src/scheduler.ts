@@ -4,6 +4,8 @@ import { intervalToCron } from './domain/schedule.js';
 import type { Config } from './config/schema.js';
 import { canaryTarget, type CanaryTarget } from './flows/canary-analysis.js';
 import type { Verdict } from './domain/verdict.js';
+import type { SummarySchedule } from './domain/health-summary.js';
+import type { Leadership } from './ports.js';
 
 /** A canary serving traffic right now, as the cluster (later the store) knows it: which service, and its share. */
 export type ActiveCanary = Pick<CanaryTarget, 'service' | 'trafficShare'>;
@@ -91,4 +93,27 @@ export function startAnalysisScheduler(deps: AnalysisSchedulerDeps): AnalysisSch
       await Promise.all([...jobs.values()].map((j) => j.task.destroy()));
     },
   };
+}
+
+/**
+ * One node-cron job per health summary, in UTC as freezes are. Each run is as of its scheduled time (whole
+ * seconds), which also keys its outbox entries, so a replica or a restart running the same time writes nothing new.
+ * A replica that does not lead skips its runs.
+ */
+export function scheduleHealthSummaries(
+  schedules: readonly SummarySchedule[],
+  run: (schedule: SummarySchedule, at: Date) => Promise<unknown>,
+  opts: { leadership?: Pick<Leadership, 'isLeader'> | undefined; logger?: Logger } = {},
+): { stop(): Promise<void> } {
+  const tasks = schedules.map((schedule) =>
+    cron.schedule(
+      schedule.cron,
+      async (context) => {
+        if (opts.leadership && !opts.leadership.isLeader()) return;
+        await run(schedule, new Date(Math.floor(context.date.getTime() / 1000) * 1000));
+      },
+      { name: `health summary ${schedule.channel} ${schedule.cron}`, timezone: 'Etc/UTC', noOverlap: true, ...(opts.logger ? { logger: opts.logger } : {}) },
+    ),
+  );
+  return { stop: async () => void (await Promise.all(tasks.map((t) => t.destroy()))) };
 }

@@ -7,6 +7,7 @@ import { cronForInterval, SCHEDULABLE_INTERVALS } from '../domain/schedule.js';
  * import the schema that calls it.
  */
 interface Parsed {
+  slack: { healthSummaries?: { services?: string[] | undefined }[] | undefined };
   clusters: Record<string, unknown>;
   roles: Record<string, unknown>;
   environments: Record<string, { cluster: string; approvals: Record<string, { roles: string[] }> }>;
@@ -44,6 +45,12 @@ export function checkCrossReferences(config: Parsed, ctx: z.RefinementCtx): void
       });
     }
   }
+
+  config.slack.healthSummaries?.forEach((summary, i) => {
+    summary.services?.forEach((service, j) => {
+      if (!(service in config.services)) issue(['slack', 'healthSummaries', i, 'services', j], `unknown service "${service}" (known: ${known(config.services)})`);
+    });
+  });
 
   for (const [urgency, roles] of Object.entries(config.hotfix.approvers)) {
     roles.forEach((role, i) => {

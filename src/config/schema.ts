@@ -117,7 +117,12 @@ export const configSchema = z
         releaseChannel: channel,
         incidentChannel: channel,
         approvalTtl: durationSchema.prefault('4h'),
-        healthSummaryCron: cronExpression.default('0 9 * * 1-5'),
+        /** The cron (UTC) of the default health summaries: used when `healthSummaries` is absent. */
+        healthSummaryCron: cronExpression.default('0 9 * * *'),
+        /** Health summaries: each a channel, a cron (UTC) and the services it covers (default every service). */
+        healthSummaries: z
+          .array(z.object({ channel, cron: cronExpression, services: z.array(name).min(1, 'list at least one service, or leave services out for all').optional() }).strict())
+          .optional(),
       })
       .strict(),
     prometheus: z

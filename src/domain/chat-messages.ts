@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CONTROL_VERBS, failingMetricSchema, operationSchema, ROLLBACK_TRIGGERS } from './operation.js';
 import { waiterSchema } from './lock.js';
 import { verdictSchema } from './verdict.js';
+import { healthSummarySchema } from './health-summary.js';
 
 /**
  * What the release engine says in chat, as data: the engine writes these into the outbox in the transaction of
@@ -106,6 +107,8 @@ export const outboxMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('note'), note: noteSchema }),
   z.object({ kind: z.literal('incident'), incident: incidentSchema }),
   z.object({ kind: z.literal('lock-freed'), freed: lockFreedSchema }),
+  /** One part of a channel's scheduled health summary. */
+  z.object({ kind: z.literal('health-summary'), summary: healthSummarySchema }),
 ]);
 export type OutboxMessage = z.infer<typeof outboxMessageSchema>;
 

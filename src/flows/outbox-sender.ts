@@ -139,6 +139,7 @@ export function startOutboxSender(deps: OutboxSenderDeps): OutboxSender {
     if (message.kind === 'note') return { kind: 'note', note: message.note };
     if (message.kind === 'incident') return { kind: 'incident', incident: message.incident };
     if (message.kind === 'lock-freed') return { kind: 'lock-freed', freed: message.freed };
+    if (message.kind === 'health-summary') return { kind: 'health-summary', summary: message.summary };
     const card = deps.cardView(message.operationId);
     return card && { kind: 'card', card };
   }

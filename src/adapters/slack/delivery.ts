@@ -1,6 +1,7 @@
 import { webApi } from '@slack/bolt';
 import type { Chat, ChatFailure, ChatView, KeyLookup } from '../../ports.js';
 import type { SlackMessage } from './blocks/fit.js';
+import { healthSummaryPost } from './blocks/health-summary.js';
 import { incidentPost } from './blocks/incident.js';
 import { lockFreedPost } from './blocks/lock.js';
 import { notePost } from './blocks/note.js';
@@ -31,6 +32,8 @@ function render(view: ChatView, groups: Map<string, string>): SlackMessage {
       return incidentPost(view.incident, groups);
     case 'lock-freed':
       return lockFreedPost(view.freed);
+    case 'health-summary':
+      return healthSummaryPost(view.summary);
   }
 }
 

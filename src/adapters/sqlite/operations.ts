@@ -73,6 +73,15 @@ export class SqliteOperationRepository implements OperationRepository {
            AND NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.action = 'operation.refused' AND json_extract(l.detail, '$.request') = a.id)
          ORDER BY a.id`,
       ),
+      lastRelease: db.prepare<[string, string], OperationRow>(
+        `SELECT id, body, version FROM operations WHERE service = ? AND environment = ? AND kind IN ('release', 'hotfix') ORDER BY id DESC LIMIT 1`,
+      ),
+      // A release rolled back counts as a rollback from when it was decided; a paused escalation rolled nothing back.
+      lastRollback: db.prepare<[string, string], OperationRow>(
+        `SELECT id, body, version FROM operations WHERE service = ? AND environment = ?
+           AND (kind = 'rollback' OR (json_extract(body, '$.rollback') IS NOT NULL AND state IN ('rolling-back', 'rolled-back', 'failed')))
+         ORDER BY COALESCE(json_extract(body, '$.rollback.decidedAt'), created_at) DESC LIMIT 1`,
+      ),
       // Escalations (paused instead of rolled back) do not restart the cooldown: only rollbacks that ran.
       lastAutomated: db.prepare<unknown[], { decided: string | null }>(
         `SELECT MAX(json_extract(body, '$.rollback.decidedAt')) AS decided FROM operations
@@ -118,6 +127,12 @@ export class SqliteOperationRepository implements OperationRepository {
 
   grantedNotStarted(since: Date): number[] {
     return this.statements.grantedNotStarted.all(since.toISOString()).map((r) => r.id);
+  }
+
+  lastChanges(service: string, environment: string): { release: Operation | undefined; rollback: Operation | undefined } {
+    const release = this.statements.lastRelease.get(service, environment);
+    const rollback = this.statements.lastRollback.get(service, environment);
+    return { release: release && read(release), rollback: rollback && read(rollback) };
   }
 
   lastAutomatedRollbackAt(service: string, environment: string): Date | undefined {
