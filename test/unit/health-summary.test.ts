@@ -6,6 +6,7 @@ import { healthSummarySchema, metricNow, missingParts, summarySchedules, type En
 import { healthSummaryParts, healthSummaryPost } from '../../src/adapters/slack/blocks/health-summary.js';
 import type { SlackMessage } from '../../src/adapters/slack/blocks/fit.js';
 import { blockProblem } from '../support/slack-standin/limits.js';
+import { scheduleHealthSummaries } from '../../src/scheduler.js';
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const example = (): Doc => parse(readFileSync('lifeguard.example.yaml', 'utf8')) as Doc;
@@ -167,5 +168,28 @@ describe('health summary in Slack', () => {
     const parts = healthSummaryParts(summary([{ service: 'checkout', environments: [healthy('staging'), healthy('production')] }]));
     expect(parts).toHaveLength(1);
     expect(parts[0]!.part).toEqual({ index: 1, of: 1 });
+  });
+});
+
+describe('scheduleHealthSummaries', () => {
+  it('runs each summary on its cron as of the scheduled whole second, and only on the leader', async () => {
+    const runs: { channel: string; at: Date }[] = [];
+    let leader = false;
+    const silent = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+    const jobs = scheduleHealthSummaries(
+      [{ channel: '#a', cron: '* * * * * *', services: ['checkout'] }],
+      async (schedule, at) => void runs.push({ channel: schedule.channel, at }),
+      { leadership: { isLeader: () => leader }, logger: silent },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(runs).toEqual([]);
+    leader = true;
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    await jobs.stop();
+    expect(runs.length).toBeGreaterThanOrEqual(1);
+    for (const run of runs) {
+      expect(run.channel).toBe('#a');
+      expect(run.at.getTime() % 1000).toBe(0);
+    }
   });
 });
