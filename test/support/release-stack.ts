@@ -89,6 +89,12 @@ export class ReleaseStack {
     return stack;
   }
 
+  /** The in-process Lifeguard, to run what its cron would (health summaries) by hand. */
+  get lifeguard(): Lifeguard {
+    if (!this.lifeguardInProcess) throw new Error('the stack runs Lifeguard as a child process: it has no in-process Lifeguard');
+    return this.lifeguardInProcess;
+  }
+
   get db(): string {
     return join(this.dir, 'lifeguard.db');
   }
