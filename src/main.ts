@@ -27,6 +27,7 @@ import { operationView, outboxNotices } from './flows/operation-notices.js';
 import { startOutboxSender, type OutboxSender, type OutboxTuning } from './flows/outbox-sender.js';
 import { stableJudge } from './flows/self-analysis.js';
 import { recordVerdicts } from './flows/record-verdicts.js';
+import { deliveryRows, historyReader } from './flows/history.js';
 
 /** Startup cannot go on: the message says what is missing and how to fix it. */
 export class StartupError extends Error {
@@ -152,7 +153,9 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   });
   const requests = new RequestFlow({ config, workloads: cluster.workloads, approvals, chat: slack.chat, operations: repositories.operations, audit: store.audit, waiters: repositories.waiters, transaction: repositories.transaction, clock, rules, readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000 });
   const cards = new CardFlow({ approvals, chat: slack.chat, log });
-  slack.listen({ approvals, requests, cards, operations: engine, history: repositories.history, rules });
+  const history = historyReader({ history: repositories.history, config, clock });
+  metrics.watchDelivery(() => deliveryRows(config, history));
+  slack.listen({ approvals, requests, cards, operations: engine, history, rules });
   const server = await startServer({
     port: env.PORT,
     ...(options.host ? { host: options.host } : {}),
