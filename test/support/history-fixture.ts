@@ -14,7 +14,7 @@ function op(id: number, kind: Operation['kind'], from: string, to: string, creat
   const base = newOperation(
     {
       id,
-      requestId: id,
+      requestId: null,
       kind,
       strategy: 'canary',
       service: 'checkout',
