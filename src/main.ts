@@ -30,6 +30,7 @@ import { recordVerdicts } from './flows/record-verdicts.js';
 import { HealthSummaryFlow } from './flows/health-summaries.js';
 import { healthSummaryParts } from './adapters/slack/blocks/health-summary.js';
 import { scheduleHealthSummaries } from './scheduler.js';
+import { deliveryRows, historyReader } from './flows/history.js';
 
 /** Startup cannot go on: the message says what is missing and how to fix it. */
 export class StartupError extends Error {
@@ -168,7 +169,9 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     log,
     readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000,
   });
-  slack.listen({ approvals, requests, cards, operations: engine, history: repositories.history, rules });
+  const history = historyReader({ history: repositories.history, config, clock });
+  metrics.watchDelivery(() => deliveryRows(config, history));
+  slack.listen({ approvals, requests, cards, operations: engine, history, rules });
   const server = await startServer({
     port: env.PORT,
     ...(options.host ? { host: options.host } : {}),

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerDeliveryGauges, type DeliveryRow } from './delivery-metrics.js';
 import type { OutboxBacklog } from './ports.js';
 
 /**
@@ -25,6 +26,8 @@ export interface Telemetry {
   outboxOldestAgeSeconds: Gauge;
   /** Where the outbox gauges read from; every replica reports it, since the database is shared. */
   watchOutbox(read: () => OutboxBacklog): void;
+  /** Where the delivery figures' gauges read from at each scrape (see delivery-metrics.ts). */
+  watchDelivery(read: () => DeliveryRow[]): void;
 }
 
 /**
@@ -50,6 +53,15 @@ export function createTelemetry(options: { processMetrics?: boolean } = {}): Tel
       return undefined;
     }
   };
+  let delivery: (() => DeliveryRow[]) | undefined;
+  // As for the outbox: a failing read keeps the last values rather than failing all of /metrics.
+  registerDeliveryGauges(registry, () => {
+    try {
+      return delivery?.();
+    } catch {
+      return undefined;
+    }
+  });
   return {
     registry,
     slackAckSeconds: new Histogram({
@@ -123,6 +135,9 @@ export function createTelemetry(options: { processMetrics?: boolean } = {}): Tel
     }),
     watchOutbox: (read) => {
       outbox = read;
+    },
+    watchDelivery: (read) => {
+      delivery = read;
     },
   };
 }

@@ -21,6 +21,7 @@ import type { AdHocFreeze, NewAdHocFreeze } from './domain/freezes.js';
 import type { NewVersionHold, VersionHold } from './domain/holds.js';
 import type { ProbeOutcome } from './domain/judge.js';
 import type { MatrixOutcome, VectorOutcome } from './domain/query-outcome.js';
+import type { Verdict } from './domain/verdict.js';
 
 /** Time, injectable so that ticks, expiries and cooldowns are deterministic in tests. */
 export interface Clock {
@@ -144,25 +145,14 @@ export interface ApprovalRepository {
   pendingExpiredBy(at: Date): number[];
 }
 
-/** One entry of a service's release history. */
-export interface HistoryEntry {
-  id: string;
-  kind: 'release' | 'rollback' | 'hotfix';
-  service: string;
-  environment: string;
-  fromVersion: string | undefined;
-  toVersion: string | undefined;
-  state: string;
-  requestedBy: string;
-  reason: string | undefined;
-  createdAt: string;
-  finishedAt: string | undefined;
-  outcome: string | undefined;
-}
-
-export interface ReleaseHistory {
-  /** Newest first. */
-  list(service: string, environment?: string): HistoryEntry[];
+/** Recorded operations read back for history and delivery figures; reads only, outside any transaction. */
+export interface OperationHistory {
+  /** Operations of the service (in one environment, or in all) created at or after `since`, newest first. */
+  list(service: string, environment: string | undefined, since: Date): Operation[];
+  /** Every service and environment with a recorded operation, including those since taken out of the config. */
+  recorded(): { service: string; environment: string }[];
+  /** The verdict behind each automated rollback decision among these operations, from its audit row. */
+  decisionVerdicts(operationIds: readonly number[]): Map<number, Verdict>;
 }
 
 /** An outbox entry as stored, with where its delivery stands. */
@@ -270,7 +260,7 @@ export interface Store {
   transaction<T>(fn: () => T): T;
   audit: AuditLog;
   approvals: ApprovalRepository;
-  history: ReleaseHistory;
+  history: OperationHistory;
   outbox: OutboxRepository;
   operations: OperationRepository;
   waiters: WaiterRepository;

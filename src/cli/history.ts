@@ -1,34 +1,12 @@
 import { catalogFromConfig } from '../../commands/catalog.js';
 import { resolveTarget, unknownName, type Catalog } from '../../commands/grammar.js';
-import type { HistoryEntry } from '../ports.js';
 import type { Config } from '../config/schema.js';
+import type { HistoryEntry } from '../domain/history-entry.js';
 import { EXIT, UsageError, type CliCommand } from './command.js';
 import { dbPath } from './operator.js';
 import { textTable } from './text-table.js';
+import { parseTimeArg } from './time-arg.js';
 import { withStore } from './with-store.js';
-
-function duration(entry: HistoryEntry): string {
-  if (!entry.finishedAt) return 'running';
-  const seconds = Math.round((Date.parse(entry.finishedAt) - Date.parse(entry.createdAt)) / 1000);
-  return seconds >= 120 ? `${Math.round(seconds / 60)}m` : `${seconds}s`;
-}
-
-/** `--json` keeps the names and nulls it has always printed (the database's columns): scripts read them. */
-const jsonRow = (e: HistoryEntry) => ({
-  id: e.id,
-  kind: e.kind,
-  service: e.service,
-  environment: e.environment,
-  from_version: e.fromVersion ?? null,
-  to_version: e.toVersion ?? null,
-  state: e.state,
-  requested_by: e.requestedBy,
-  reason: e.reason ?? null,
-  created_at: e.createdAt,
-  finished_at: e.finishedAt ?? null,
-  outcome: e.outcome ?? null,
-  duration: duration(e),
-});
 
 /**
  * The services and environments history may name: the config's, and those the database has recorded, so a service
@@ -50,34 +28,46 @@ function checkNames(catalog: Catalog, service: string, env: string | undefined):
   if (!target.ok) throw new UsageError(target.error);
 }
 
+function row(e: HistoryEntry, spoken: (ms: number) => string): string[] {
+  const outcome = e.rollback && e.kind !== 'rollback' ? `${e.outcome} (${e.rollback.trigger} at ${e.rollback.weightReached} %)` : e.outcome;
+  return [String(e.id), e.kind, e.environment, e.from, e.to ?? '-', outcome, e.requestedBy, e.approvedBy.join(',') || '-', e.createdAt, e.durationMs === null ? 'running' : spoken(e.durationMs)];
+}
+
 export const history: CliCommand = {
   path: ['history'],
-  usage: 'lifeguard history <service> [--env <env>] [--json] [--db F] [--config F]',
-  summary: 'Releases, rollbacks and hotfixes of a service, newest first, with outcome and duration; the service and environment must be in the config or the database.',
-  options: { env: { type: 'string' }, json: { type: 'boolean' }, db: { type: 'string' } },
+  usage: 'lifeguard history <service> [--env <env>] [--since <time>] [--until <time>] [--json] [--db F] [--config F]',
+  summary:
+    'Releases, rollbacks and hotfixes of a service since <time> (RFC 3339, unix seconds or a duration ago; default 30d) until <time> (default now), newest first, with who asked and approved, outcome and duration, and the delivery figures over that period.',
+  options: { env: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, json: { type: 'boolean' }, db: { type: 'string' } },
   positionals: [1, 1],
   async run(args, io) {
     const service = args.positionals[0]!;
     const env = args.values.env as string | undefined;
+    const until = args.values.until === undefined ? new Date() : parseTimeArg(args.values.until as string, '--until');
+    const since = parseTimeArg((args.values.since as string | undefined) ?? '30d', '--since', until);
+    if (since >= until) throw new UsageError(`--since: ${since.toISOString()} is not before ${until.toISOString()}; give an earlier --since or a later --until`);
     const { configPath, loadConfig } = await import('../config/load.js');
     const config = loadConfig(configPath(args.values.config as string | undefined, io.env), io.env);
-    const { releaseHistory } = await import('./wiring.js');
+    const [{ operationHistory }, { serviceHistory }, { figureLines, spokenDuration }] = await Promise.all([
+      import('./wiring.js'),
+      import('../flows/history.js'),
+      import('../domain/delivery-figures-text.js'),
+    ]);
     return withStore(dbPath(args.values.db, io.env), true, io, async (store) => {
-      const history = await releaseHistory(store);
+      const history = await operationHistory(store);
       checkNames(historyCatalog(config, history.recorded()), service, env);
-      const rows = history.list(service, env);
+      const report = serviceHistory(history, config, { service, environment: env, since, now: until });
       if (args.values.json) {
-        io.out(JSON.stringify(rows.map(jsonRow), null, 2));
-      } else if (rows.length === 0) {
-        io.out(`no releases or rollbacks recorded for ${service}${env ? ` in ${env}` : ''}`);
-      } else {
-        io.out(
-          textTable([
-            ['ID', 'KIND', 'ENV', 'FROM', 'TO', 'STATE', 'OUTCOME', 'BY', 'STARTED', 'DURATION'],
-            ...rows.map((r) => [r.id, r.kind, r.environment, r.fromVersion ?? '-', r.toVersion ?? '-', r.state, r.outcome ?? '-', r.requestedBy, r.createdAt, duration(r)]),
-          ]).join('\n'),
-        );
+        io.out(JSON.stringify(report, null, 2));
+        return EXIT.ok;
       }
+      const where = `${service}${env ? ` in ${env}` : ''}`;
+      io.out(
+        report.operations.length === 0
+          ? `no releases, rollbacks or hotfixes recorded for ${where} since ${since.toISOString()}`
+          : textTable([['ID', 'KIND', 'ENV', 'FROM', 'TO', 'OUTCOME', 'ASKED', 'APPROVED', 'STARTED', 'DURATION'], ...report.operations.map((e) => row(e, spokenDuration))]).join('\n'),
+      );
+      io.out(`\nDelivery figures of ${where}, ${since.toISOString()} to ${until.toISOString()}:\n${figureLines(report.figures).join('\n')}`);
       return EXIT.ok;
     });
   },

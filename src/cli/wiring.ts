@@ -2,7 +2,7 @@ import type { SqliteStore } from '../adapters/sqlite/store.js';
 import type { Config } from '../config/schema.js';
 import type { TrafficShareSource } from '../flows/canary-analysis.js';
 import type { ReleaseEngine } from '../flows/operations.js';
-import type { Cluster, Metrics, OperationRepository, Probe, ReleaseHistory } from '../ports.js';
+import type { Cluster, Metrics, OperationHistory, OperationRepository, Probe } from '../ports.js';
 
 /*
  * The CLI's composition root: the adapters its commands use, built when a command runs. Each is imported on
@@ -26,9 +26,9 @@ export const trafficShare: TrafficShareSource = async (service, environment, con
 };
 
 /** Releases, rollbacks and hotfixes recorded in an open database (see with-store.ts, which opens it). */
-export async function releaseHistory(store: SqliteStore): Promise<ReleaseHistory & { recorded(): { service: string; environment: string }[] }> {
-  const { SqliteReleaseHistory } = await import('../adapters/sqlite/releases.js');
-  return new SqliteReleaseHistory(store.db);
+export async function operationHistory(store: SqliteStore): Promise<OperationHistory> {
+  const { SqliteOperationHistory } = await import('../adapters/sqlite/operation-history.js');
+  return new SqliteOperationHistory(store.db);
 }
 
 /**

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteApprovalRepository } from '../../src/adapters/sqlite/approvals.js';
-import { SqliteReleaseHistory } from '../../src/adapters/sqlite/releases.js';
 import { openStore } from '../../src/adapters/sqlite/store.js';
 import { ApprovalFlow } from '../../src/flows/approval.js';
 import { useTempDirs } from '../support/tmp.js';
@@ -19,7 +18,7 @@ describe('approval requests written before plans were domain data', () => {
     const current = { version: '1.4.2', image: 'shop/checkout:1.4.2', revision: 3, history: [{ revision: 2, image: 'shop/checkout:1.4.1' }], canaryWeight: 25 };
     insert.run('rollback', JSON.stringify({ kind: 'rollback', command: { service: 'checkout', env: 'production', reason: 'errors' }, current }));
     insert.run('hotfix', JSON.stringify({ kind: 'hotfix', command: { service: 'checkout', env: 'production', version: '1.4.3', urgency: 'high', reason: 'CVE' }, current: null, strategy: 'fast canary', steps: [5, 100], pauseForApprovalAt: [] }));
-    const repositories = { transaction: store.transaction, audit: store.audit, approvals: new SqliteApprovalRepository(store.db), history: new SqliteReleaseHistory(store.db) };
+    const repositories = { transaction: store.transaction, audit: store.audit, approvals: new SqliteApprovalRepository(store.db) };
     const flow = new ApprovalFlow({ store: repositories, clock: { now: () => new Date('2026-11-22T15:00:00Z') }, roles: { rolesOf: async () => [] } });
 
     expect(flow.get(1)!.plan).toEqual({

@@ -158,8 +158,10 @@ describe('lifeguard CLI', () => {
   it('prints an empty history until releases exist', async () => {
     const db = join(tempDir(), 'lifeguard.db');
     openStore(db).close();
-    const result = await runCli(['history', 'checkout', '--env', 'production', '--db', db], { LIFEGUARD_CONFIG: 'lifeguard.example.yaml' });
-    expect(result).toMatchObject({ code: 0, stdout: 'no releases or rollbacks recorded for checkout in production\n' });
+    const result = await runCli(['history', 'checkout', '--env', 'production', '--since', '2026-11-01T00:00:00Z', '--until', '2026-11-11T00:00:00Z', '--db', db], { LIFEGUARD_CONFIG: 'lifeguard.example.yaml' });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^no releases, rollbacks or hotfixes recorded for checkout in production since 2026-11-01T00:00:00.000Z\n/);
+    expect(result.stdout).toContain('Deployment frequency: 0.00 a day (0 promoted in 10 days)');
   });
 
   it('never creates a database to read from, and names a file that is not a Lifeguard database', async () => {

@@ -2,8 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sqliteRepositories } from '../../src/adapters/sqlite/repositories.js';
 import { openStore } from '../../src/adapters/sqlite/store.js';
 import { runCli, type CliResult } from '../support/cli.js';
+import { tenOperations } from '../support/history-fixture.js';
 import { useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
@@ -107,32 +109,15 @@ describe('lifeguard history names', () => {
 
   it('still reads the history of a service taken out of the config', async () => {
     const db = join(tempDir(), 'lifeguard.db');
-    openStore(db).close();
-    execFileSync('sqlite3', [
-      db,
-      `INSERT INTO releases (id, kind, service, environment, from_version, to_version, state, requested_by, created_at, finished_at, outcome)
-       VALUES ('r1', 'release', 'legacy-cart', 'production', '1.0.0', '1.1.0', 'done', 'U09BOB', '2026-11-01T10:00:00Z', '2026-11-01T10:20:00Z', 'succeeded')`,
-    ]);
-    const result = await runCli(['history', 'legacy-cart', '--env', 'production', '--db', db], config);
+    const store = openStore(db);
+    const [release] = tenOperations();
+    store.transaction(() => sqliteRepositories(store).operations.insert({ ...release!, service: 'legacy-cart' }));
+    store.close();
+    const result = await runCli(['history', 'legacy-cart', '--env', 'production', '--since', '2026-10-01T00:00:00Z', '--db', db], config);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^r1\s+release\s+production\s+1\.0\.0\s+1\.1\.0\s+done\s+succeeded\s+U09BOB/m);
-    const json = await runCli(['history', 'legacy-cart', '--json', '--db', db], config);
-    expect(JSON.parse(json.stdout)).toEqual([
-      {
-        id: 'r1',
-        kind: 'release',
-        service: 'legacy-cart',
-        environment: 'production',
-        from_version: '1.0.0',
-        to_version: '1.1.0',
-        state: 'done',
-        requested_by: 'U09BOB',
-        reason: null,
-        created_at: '2026-11-01T10:00:00Z',
-        finished_at: '2026-11-01T10:20:00Z',
-        outcome: 'succeeded',
-        duration: '20m',
-      },
-    ]);
+    expect(result.stdout).toMatch(/^1\s+release\s+production\s+1\.0\.0\s+1\.1\.0\s+promoted\s+U09BOB\s+U01ALICE\s+2026-11-01T10:00:00\.000Z\s+40m$/m);
+    const json = await runCli(['history', 'legacy-cart', '--since', '2026-10-01T00:00:00Z', '--json', '--db', db], config);
+    expect(JSON.parse(json.stdout)).toMatchObject({ service: 'legacy-cart', environment: null, operations: [{ id: 1, state: 'promoted', durationMs: 2_400_000 }] });
   });
+
 });

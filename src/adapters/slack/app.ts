@@ -7,7 +7,8 @@ import type { CardFlow } from '../../flows/cards.js';
 import type { RequestFlow } from '../../flows/requests.js';
 import type { ReleaseEngine } from '../../flows/operations.js';
 import type { Telemetry } from '../../metrics.js';
-import type { AuditLog, Chat, ReleaseHistory, RoleDirectory } from '../../ports.js';
+import type { HistoryReader } from '../../flows/history.js';
+import type { AuditLog, Chat, RoleDirectory } from '../../ports.js';
 import { boltLogger } from './bolt-logger.js';
 import { slackChat } from './chat.js';
 import { RECEIVED_AT, type HandlerDeps } from './handlers/deps.js';
@@ -46,8 +47,8 @@ export interface SlackFlows {
   requests: RequestFlow;
   cards: CardFlow;
   operations: Pick<ReleaseEngine, 'control' | 'forRequest'>;
-  /** Read directly: `/release history` only lists what the store holds. */
-  history: ReleaseHistory;
+  /** `/release history`: the operations and delivery figures read from the store. */
+  history: HistoryReader;
   rules: HandlerDeps['rules'];
 }
 

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { operationSchema, ROLLBACK_TRIGGERS, isAutomated, type Operation } from '../../domain/operation.js';
 import type { OperationRepository } from '../../ports.js';
 
-interface OperationRow {
+export interface OperationRow {
   id: number;
   body: string;
   version: number;
@@ -11,7 +11,8 @@ interface OperationRow {
 const ACTIVE = `state IN ('running', 'paused', 'rolling-back')`;
 const AUTOMATED_TRIGGERS = ROLLBACK_TRIGGERS.filter(isAutomated);
 
-function read(row: OperationRow): Operation {
+/** An operation from its row: the body, with the id and version columns, which are the truth. */
+export function readOperation(row: OperationRow): Operation {
   const parsed = operationSchema.safeParse({ ...JSON.parse(row.body), id: row.id, version: row.version });
   if (!parsed.success) {
     throw new Error(`operation ${row.id} holds a record this Lifeguard cannot read (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}); it was written by another version`);
@@ -101,17 +102,17 @@ export class SqliteOperationRepository implements OperationRepository {
 
   get(id: number): Operation | undefined {
     const row = this.statements.get.get(id);
-    return row && read(row);
+    return row && readOperation(row);
   }
 
   byRequest(requestId: number): Operation | undefined {
     const row = this.statements.byRequest.get(requestId);
-    return row && read(row);
+    return row && readOperation(row);
   }
 
   active(service: string, environment: string): Operation | undefined {
     const row = this.statements.active.get(service, environment);
-    return row && read(row);
+    return row && readOperation(row);
   }
 
   unfinished(): number[] {
@@ -132,7 +133,7 @@ export class SqliteOperationRepository implements OperationRepository {
   lastChanges(service: string, environment: string): { release: Operation | undefined; rollback: Operation | undefined } {
     const release = this.statements.lastRelease.get(service, environment);
     const rollback = this.statements.lastRollback.get(service, environment);
-    return { release: release && read(release), rollback: rollback && read(rollback) };
+    return { release: release && readOperation(release), rollback: rollback && readOperation(rollback) };
   }
 
   lastAutomatedRollbackAt(service: string, environment: string): Date | undefined {

@@ -3,7 +3,7 @@ import { systemClock } from '../../ports.js';
 import { SqliteApprovalRepository } from './approvals.js';
 import { SqliteOperationRepository } from './operations.js';
 import { SqliteOutbox } from './outbox.js';
-import { SqliteReleaseHistory } from './releases.js';
+import { SqliteOperationHistory } from './operation-history.js';
 import { SqliteWaiterRepository } from './waiters.js';
 import { SqliteFreezeRepository, SqliteHoldRepository } from './release-rules.js';
 import type { SqliteStore } from './store.js';
@@ -14,7 +14,7 @@ export function sqliteRepositories(store: SqliteStore, clock: Clock = systemCloc
     transaction: store.transaction,
     audit: store.audit,
     approvals: new SqliteApprovalRepository(store.db),
-    history: new SqliteReleaseHistory(store.db),
+    history: new SqliteOperationHistory(store.db),
     outbox: new SqliteOutbox(store.db),
     operations: new SqliteOperationRepository(store.db, () => clock.now()),
     waiters: new SqliteWaiterRepository(store.db),

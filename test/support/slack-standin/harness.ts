@@ -29,6 +29,8 @@ export interface Harness {
   standin: SlackStandin;
   lifeguard: Lifeguard;
   url: string;
+  /** The database Lifeguard runs on, for tests that record state as the engine would have. */
+  db: string;
   logLines: string[];
   audit(): { actor: string; action: string; subject: string; detail: string }[];
   command(command: string, text: string, user?: string): Promise<{ status: number; body: string; elapsedMs: number; responseUrl: string }>;
@@ -115,6 +117,7 @@ export async function startHarness(
     standin,
     lifeguard,
     url,
+    db,
     logLines,
     audit: () => {
       const reader = new Database(db, { readonly: true });

@@ -11,9 +11,9 @@ import {
 } from '../../../../commands/index.js';
 import type { RequestCommand } from '../../../flows/requests.js';
 import { errorReply, helpReply, note, usageError } from '../blocks/replies.js';
-import { codeBlock } from '../blocks/fit.js';
 import { escape } from '../blocks/format.js';
 import { busyReply } from '../blocks/lock.js';
+import { historyReply } from '../blocks/history.js';
 import { controlDenialText } from '../blocks/denials.js';
 import { refusalText, rulesStatusLines, utc } from '../blocks/release-rules.js';
 import { timedAck, type HandlerDeps } from './deps.js';
@@ -189,15 +189,5 @@ async function releaseRule(deps: HandlerDeps, respond: RespondFn, user: string, 
 }
 
 async function history(deps: HandlerDeps, respond: RespondFn, cmd: ReleaseAction<'history'>): Promise<void> {
-  const rows = deps.history.list(cmd.service, cmd.env);
-  const where = cmd.env ? `${cmd.service}/${cmd.env}` : cmd.service;
-  if (rows.length === 0) {
-    await respond({ response_type: 'ephemeral', ...note(`No releases or rollbacks of ${where} yet.`) });
-    return;
-  }
-  const table = rows
-    .slice(0, 20)
-    .map((r) => `${r.createdAt.slice(0, 16).replace('T', ' ')}  ${r.kind.padEnd(8)} ${r.environment.padEnd(11)} ${r.fromVersion ?? '?'} → ${r.toVersion ?? '?'}  ${r.outcome ?? r.state}  ${r.requestedBy}`)
-    .join('\n');
-  await respond({ response_type: 'ephemeral', ...note(`*History of ${where}* (newest first)\n${codeBlock(table, 2800)}`) });
+  await respond({ response_type: 'ephemeral', ...historyReply(deps.history(cmd.service, cmd.env)) });
 }

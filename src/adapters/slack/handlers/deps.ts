@@ -6,7 +6,8 @@ import type { RequestFlow } from '../../../flows/requests.js';
 import type { ReleaseRules } from '../../../flows/release-rules.js';
 import type { ReleaseEngine } from '../../../flows/operations.js';
 import type { Telemetry } from '../../../metrics.js';
-import type { AuditLog, ReleaseHistory } from '../../../ports.js';
+import type { HistoryReader } from '../../../flows/history.js';
+import type { AuditLog } from '../../../ports.js';
 import type { PostingQueue } from '../posting-queue.js';
 
 export interface HandlerDeps {
@@ -16,7 +17,7 @@ export interface HandlerDeps {
   cards: CardFlow;
   /** Pause, resume, abort and promote of running operations. */
   operations: Pick<ReleaseEngine, 'control' | 'forRequest'>;
-  history: ReleaseHistory;
+  history: HistoryReader;
   /** Freezes and holds: `/release freeze|unfreeze|unhold|status` and the incident post's Freeze button. */
   rules: Pick<ReleaseRules, 'freeze' | 'unfreeze' | 'unhold' | 'status' | 'stopTheLine'>;
   queue: PostingQueue;
