@@ -231,6 +231,8 @@ export interface WaiterRepository {
   unnotified(operationId: number): Waiter[];
   /** Told: `unnotified` never returns them again. */
   markNotified(operationId: number, user: string, at: Date): void;
+  /** Those still waiting for `from` wait for `to` now (a rollback that took over the service). */
+  transfer(from: number, to: number): void;
 }
 
 /** Freezes started by hand; every method runs inside the caller's transaction. */

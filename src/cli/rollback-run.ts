@@ -56,57 +56,88 @@ export async function runRollback(config: Config, store: SqliteStore, options: R
   } catch (error) {
     return fail(`cannot read ${subject} from the cluster: ${(error as Error).message}; nothing was changed`);
   }
+  const holder = operations.active(service, environment);
+  // A rollback already under way (one this terminal started and lost, say) is followed, not refused.
+  if (holder && (holder.kind === 'rollback' || holder.state === 'rolling-back')) {
+    io.out(`${holder.kind} #${holder.id} is already rolling ${subject} back: ${headline(holder)} (requested by ${holder.requestedBy} at ${holder.createdAt})`);
+    if (options.dryRun) {
+      io.out('dry run: nothing was changed; without --dry-run this command follows it to its end');
+      return EXIT.ok;
+    }
+    io.out('following it to its end (Ctrl-C stops following, not the rollback)');
+    return report(io, await follow(engine, holder, io, terminal.tickMs), engine);
+  }
   const plan = planRollback({ service, environment, reason: options.reason, toRevision: options.toRevision }, target.settings, { ok: true, state });
   for (const line of describePlan(plan)) io.out(line);
   if (plan.target?.kind === 'unknown') return fail(plan.target.message, EXIT.usage);
   if (plan.target?.kind === 'no-op') return fail(`${plan.target.message}; nothing was changed`);
-  const holder = operations.active(service, environment);
+  const blocked = holder && !options.force ? `${holder.kind} #${holder.id} holds ${subject} (${headline(holder)}); --force stops it where it is and rolls back` : undefined;
   if (holder) io.out(`  lock:         held by ${holder.kind} #${holder.id} (${headline(holder)}), requested by ${holder.requestedBy} at ${holder.createdAt}`);
   if (options.dryRun) {
-    io.out('dry run: nothing was changed');
+    io.out(blocked ? `dry run: nothing was changed; a real run would be refused: ${blocked}` : 'dry run: nothing was changed');
     return EXIT.ok;
   }
-  if (holder && !options.force && (holder.kind !== 'rollback' && holder.state !== 'rolling-back')) {
-    return fail(`${holder.kind} #${holder.id} holds ${subject} (a running \`lifeguard start\` drives it); --force stops it where it is and rolls back`);
-  }
+  if (blocked) return fail(blocked);
   if (!options.yes) {
     const answer = await terminal.confirm(`Roll back ${subject} now, as ${operator}?`, io);
     if (answer === undefined) return fail('no terminal to confirm on: run it again with --yes', EXIT.usage);
     if (!answer) return fail('not confirmed; nothing was changed');
   }
-  if (holder && options.force) {
-    store.audit.append({ actor: operator, action: 'rollback.forced', subject, detail: { preempts: holder.id, kind: holder.kind, state: holder.state, reason: options.reason } });
-  }
-  const started = await engine.startRollback({ requestId: null, service, environment, plan, requestedBy: operator, approvedBy: [], card: null, preempt: options.force });
+  const started = await engine.startRollback({ requestId: null, service, environment, plan, requestedBy: operator, approvedBy: [], card: null, preempt: options.force, forced: options.force });
   if (!started.ok) {
     store.audit.append({ actor: operator, action: 'rollback.refused', subject, detail: { why: started.why, ...(started.running ? { running: started.running.id } : {}) } });
     return fail(`${started.why}; nothing was changed`);
   }
   io.out(`rollback #${started.operation.id} started by ${operator}; its messages wait in the outbox until \`lifeguard start\` delivers them`);
-  const done = await follow(engine, started.operation, io, terminal.tickMs);
-  await engine.stop();
-  io.out(`${done.state}: ${done.outcome ?? ''} (${Math.round((Date.parse(done.finishedAt ?? new Date().toISOString()) - Date.parse(done.createdAt)) / 1000)} s)`);
-  for (const line of done.rollback?.remaining ?? []) io.out(`  ${line}`);
-  return done.state === 'rolled-back' ? EXIT.ok : EXIT.failed;
+  return report(io, await follow(engine, started.operation, io, terminal.tickMs), engine);
 }
 
-/** Reconciles the operation until it ends, printing each change of where it is and each cluster error once. */
-async function follow(engine: Awaited<ReturnType<typeof breakGlassEngine>>['engine'], first: Operation, io: CliIo, tickMs: number): Promise<Operation> {
+/** How the followed rollback ended, or that it goes on without this terminal; the exit code. */
+async function report(io: CliIo, followed: { op: Operation; interrupted: boolean }, engine: BreakGlassEngine): Promise<number> {
+  await engine.stop();
+  const { op } = followed;
+  if (followed.interrupted) {
+    io.out(`stopped following: rollback #${op.id} is unfinished (${headline(op)}); a running \`lifeguard start\` carries it on, and this command, run again while it is unfinished, follows it (\`lifeguard history ${op.service} --env ${op.environment}\` says how it ended)`);
+    return EXIT.failed;
+  }
+  io.out(`${op.state}: ${op.outcome ?? ''} (${Math.round((Date.parse(op.finishedAt ?? new Date().toISOString()) - Date.parse(op.createdAt)) / 1000)} s)`);
+  for (const line of op.rollback?.remaining ?? []) io.out(`  ${line}`);
+  return op.state === 'rolled-back' ? EXIT.ok : EXIT.failed;
+}
+
+type BreakGlassEngine = Awaited<ReturnType<typeof breakGlassEngine>>['engine'];
+
+/**
+ * Reconciles the operation until it ends, printing each change of where it is and each cluster error once.
+ * Ctrl-C stops following (the operation stays in the store for `lifeguard start`, or for this command again).
+ */
+async function follow(engine: BreakGlassEngine, first: Operation, io: CliIo, tickMs: number): Promise<{ op: Operation; interrupted: boolean }> {
   const started = Date.now();
+  let interrupted = false;
+  const stop = () => {
+    interrupted = true;
+  };
+  process.once('SIGINT', stop);
   let said = '';
   let trouble = '';
   let op: Operation = first;
-  for (;;) {
-    op = (await engine.advance(op.id)) ?? op;
-    const where = headline(op);
-    if (where !== said) {
-      io.out(`  +${Math.round((Date.now() - started) / 1000)} s  ${where}`);
-      said = where;
+  try {
+    while (!interrupted) {
+      op = (await engine.advance(op.id)) ?? op;
+      const where = headline(op);
+      if (where !== said) {
+        const due = op.phase === 'verify' && op.wakeAt ? ` (judged at ${op.wakeAt.slice(11, 19)} UTC, one analysis window after the restore)` : '';
+        io.out(`  +${Math.round((Date.now() - started) / 1000)} s  ${where}${due}`);
+        said = where;
+      }
+      const failing = engine.trouble(op.id)?.error ?? '';
+      if (failing && failing !== trouble) io.out(`  cluster error, retrying: ${failing}`);
+      trouble = failing;
+      if (isFinal(op.state)) return { op, interrupted: false };
+      await new Promise((resolve) => setTimeout(resolve, tickMs));
     }
-    const failing = engine.trouble(op.id)?.error ?? '';
-    if (failing && failing !== trouble) io.out(`  cluster error, retrying: ${failing}`);
-    trouble = failing;
-    if (isFinal(op.state)) return op;
-    await new Promise((resolve) => setTimeout(resolve, tickMs));
+    return { op, interrupted: true };
+  } finally {
+    process.removeListener('SIGINT', stop);
   }
 }

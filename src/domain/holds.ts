@@ -36,7 +36,8 @@ export function holdFor(before: Operation | undefined, after: Operation): NewVer
   if (before?.state === 'rolling-back' || after.state !== 'rolling-back' || !after.rollback) return undefined;
   if (after.rollback.trigger === 'abort') return undefined;
   const version = after.kind === 'rollback' ? (after.rollback.trigger === 'manual' ? after.from.version : undefined) : after.to?.version;
-  if (version === undefined) return undefined;
+  // A rollback that keeps the version (only the rest of the pod template changes) must not hold what now runs.
+  if (version === undefined || (after.kind === 'rollback' && after.to?.version === version)) return undefined;
   return {
     service: after.service,
     environment: after.environment,

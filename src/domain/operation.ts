@@ -99,6 +99,8 @@ export const operationSchema = z.object({
       drainedAt: z.string().nullable(),
       restoredAt: z.string().nullable(),
       verifiedAt: z.string().nullable(),
+      /** When the stable was observed back on the restored template (the canary may still be under way). */
+      stableRestoredAt: z.string().nullable().optional(),
       /** A rollback that could not finish: what was and was not done, and the commands that finish it by hand. */
       remaining: z.array(z.string()).optional(),
     })
@@ -455,6 +457,7 @@ function rollbackRecord(t: Transition, cause: RollbackCause): NonNullable<Operat
     drainedAt: null,
     restoredAt: null,
     verifiedAt: null,
+    stableRestoredAt: null,
   };
 }
 
@@ -489,7 +492,7 @@ function verifyVerdict(t: Transition, v: VerdictEvent): void {
     t.op = { ...t.op, rollback: { ...rb, verifiedAt: null } };
     t.record('rollback.verify_failed', { operation: t.op.id, verdict: v });
     t.note('bad', 'The stable is not healthy after the rollback: escalated', [...v.reasons, 'Look at the stable Deployment now; Lifeguard has done all it can.'], true);
-    if (isIncident(rb.trigger)) t.messages.push({ kind: 'incident' });
+    t.messages.push({ kind: 'incident' });
     t.finish('failed', 'rollback done, verification failed');
     return;
   }
@@ -606,21 +609,26 @@ function step(t: Transition, obs: Observation): void {
       // Level-based whatever happened before: the stable back on the image it ran, the canary empty on that image.
       const rb = op.rollback!;
       const goal = restoreGoal(op);
+      // Another writer (a replica that lost the lease, a retried write of the operation this one pre-empted) may
+      // have moved traffic since the drain: the drain is a level, kept until the end.
+      if (!atWeight(obs, 0)) return t.act({ type: 'set-weight', canary: 0 });
       const restored = goal.template !== undefined ? obs.stable.template === goal.template : obs.stable.image === goal.image;
       if (!restored) return t.act({ type: 'undo-stable', toRevision: goal.revision, image: goal.image });
       if (obs.stable.rollout === 'failed') return rollbackStuck(t, 'the stable Deployment');
       if (obs.stable.rollout !== 'complete') return;
+      if (!rb.stableRestoredAt) t.op = { ...t.op, rollback: { ...rb, stableRestoredAt: t.nowIso } };
       const restore: Action = { type: 'restore-canary', image: goal.image };
       if (obs.canary.image !== goal.image || obs.canary.desired !== 0 || !t.performed(restore)) return t.act(restore);
       if (obs.canary.rollout === 'failed') return rollbackStuck(t, 'the canary Deployment');
       if (obs.canary.rollout !== 'complete') return;
-      t.op = { ...op, rollback: { ...rb, restoredAt: t.nowIso } };
+      t.op = { ...t.op, rollback: { ...t.op.rollback!, restoredAt: t.nowIso } };
       t.record('rollback.restored', { operation: op.id, stable: obs.stable.image, revision: obs.stable.revision });
       if (isIncident(rb.trigger)) t.messages.push({ kind: 'incident' });
       t.note('info', rb.afterPromotion ? `Stable rolled back to \`${goal.version}\` (the template of revision ${goal.revision}, now revision ${obs.stable.revision})` : 'Canary scaled to 0 on the stable image');
       return t.enter('verify');
     }
     case 'verify': {
+      if (!atWeight(obs, 0)) return t.act({ type: 'set-weight', canary: 0 });
       const dueAt = Date.parse(op.rollback!.restoredAt!) + ctx.settings.verifyAfterMs;
       // The stable's verdict over the window arrives as a stable verdict event once it is due.
       return t.wakeAt(new Date(Math.max(dueAt, ctx.now.getTime() + 1000)));
@@ -653,10 +661,6 @@ function rollbackStuck(t: Transition, what: string): void {
   endStuck(t, `${what} did not roll out (progress deadline exceeded)`, ['Traffic is on the stable. Look at the Deployment now (`kubectl rollout status`, its pods and events).']);
 }
 
-const STUCK_DOING: Partial<Record<Phase, string>> = {
-  drain: 'moving all traffic to the stable',
-  restore: 'restoring the version that ran before',
-};
 
 /**
  * A drain or restore that has not finished long after it began (the cluster unreachable, a write refused, a
@@ -664,7 +668,7 @@ const STUCK_DOING: Partial<Record<Phase, string>> = {
  * silence while the service is locked.
  */
 function stuck(t: Transition): boolean {
-  const doing = t.op.state === 'rolling-back' ? STUCK_DOING[t.op.phase] : undefined;
+  const doing = t.op.state === 'rolling-back' && (t.op.phase === 'drain' || t.op.phase === 'restore') ? ROLLBACK_PHASE[t.op.phase] : undefined;
   const limit = t.ctx.settings.stuckAfterMs;
   if (!doing || limit === undefined || t.ctx.now.getTime() - Date.parse(t.op.phaseSince) < limit) return false;
   const minutes = Math.round(limit / 60_000);
@@ -679,7 +683,10 @@ function stuck(t: Transition): boolean {
 function gaveUp(t: Transition): boolean {
   const { failing, settings, now } = t.ctx;
   const retrying = t.op.state === 'rolling-back' && (t.op.phase === 'drain' || t.op.phase === 'restore');
-  if (!retrying || !failing || settings.retryForMs === undefined || now.getTime() - failing.since.getTime() < settings.retryForMs) return false;
+  if (!retrying || !failing || settings.retryForMs === undefined) return false;
+  // Failures from before the rollback was decided (a release's writes) do not use up the rollback's own time.
+  const since = Math.max(failing.since.getTime(), Date.parse(t.op.rollback!.decidedAt));
+  if (now.getTime() - since < settings.retryForMs) return false;
   const seconds = Math.round(settings.retryForMs / 1000);
   const span = seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
   endStuck(t, `the cluster failed every attempt for ${span} (last error: ${failing.error})`, remainingSteps(t.op, settings.workload));
@@ -690,7 +697,8 @@ function endStuck(t: Transition, why: string, next: string[]): void {
   t.op = { ...t.op, rollback: { ...t.op.rollback!, remaining: next } };
   t.record('rollback.stuck', { operation: t.op.id, why, remaining: next });
   t.note('bad', `The rollback cannot finish: ${why}`, next);
-  if (isIncident(t.op.rollback!.trigger)) t.messages.push({ kind: 'incident' });
+  // Loud whatever started it: an Abort that cannot finish pages people as an automated rollback does.
+  t.messages.push({ kind: 'incident' });
   t.finish('failed', `rollback stuck: ${why}`);
 }
 
@@ -699,7 +707,8 @@ export function remainingSteps(op: Operation, workload: Workload | undefined): s
   const rb = op.rollback!;
   const goal = restoreGoal(op);
   const drained = rb.drainedAt !== null;
-  const done = [drained ? 'traffic moved to the stable' : undefined, rb.restoredAt ? 'stable restored' : undefined].filter((x) => x !== undefined);
+  const stableBack = Boolean(rb.stableRestoredAt);
+  const done = [drained ? 'traffic moved to the stable' : undefined, stableBack ? 'stable restored' : undefined].filter((x) => x !== undefined);
   const lines = [`Done: ${done.length ? done.join(', ') : 'nothing yet'}.`];
   if (!workload) return [...lines, 'Not done: the rest of the rollback; finish it by hand.'];
   const ns = `kubectl -n ${workload.namespace}`;
@@ -711,11 +720,15 @@ export function remainingSteps(op: Operation, workload: Workload | undefined): s
         : `${ns} edit ${workload.traffic.kind === 'istio' ? 'virtualservice' : 'httproute'}/${workload.traffic.name}   # canary weight 0, stable 100`,
     );
   }
-  if (!rb.restoredAt) {
-    if (rb.afterPromotion) commands.push(`${ns} rollout undo deployment/${workload.stable} --to-revision=${goal.revision}`, `${ns} rollout status deployment/${workload.stable}`);
-    commands.push(`${ns} scale deployment/${workload.canary} --replicas=0`);
-  }
-  const missing = [drained ? undefined : 'drain the canary', rb.restoredAt ? undefined : rb.afterPromotion ? `roll the stable back to revision ${goal.revision} (\`${goal.version}\`)` : 'scale the canary to 0'].filter((x) => x !== undefined);
+  // Once undone, the revision asked for has a new number: `--to-revision` of the old one would fail.
+  const undo = rb.afterPromotion && !stableBack;
+  if (undo) commands.push(`${ns} rollout undo deployment/${workload.stable} --to-revision=${goal.revision}`, `${ns} rollout status deployment/${workload.stable}`);
+  if (!rb.restoredAt) commands.push(`${ns} scale deployment/${workload.canary} --replicas=0`);
+  const missing = [
+    drained ? undefined : 'drain the canary',
+    undo ? `roll the stable back to revision ${goal.revision} (\`${goal.version}\`)` : undefined,
+    rb.restoredAt ? undefined : 'scale the canary to 0',
+  ].filter((x) => x !== undefined);
   return [
     ...lines,
     `Not done: ${missing.join(', ') || 'verification'}.`,

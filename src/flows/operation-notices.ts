@@ -63,7 +63,8 @@ export function incident(op: Operation, page: readonly string[] = []): Incident 
     trigger: rb.trigger,
     ...(rb.stepReached > 0 && op.steps.length ? { stepReached: rb.stepReached, stepsTotal: op.steps.length } : {}),
     weightReached: rb.weightReached,
-    ...(op.requestId !== null ? { requestedBy: op.requestedBy } : {}),
+    // A drain Lifeguard started was asked for by nobody; a terminal's rollback names its operator.
+    ...(op.requestedBy !== 'lifeguard' ? { requestedBy: op.requestedBy } : {}),
     approvedBy: op.approvedBy,
     promotedBy: [...new Set(op.promotions.map((p) => p.user))],
     failing: rb.failing,

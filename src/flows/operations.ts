@@ -44,7 +44,7 @@ import type { ReleaseRules } from './release-rules.js';
 
 export interface EngineDeps {
   config: Config;
-  store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds'>;
+  store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds' | 'waiters'>;
   cluster: Cluster;
   clock: Clock;
   roles: RoleDirectory;
@@ -72,6 +72,8 @@ export interface RollbackStart {
   card: Operation['card'];
   /** Stop a release or hotfix running for the service (Slack always; the CLI with `--force`). */
   preempt: boolean;
+  /** The operator forced it (`lifeguard rollback --force`): audited when it stops something. */
+  forced?: boolean | undefined;
 }
 
 export type StartResult = { ok: true; operation: Operation } | { ok: false; why: string; running?: Operation | undefined };
@@ -93,10 +95,10 @@ const MAX_BACKOFF_MS = 16_000;
 function settingsFor(config: Config, target: ServiceTarget, op?: Pick<Operation, 'stepDurationMs'>): Settings {
   const { settings } = target;
   const env = config.environments[target.environment];
-  const stepDuration = op?.stepDurationMs ?? settings.stepDuration;
-  const stepTotal = stepDuration * Math.max(1, settings.steps.length);
+  // A shorter step (a high hotfix) does not shorten the watch: that safety net keeps the service's own length.
+  const stepTotal = settings.stepDuration * Math.max(1, settings.steps.length);
   return {
-    stepDurationMs: stepDuration,
+    stepDurationMs: op?.stepDurationMs ?? settings.stepDuration,
     watchMs: settings.watch ?? stepTotal,
     maxInconclusive: settings.analysis.maxInconclusive,
     warmupMs: Math.max(0, ...settings.analysis.metrics.map((m) => metricLookback(config, m))),
@@ -257,6 +259,9 @@ export class ReleaseEngine {
       const until = gate.freeze.end ? `until ${gate.freeze.end.toISOString()}` : 'until someone runs /release unfreeze';
       return this.refuse(request, `${request.environment} is frozen (${gate.freeze.reason}) ${until}`);
     }
+    // Rolled back while this request waited for its approvals: held unless a release manager forced it.
+    const held = plan.forcedPastHold ? undefined : this.deps.store.holds.find(request.service, request.environment, plan.version);
+    if (held) return this.refuse(request, `${plan.version} is held since rollback #${held.operationId} (${held.reason}); /release unhold it, or ask again with force=true`);
     const target = serviceTarget(this.deps.config, request.service, request.environment);
     let state: ServiceState;
     try {
@@ -312,8 +317,9 @@ export class ReleaseEngine {
    * A rollback someone asked for, granted in Slack or run from the CLI: one read of the cluster decides where
    * `kubectl rollout undo` goes (the revision the plan showed), then, in one transaction, a release or hotfix
    * running for the service is stopped where it is (`preempt`; without it, refused) and the rollback operation
-   * is recorded with its first messages. The release's own reconciles are waited for first, so none of its
-   * writes can land after the rollback drained the canary.
+   * is recorded with its first messages. This process's reconciles of the release are waited for first; a
+   * write of another process landing after the drain is undone, since the rollback keeps traffic at 0 until it
+   * ends.
    */
   async startRollback(input: RollbackStart): Promise<StartResult> {
     const { config, store, clock } = this.deps;
@@ -338,6 +344,9 @@ export class ReleaseEngine {
       const now = clock.now();
       const ctx = { now, settings: settingsFor(config, target) };
       return store.transaction((): StartResult => {
+        // The same grant started meanwhile (a retried click, the start after a restart): that is this start.
+        const started = input.requestId !== null ? store.operations.byRequest(input.requestId) : undefined;
+        if (started) return { ok: true, operation: started };
         const running = store.operations.active(input.service, input.environment);
         if (running && (running.kind === 'rollback' || running.state === 'rolling-back' || running.id !== active?.id)) {
           return { ok: false, why: `${running.kind} #${running.id} started meanwhile for ${input.service} in ${input.environment}`, running };
@@ -359,14 +368,18 @@ export class ReleaseEngine {
           subject,
           detail: { operation: op.id, request: input.requestId, kind: 'rollback', from, to, reason: input.plan.reason, ...(running ? { preempts: running.id } : {}) },
         });
+        if (running && input.forced) store.audit.append({ actor: input.requestedBy, action: 'rollback.forced', subject, detail: { operation: op.id, preempts: running.id, kind: running.kind, state: running.state } });
         for (const row of decision.audit) store.audit.append({ actor: row.actor, action: row.action, subject, detail: { ...row.detail, operation: op.id } });
         this.deps.notices.write(op, decision.messages);
         this.deps.metrics.rollbacks.inc({ service: input.service, environment: input.environment, trigger: 'manual' });
         if (running && released) {
           const stopped = preempt(running, { operation: op.id, user: input.requestedBy }, ctx);
           const stored = store.operations.update({ ...stopped.next, version: released.version });
+          if (!stored) throw new Error(`operation ${running.id} changed inside its own transaction`);
           for (const row of stopped.audit) store.audit.append({ actor: row.actor, action: row.action, subject, detail: row.detail });
-          if (stored) this.deps.notices.write(stored, stopped.messages);
+          this.deps.notices.write(stored, stopped.messages);
+          // Those waiting for the release now wait for the rollback that holds the service.
+          store.waiters.transfer(running.id, op.id);
         }
         return { ok: true, operation: op };
       });

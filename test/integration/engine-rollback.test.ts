@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
+import { SqliteWaiterRepository } from '../../src/adapters/sqlite/waiters.js';
 import { fastConfig, startEngine, verdict, type EngineHarness } from '../support/engine-harness.js';
 import { useTempDirs } from '../support/tmp.js';
 import { until } from '../support/until.js';
@@ -59,6 +60,7 @@ describe('a rollback through the engine', () => {
     expect((await env.cluster()).traffic.canary).toBe(25);
     const writesBefore = env.fixture.standin.requests.length;
 
+    new SqliteWaiterRepository(env.sqlite.db).add({ operationId: releaseId, service: 'checkout', environment: 'production', user: 'U0OSCAR', asked: { kind: 'release', version: '1.6.0' } }, new Date());
     const started = await env.engine.startFromRequest(await env.grantRollback('1.4.2 is leaking memory'));
     expect(started.ok).toBe(true);
     const id = started.ok ? started.operation.id : 0;
@@ -72,6 +74,8 @@ describe('a rollback through the engine', () => {
     expect(after.canary.replicas.desired).toBe(0);
     const notes = env.told.filter((t) => t.op.id === releaseId && t.message.kind === 'note').map((t) => (t.message as { headline: string }).headline);
     expect(notes.at(-1)).toBe(`Stopped at 25 % of traffic: rollback #${id}, requested by <@U0CARLA>, takes over`);
+    // Oscar, refused while the release ran, now waits for the rollback that holds the service.
+    expect(env.sqlite.db.prepare('SELECT operation_id AS operation, user FROM lock_waiters').all()).toEqual([{ operation: id, user: 'U0OSCAR' }]);
   });
 
   test('one rollback at a time, and the terminal does not pre-empt without being told to', async () => {
@@ -88,6 +92,19 @@ describe('a rollback through the engine', () => {
     const cli = await env.engine.startRollback({ requestId: null, service: 'checkout', environment: 'production', plan, requestedBy: 'cli:bob', approvedBy: [], card: null, preempt: false });
     expect(cli).toMatchObject({ ok: false, why: expect.stringContaining(`release #${release.ok ? release.operation.id : 0}`) });
     expect(release.ok && env.op(release.operation.id).state).toBe('running');
+  });
+
+  test('a release granted before its version was rolled back does not start: the version is held', async () => {
+    const env = await start();
+    const waiting = env.grant('1.5.0-bad');
+    const first = await env.engine.startFromRequest(env.grant('1.5.0-bad'));
+    const id = first.ok ? first.operation.id : 0;
+    await until(() => (env.op(id).phase === 'hold' ? true : undefined));
+    await env.engine.onVerdicts([verdict('fail')]);
+    await until(() => (env.op(id).state === 'rolled-back' ? true : undefined));
+    const started = await env.engine.startFromRequest(waiting);
+    expect(started).toMatchObject({ ok: false, why: expect.stringMatching(new RegExp(`^1\\.5\\.0-bad is held since rollback #${id} \\(.+\\); /release unhold it, or ask again with force=true$`)) });
+    expect(env.engine.forRequest(waiting.id)).toBeUndefined();
   });
 
   test('a release granted before a freeze began does not start in it, and says why in its thread', async () => {

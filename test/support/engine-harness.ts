@@ -5,6 +5,7 @@ import type { Config } from '../../src/config/schema.js';
 import { openStore, type SqliteStore } from '../../src/adapters/sqlite/store.js';
 import { SqliteApprovalRepository } from '../../src/adapters/sqlite/approvals.js';
 import { SqliteHoldRepository } from '../../src/adapters/sqlite/release-rules.js';
+import { SqliteWaiterRepository } from '../../src/adapters/sqlite/waiters.js';
 import { SqliteOperationRepository } from '../../src/adapters/sqlite/operations.js';
 import type { ApprovalRecord } from '../../src/domain/approval.js';
 import type { Message, Operation, VerdictEvent } from '../../src/domain/operation.js';
@@ -98,7 +99,8 @@ export async function startEngine(
   const approvals = new SqliteApprovalRepository(sqlite.db);
   const operations = new SqliteOperationRepository(sqlite.db, () => new Date());
   const holds = new SqliteHoldRepository(sqlite.db);
-  const store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds'> = { transaction: sqlite.transaction, audit: sqlite.audit, operations, approvals, holds };
+  const waiters = new SqliteWaiterRepository(sqlite.db);
+  const store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds' | 'waiters'> = { transaction: sqlite.transaction, audit: sqlite.audit, operations, approvals, holds, waiters };
   const told: Told[] = [];
   const notices: OperationNotices = opts.notices?.(sqlite) ?? {
     write: (op, messages, v) => told.push(...messages.map((message) => ({ op, message, verdict: v }))),

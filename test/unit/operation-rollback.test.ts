@@ -115,7 +115,7 @@ describe('a rollback the cluster keeps failing', () => {
     expect(kinds(gaveUp)).toContain('incident');
     expect(op.rollback!.remaining).toEqual([
       'Done: nothing yet.',
-      'Not done: drain the canary, roll the stable back to revision 7 (`v1`).',
+      'Not done: drain the canary, roll the stable back to revision 7 (`v1`), scale the canary to 0.',
       'To finish by hand:',
       '`kubectl -n shop edit virtualservice/checkout   # canary weight 0, stable 100`',
       '`kubectl -n shop rollout undo deployment/checkout --to-revision=7`',
@@ -144,3 +144,60 @@ describe('a rollback the cluster keeps failing', () => {
     expect(r.send({ type: 'tick' }, false).next.state).toBe('running');
   });
 });
+
+describe('what review of the rollback path found', () => {
+  it('gives a rollback its whole retry time even when the release before it was already failing', () => {
+    const { r } = rollbackTo7(25);
+    r.settings = { ...r.settings, retryForMs: 120_000, workload: WORKLOAD };
+    // The cluster had been failing the release's writes for ten minutes when the rollback was decided, at T0.
+    r.failing = { since: new Date(T0.getTime() - 600_000), error: 'timeout' };
+    r.now = new Date(T0.getTime() + 60_000);
+    expect(r.send({ type: 'tick' }, false).next.state).toBe('rolling-back');
+    r.now = new Date(T0.getTime() + 120_000);
+    expect(r.send({ type: 'tick' }, false).next.state).toBe('failed');
+  });
+
+  it('keeps traffic drained until the end: a weight set again by another writer is set back to 0', () => {
+    const { r } = rollbackTo7(25);
+    r.tick();
+    r.tick();
+    expect(r.op.phase).toBe('restore');
+    r.cluster = { ...r.cluster, weight: 50 };
+    expect(r.tick().action).toEqual({ type: 'set-weight', canary: 0 });
+    r.settle();
+    expect(r.op.phase).toBe('verify');
+    r.cluster = { ...r.cluster, weight: 50 };
+    expect(r.tick().action).toEqual({ type: 'set-weight', canary: 0 });
+  });
+
+  it('does not tell people to undo to a revision that was already undone', () => {
+    const r = failingRestoreAfterUndo();
+    const steps = remainingSteps(r.op, WORKLOAD);
+    expect(steps[0]).toBe('Done: traffic moved to the stable, stable restored.');
+    expect(steps.join('\n')).not.toContain('rollout undo');
+    expect(steps).toContain('`kubectl -n shop scale deployment/checkout-canary --replicas=0`');
+  });
+
+  it('an Abort that cannot finish is posted in the incident channel like any stuck rollback', () => {
+    const r = new Release().settle();
+    r.settings = { ...r.settings, retryForMs: 60_000, workload: WORKLOAD };
+    expect(kinds(r.control('abort', 'carla'))).not.toContain('incident');
+    r.failing = { since: r.now, error: '500' };
+    r.now = new Date(r.now.getTime() + 60_000);
+    const gaveUp = r.send({ type: 'tick' }, false);
+    expect(gaveUp.next.state).toBe('failed');
+    expect(kinds(gaveUp)).toContain('incident');
+  });
+});
+
+/** A manual rollback whose stable is back on v1 while emptying the canary keeps failing. */
+function failingRestoreAfterUndo(): Release {
+  const { r } = rollbackTo7(0, { ...promotedCluster(), canary: { ...initialCluster().canary, image: V2, desired: 2, ready: 2 } });
+  r.tick();
+  r.tick();
+  // The undo lands and rolls out; the canary write is then refused.
+  for (let i = 0; i < 5 && r.op.rollback!.stableRestoredAt == null; i++) r.wait(0).tick();
+  expect(r.op.rollback!.stableRestoredAt).toBeTruthy();
+  expect(r.op.rollback!.restoredAt).toBeNull();
+  return r;
+}

@@ -38,6 +38,7 @@ export class SqliteWaiterRepository implements WaiterRepository {
       get: db.prepare<[number, string], WaiterRow>('SELECT * FROM lock_waiters WHERE operation_id = ? AND user = ?'),
       unnotified: db.prepare<[number], WaiterRow>('SELECT * FROM lock_waiters WHERE operation_id = ? AND notified_at IS NULL ORDER BY created_at, user'),
       notified: db.prepare('UPDATE lock_waiters SET notified_at = ? WHERE operation_id = ? AND user = ? AND notified_at IS NULL'),
+      transfer: db.prepare('UPDATE lock_waiters SET operation_id = ? WHERE operation_id = ? AND notified_at IS NULL'),
     };
   }
 
@@ -56,6 +57,10 @@ export class SqliteWaiterRepository implements WaiterRepository {
 
   unnotified(operationId: number): Waiter[] {
     return this.statements.unnotified.all(operationId).map(read);
+  }
+
+  transfer(from: number, to: number): void {
+    this.statements.transfer.run(to, from);
   }
 
   markNotified(operationId: number, user: string, at: Date): void {
