@@ -26,6 +26,8 @@ import {
   type Workload,
 } from '../domain/operation.js';
 import { verdictEvent } from '../domain/verdict-event.js';
+import { boundEvidence } from '../domain/evidence-bound.js';
+import { keptEvidence } from '../domain/kept-evidence.js';
 import { holdFor } from '../domain/holds.js';
 import type { Verdict } from '../domain/verdict.js';
 import { metricRange } from './canary-analysis.js';
@@ -44,7 +46,7 @@ import type { ReleaseRules } from './release-rules.js';
 
 export interface EngineDeps {
   config: Config;
-  store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds'>;
+  store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds' | 'evidence'>;
   cluster: Cluster;
   clock: Clock;
   roles: RoleDirectory;
@@ -177,7 +179,7 @@ export class ReleaseEngine {
   async stop(): Promise<void> {
     this.stopped = true;
     this.halt();
-    await Promise.allSettled([...this.chains.values()]);
+    await Promise.allSettled([...this.chains.values(), ...this.gathering]);
   }
 
   private halt(): void {
@@ -373,7 +375,7 @@ export class ReleaseEngine {
     };
     // Inside the running operation's chain: its reconcile in flight (and its write) ends before the lock moves.
     const started = active ? await this.serialized(active.id, record) : record();
-    if (started.ok) void this.reconcile(started.operation.id, { type: 'tick' });
+    if (started.ok) void this.reconcile(started.operation.id, { type: 'tick' }).then(() => this.keepEvidence(started.operation.id));
     return started;
   }
 
@@ -474,6 +476,7 @@ export class ReleaseEngine {
       // The cluster answered and wants nothing written: whatever failed before is over.
       if (observation && !decision.action) this.failures.delete(id);
       if (decision.action && this.leads() && (await this.perform(committed ?? op, target, decision.action))) this.confirm(id, decision.action);
+      if (committed && op.state !== 'rolling-back' && committed.state === 'rolling-back') this.keepEvidence(id);
       return decision;
     }
     log.warn({ operation: id }, 'the operation kept changing under this reconcile; the next tick tries again');
@@ -643,6 +646,49 @@ export class ReleaseEngine {
       this.deps.metrics.rollbacks.inc({ service: verdict.service, environment: verdict.environment, trigger: 'automatic' });
       return op.id;
     });
-    if (opId !== undefined) await this.reconcile(opId, { type: 'tick' });
+    if (opId !== undefined) {
+      await this.reconcile(opId, { type: 'tick' });
+      this.keepEvidence(opId);
+    }
+  }
+
+  /** Evidence being gathered: `stop` waits for it, so that a `lifeguard rollback` that ends keeps its evidence. */
+  private readonly gathering = new Set<Promise<void>>();
+
+  /**
+   * At a rollback decision, once its first action (the drain) was performed: the canary's pod logs, the Events
+   * and both Deployments as they are, with the verdict's failing metrics, cut to `evidence.maxBytes` and stored
+   * once with the operation. Never awaited by the rollback: gathering reads the cluster and must not delay it.
+   */
+  private keepEvidence(id: number): void {
+    if (!this.leads()) return;
+    const { store, log } = this.deps;
+    const work = this.gatherEvidence(id).catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      log.error({ err: error, operation: id }, 'could not keep the evidence of a rollback decision; the rollback goes on without it');
+      const op = store.operations.get(id);
+      store.audit.append({ actor: 'lifeguard', action: 'evidence.failed', subject: op ? `${op.service}/${op.environment}` : '-', detail: { operation: id, error: message } });
+    });
+    this.gathering.add(work);
+    void work.finally(() => this.gathering.delete(work));
+  }
+
+  private async gatherEvidence(id: number): Promise<void> {
+    const { store, config, cluster } = this.deps;
+    const op = store.operations.get(id);
+    if (!op?.rollback) return;
+    const gathered = await cluster.workloads.gatherEvidence(serviceTarget(config, op.service, op.environment));
+    const { maxBytes } = config.evidence;
+    const evidence = boundEvidence(keptEvidence(op, gathered, maxBytes), maxBytes);
+    store.transaction(() => {
+      const { kept, bytes } = store.evidence.keep(evidence);
+      if (!kept) return;
+      store.audit.append({
+        actor: 'lifeguard',
+        action: 'evidence.kept',
+        subject: `${op.service}/${op.environment}`,
+        detail: { operation: id, bytes, logs: evidence.logs.length, events: evidence.events.length, bound: evidence.bound },
+      });
+    });
   }
 }

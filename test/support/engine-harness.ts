@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Config } from '../../src/config/schema.js';
 import { openStore, type SqliteStore } from '../../src/adapters/sqlite/store.js';
 import { SqliteApprovalRepository } from '../../src/adapters/sqlite/approvals.js';
+import { SqliteEvidenceRepository } from '../../src/adapters/sqlite/evidence.js';
 import { SqliteHoldRepository } from '../../src/adapters/sqlite/release-rules.js';
 import { SqliteOperationRepository } from '../../src/adapters/sqlite/operations.js';
 import type { ApprovalRecord } from '../../src/domain/approval.js';
@@ -98,7 +99,8 @@ export async function startEngine(
   const approvals = new SqliteApprovalRepository(sqlite.db);
   const operations = new SqliteOperationRepository(sqlite.db, () => new Date());
   const holds = new SqliteHoldRepository(sqlite.db);
-  const store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds'> = { transaction: sqlite.transaction, audit: sqlite.audit, operations, approvals, holds };
+  const evidence = new SqliteEvidenceRepository(sqlite.db);
+  const store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds' | 'evidence'> = { transaction: sqlite.transaction, audit: sqlite.audit, operations, approvals, holds, evidence };
   const told: Told[] = [];
   const notices: OperationNotices = opts.notices?.(sqlite) ?? {
     write: (op, messages, v) => told.push(...messages.map((message) => ({ op, message, verdict: v }))),
@@ -165,7 +167,7 @@ export async function startEngine(
     sqlite.close();
     await fixture.standin.stop();
   };
-  return { fixture, engine, grant, grantRollback, op, told, cluster, sqlite, stableVerdicts, stop };
+  return { fixture, engine, grant, grantRollback, op, told, cluster, sqlite, evidence, stableVerdicts, stop };
 }
 
 
