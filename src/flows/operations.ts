@@ -91,6 +91,9 @@ const STUCK_AFTER_MS = 5 * 60_000;
 /** The longest wait between two attempts at an operation the cluster keeps failing. */
 const MAX_BACKOFF_MS = 16_000;
 
+/** How long a drained canary's restore waits for its evidence, which reads the pods the restore replaces. */
+const EVIDENCE_WAIT_MS = 10_000;
+
 /** What the engine needs of lifeguard.yaml for one service in one environment, with what the operation's plan changes. */
 function settingsFor(config: Config, target: ServiceTarget, op?: Pick<Operation, 'stepDurationMs'>): Settings {
   const { settings } = target;
@@ -179,7 +182,7 @@ export class ReleaseEngine {
   async stop(): Promise<void> {
     this.stopped = true;
     this.halt();
-    await Promise.allSettled([...this.chains.values(), ...this.gathering]);
+    await Promise.allSettled([...this.chains.values(), ...this.gathering.values()]);
   }
 
   private halt(): void {
@@ -475,6 +478,7 @@ export class ReleaseEngine {
       }
       // The cluster answered and wants nothing written: whatever failed before is over.
       if (observation && !decision.action) this.failures.delete(id);
+      if (decision.action?.type === 'restore-canary') await this.evidenceGathered(id);
       if (decision.action && this.leads() && (await this.perform(committed ?? op, target, decision.action))) this.confirm(id, decision.action);
       if (committed && op.state !== 'rolling-back' && committed.state === 'rolling-back') this.keepEvidence(id);
       return decision;
@@ -652,8 +656,8 @@ export class ReleaseEngine {
     }
   }
 
-  /** Evidence being gathered: `stop` waits for it, so that a `lifeguard rollback` that ends keeps its evidence. */
-  private readonly gathering = new Set<Promise<void>>();
+  /** Evidence being gathered, by operation: `stop` waits for it, so that a `lifeguard rollback` that ends keeps its evidence. */
+  private readonly gathering = new Map<number, Promise<void>>();
 
   /**
    * At a rollback decision, once its first action (the drain) was performed: the canary's pod logs, the Events
@@ -669,8 +673,20 @@ export class ReleaseEngine {
       const op = store.operations.get(id);
       store.audit.append({ actor: 'lifeguard', action: 'evidence.failed', subject: op ? `${op.service}/${op.environment}` : '-', detail: { operation: id, error: message } });
     });
-    this.gathering.add(work);
-    void work.finally(() => this.gathering.delete(work));
+    this.gathering.set(id, work);
+    void work.finally(() => this.gathering.delete(id));
+  }
+
+  /**
+   * Waits, at most EVIDENCE_WAIT_MS, for the operation's evidence being gathered. Restoring the canary replaces its
+   * pods, and their logs go with them; traffic is already off the canary, so a few seconds more cost nothing.
+   */
+  private async evidenceGathered(id: number): Promise<void> {
+    const work = this.gathering.get(id);
+    if (!work) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, EVIDENCE_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   private async gatherEvidence(id: number): Promise<void> {

@@ -22,6 +22,12 @@ export class SqliteEvidenceRepository implements EvidenceRepository {
 
   get(operationId: number): KeptEvidence | undefined {
     const row = this.statements.get.get(operationId);
-    return row && keptEvidenceSchema.parse(JSON.parse(row.payload));
+    if (!row) return undefined;
+    const parsed = keptEvidenceSchema.safeParse(JSON.parse(row.payload));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`the evidence of operation ${operationId} is a record this Lifeguard cannot read (${issue?.path.join('.')}: ${issue?.message}); it was written by another version`);
+    }
+    return parsed.data;
   }
 }
