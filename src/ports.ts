@@ -267,6 +267,7 @@ export interface EvidenceRepository {
   /** Stores the operation's evidence unless it already has some (then `kept` is false and nothing changes). */
   keep(evidence: KeptEvidence): { kept: boolean; bytes: number };
   get(operationId: number): KeptEvidence | undefined;
+  has(operationId: number): boolean;
 }
 
 /** The database, as typed repositories and the audit log. */

@@ -378,7 +378,7 @@ export class ReleaseEngine {
     };
     // Inside the running operation's chain: its reconcile in flight (and its write) ends before the lock moves.
     const started = active ? await this.serialized(active.id, record) : record();
-    if (started.ok) void this.reconcile(started.operation.id, { type: 'tick' }).then(() => this.keepEvidence(started.operation.id));
+    if (started.ok) void this.reconcile(started.operation.id, { type: 'tick' });
     return started;
   }
 
@@ -479,8 +479,12 @@ export class ReleaseEngine {
       // The cluster answered and wants nothing written: whatever failed before is over.
       if (observation && !decision.action) this.failures.delete(id);
       if (decision.action?.type === 'restore-canary') await this.evidenceGathered(id);
-      if (decision.action && this.leads() && (await this.perform(committed ?? op, target, decision.action))) this.confirm(id, decision.action);
-      if (committed && op.state !== 'rolling-back' && committed.state === 'rolling-back') this.keepEvidence(id);
+      if (decision.action && this.leads()) {
+        const current = committed ?? op;
+        if (await this.perform(current, target, decision.action)) this.confirm(id, decision.action);
+        // Once the drain write is over (done or failed), never before it: the evidence of the decision.
+        if (current.state === 'rolling-back' && current.phase === 'drain') this.keepEvidence(id);
+      }
       return decision;
     }
     log.warn({ operation: id }, 'the operation kept changing under this reconcile; the next tick tries again');
@@ -650,23 +654,25 @@ export class ReleaseEngine {
       this.deps.metrics.rollbacks.inc({ service: verdict.service, environment: verdict.environment, trigger: 'automatic' });
       return op.id;
     });
-    if (opId !== undefined) {
-      await this.reconcile(opId, { type: 'tick' });
-      this.keepEvidence(opId);
-    }
+    if (opId !== undefined) await this.reconcile(opId, { type: 'tick' });
   }
 
   /** Evidence being gathered, by operation: `stop` waits for it, so that a `lifeguard rollback` that ends keeps its evidence. */
   private readonly gathering = new Map<number, Promise<void>>();
+  /** Operations whose evidence this process went for: once each, whatever came of it. */
+  private readonly gathered = new Set<number>();
 
   /**
-   * At a rollback decision, once its first action (the drain) was performed: the canary's pod logs, the Events
-   * and both Deployments as they are, with the verdict's failing metrics, cut to `evidence.maxBytes` and stored
-   * once with the operation. Never awaited by the rollback: gathering reads the cluster and must not delay it.
+   * At a rollback decision (automated, asked for, an Abort or an unmanaged canary's drain), once the leader has
+   * performed the drain: the canary's pod logs, the Events and both Deployments as they are, with the verdict's
+   * failing metrics, cut to `evidence.maxBytes` and stored once with the operation. Called after every drain
+   * write rather than at the transition, so that a rollback recorded by a replica without the lease, or before a
+   * crash, still gets its evidence from the leader that drains it. Never awaited: it must not delay the rollback.
    */
   private keepEvidence(id: number): void {
-    if (!this.leads()) return;
     const { store, log } = this.deps;
+    if (!this.leads() || this.gathered.has(id) || store.evidence.has(id)) return;
+    this.gathered.add(id);
     const work = this.gatherEvidence(id).catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       log.error({ err: error, operation: id }, 'could not keep the evidence of a rollback decision; the rollback goes on without it');

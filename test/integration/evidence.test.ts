@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { startEngine, verdict, type EngineHarness } from '../support/engine-harness.js';
+import { fastConfig, manualLeadership, startEngine, verdict, type EngineHarness } from '../support/engine-harness.js';
 import { useTempDirs } from '../support/tmp.js';
 import { until } from '../support/until.js';
 
@@ -15,8 +15,8 @@ afterEach(async () => {
   for (const env of running.splice(0)) await env.stop();
 });
 
-async function start(): Promise<EngineHarness> {
-  const env = await startEngine(tempDir());
+async function start(opts: Parameters<typeof startEngine>[2] = {}): Promise<EngineHarness> {
+  const env = await startEngine(tempDir(), fastConfig(), opts);
   running.push(env);
   return env;
 }
@@ -109,6 +109,51 @@ describe('evidence kept at a rollback decision', () => {
     const none = await runCli(['evidence', String(releaseId), '--db', env.sqlite.file]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain(`operation #${releaseId} (release of checkout/production) was never rolled back`);
+  });
+
+  test('a failing canary Lifeguard did not start keeps evidence of its drain', async () => {
+    const env = await start();
+    const { workloads, traffic } = env.fixture.cluster;
+    await workloads.setCanaryImage(env.fixture.production, `${IMAGE}:9.9.9`);
+    await workloads.scaleCanary(env.fixture.production, 2);
+    await traffic.set(env.fixture.production, 20);
+    await workloads.waitForRollout(env.fixture.production, 'canary', { timeoutMs: 10_000 });
+
+    await env.engine.onVerdicts([verdict('fail')]);
+    const kept = await until(() => env.evidence.get(1));
+    expect(kept).toMatchObject({ kind: 'rollback', trigger: 'unmanaged', to: null, weightReached: 20 });
+    expect(kept.logs.filter((log) => log.container === 'app').map((log) => log.lines[0])).toEqual([expect.stringContaining(`image=${IMAGE}:9.9.9`), expect.stringContaining(`image=${IMAGE}:9.9.9`)]);
+  });
+
+  test('a rollback recorded by a replica without the lease gets its evidence from the leader that drains it', async () => {
+    const lease = manualLeadership(false);
+    const env = await start({ leadership: lease });
+    const started = await env.engine.startFromRequest(await env.grantRollback('errors after 1.4.2'));
+    const id = started.ok ? started.operation.id : 0;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(env.evidence.has(id)).toBe(false);
+
+    lease.set(true);
+    expect(await until(() => env.evidence.get(id))).toMatchObject({ operationId: id, trigger: 'manual' });
+    await until(() => (env.op(id).state === 'rolled-back' ? true : undefined));
+    expect(auditRows(env, 'evidence.kept')).toHaveLength(1);
+  });
+
+  test('evidence the cluster refuses is audited as evidence.failed, and the rollback goes on without it', async () => {
+    const env = await start();
+    const started = await env.engine.startFromRequest(env.grant('1.5.0-bad'));
+    const id = started.ok ? started.operation.id : 0;
+    await until(() => (env.op(id).phase === 'hold' ? true : undefined));
+    env.fixture.standin.inject({ path: /\/api\/v1\/namespaces\/shop\/events$/, method: 'GET', status: 403 });
+
+    await env.engine.onVerdicts([verdict('fail')]);
+    const [failed] = await until(() => (auditRows(env, 'evidence.failed').length > 0 ? auditRows(env, 'evidence.failed') : undefined));
+    expect(failed).toMatchObject({ operation: id, error: expect.stringContaining('403') });
+    expect((await until(() => (env.op(id).state === 'rolled-back' ? env.op(id) : undefined))).outcome).toBe('rolled back, verified');
+    expect(env.evidence.has(id)).toBe(false);
+    const none = await runCli(['evidence', String(id), '--db', env.sqlite.file]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain(`no evidence was kept for operation #${id} (release of checkout/production): gathering it failed`);
   });
 
   test('a 10 MiB canary log is cut to the bound, keeping its last lines, and says so', async () => {

@@ -10,6 +10,7 @@ export class SqliteEvidenceRepository implements EvidenceRepository {
     this.statements = {
       insert: db.prepare('INSERT OR IGNORE INTO evidence (operation_id, collected_at, bytes, payload) VALUES (?, ?, ?, ?)'),
       get: db.prepare<[number], { payload: string }>('SELECT payload FROM evidence WHERE operation_id = ?'),
+      has: db.prepare<[number], { one: number }>('SELECT 1 AS one FROM evidence WHERE operation_id = ?'),
     };
   }
 
@@ -18,6 +19,10 @@ export class SqliteEvidenceRepository implements EvidenceRepository {
     const bytes = Buffer.byteLength(payload, 'utf8');
     const info = this.statements.insert.run(evidence.operationId, evidence.collectedAt, bytes, payload);
     return { kept: info.changes === 1, bytes };
+  }
+
+  has(operationId: number): boolean {
+    return this.statements.has.get(operationId) !== undefined;
   }
 
   get(operationId: number): KeptEvidence | undefined {
