@@ -674,10 +674,15 @@ export class ReleaseEngine {
     if (!this.leads() || this.gathered.has(id) || store.evidence.has(id)) return;
     this.gathered.add(id);
     const work = this.gatherEvidence(id).catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
       log.error({ err: error, operation: id }, 'could not keep the evidence of a rollback decision; the rollback goes on without it');
-      const op = store.operations.get(id);
-      store.audit.append({ actor: 'lifeguard', action: 'evidence.failed', subject: op ? `${op.service}/${op.environment}` : '-', detail: { operation: id, error: message } });
+      try {
+        const op = store.operations.get(id);
+        const subject = op ? `${op.service}/${op.environment}` : '-';
+        store.audit.append({ actor: 'lifeguard', action: 'evidence.failed', subject, detail: { operation: id, error: error instanceof Error ? error.message : String(error) } });
+      } catch (auditError) {
+        // Nothing may escape a promise nobody awaits: the log line above already says what was lost.
+        log.error({ err: auditError, operation: id }, 'could not audit the evidence that failed');
+      }
     });
     this.gathering.set(id, work);
     void work.finally(() => this.gathering.delete(id));
