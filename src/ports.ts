@@ -13,6 +13,7 @@ import type {
 } from './domain/cluster-state.js';
 import type { ApprovalRecord, ApprovalState, NewApproval, Vote } from './domain/approval.js';
 import type { Checkpoint } from './domain/checkpoint.js';
+import type { KeptEvidence } from './domain/kept-evidence.js';
 import type { Incident, LockFreed, Note, OperationView, OutboxEntry } from './domain/chat-messages.js';
 import type { NewWaiter, Waiter } from './domain/lock.js';
 import type { HealthSummary } from './domain/health-summary.js';
@@ -256,6 +257,14 @@ export interface HoldRepository {
   lift(service: string, version: string, environment: string | undefined, by: string, at: Date): VersionHold[];
 }
 
+/** What was gathered at rollback decisions, one record per operation; every method runs inside the caller's transaction. */
+export interface EvidenceRepository {
+  /** Stores the operation's evidence unless it already has some (then `kept` is false and nothing changes). */
+  keep(evidence: KeptEvidence): { kept: boolean; bytes: number };
+  get(operationId: number): KeptEvidence | undefined;
+  has(operationId: number): boolean;
+}
+
 /** The database, as typed repositories and the audit log. */
 export interface Store {
   /** One IMMEDIATE transaction: a state change and its audit row commit together or not at all. */
@@ -268,6 +277,7 @@ export interface Store {
   waiters: WaiterRepository;
   freezes: FreezeRepository;
   holds: HoldRepository;
+  evidence: EvidenceRepository;
 }
 
 /** What the approval flow needs of the store. */

@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import { z } from 'zod';
+import { byteSizeSchema } from './byte-size-schema.js';
 import { durationSchema } from './duration-schema.js';
 import { metricTemplateSchema } from './metric-schema.js';
 import { checkCrossReferences } from './cross-references.js';
@@ -143,6 +144,14 @@ export const configSchema = z
     services: z.record(name, serviceSchema),
     /** A failing canary serving traffic that Lifeguard did not start: drained and rolled back, or only reported. */
     unmanagedCanaries: z.enum(['rollback', 'notify']).default('rollback'),
+    /**
+     * What a rollback decision keeps (pod logs, Events, Deployments) is cut to this size per operation. At least
+     * 64 KiB, so that the operation, its failing metrics and the Deployments' summaries always fit.
+     */
+    evidence: z
+      .object({ maxBytes: byteSizeSchema({ min: 64 * 1024, max: 64 * 1024 ** 2 }).prefault('1MiB') })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine(checkCrossReferences);

@@ -26,6 +26,8 @@ import {
   type Workload,
 } from '../domain/operation.js';
 import { verdictEvent } from '../domain/verdict-event.js';
+import { boundEvidence } from '../domain/evidence-bound.js';
+import { keptEvidence } from '../domain/kept-evidence.js';
 import { holdFor } from '../domain/holds.js';
 import type { Verdict } from '../domain/verdict.js';
 import { metricRange } from './canary-analysis.js';
@@ -44,7 +46,7 @@ import type { ReleaseRules } from './release-rules.js';
 
 export interface EngineDeps {
   config: Config;
-  store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds' | 'waiters'>;
+  store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds' | 'waiters' | 'evidence'>;
   cluster: Cluster;
   clock: Clock;
   roles: RoleDirectory;
@@ -90,6 +92,9 @@ const STUCK_AFTER_MS = 5 * 60_000;
 
 /** The longest wait between two attempts at an operation the cluster keeps failing. */
 const MAX_BACKOFF_MS = 16_000;
+
+/** How long a drained canary's restore waits for its evidence, which reads the pods the restore replaces. */
+const EVIDENCE_WAIT_MS = 10_000;
 
 /** What the engine needs of lifeguard.yaml for one service in one environment, with what the operation's plan changes. */
 function settingsFor(config: Config, target: ServiceTarget, op?: Pick<Operation, 'stepDurationMs'>): Settings {
@@ -179,7 +184,7 @@ export class ReleaseEngine {
   async stop(): Promise<void> {
     this.stopped = true;
     this.halt();
-    await Promise.allSettled([...this.chains.values()]);
+    await Promise.allSettled([...this.chains.values(), ...this.gathering.values()]);
   }
 
   private halt(): void {
@@ -486,7 +491,13 @@ export class ReleaseEngine {
       }
       // The cluster answered and wants nothing written: whatever failed before is over.
       if (observation && !decision.action) this.failures.delete(id);
-      if (decision.action && this.leads() && (await this.perform(committed ?? op, target, decision.action))) this.confirm(id, decision.action);
+      if (decision.action?.type === 'restore-canary') await this.evidenceGathered(id);
+      if (decision.action && this.leads()) {
+        const current = committed ?? op;
+        if (await this.perform(current, target, decision.action)) this.confirm(id, decision.action);
+        // Once the drain write is over (done or failed), never before it: the evidence of the decision.
+        if (current.state === 'rolling-back' && current.phase === 'drain') this.keepEvidence(id);
+      }
       return decision;
     }
     log.warn({ operation: id }, 'the operation kept changing under this reconcile; the next tick tries again');
@@ -657,5 +668,67 @@ export class ReleaseEngine {
       return op.id;
     });
     if (opId !== undefined) await this.reconcile(opId, { type: 'tick' });
+  }
+
+  /** Evidence being gathered, by operation: `stop` waits for it, so that a `lifeguard rollback` that ends keeps its evidence. */
+  private readonly gathering = new Map<number, Promise<void>>();
+  /** Operations whose evidence this process went for: once each, whatever came of it. */
+  private readonly gathered = new Set<number>();
+
+  /**
+   * At a rollback decision (automated, asked for, an Abort or an unmanaged canary's drain), once the leader has
+   * performed the drain: the canary's pod logs, the Events and both Deployments as they are, with the verdict's
+   * failing metrics, cut to `evidence.maxBytes` and stored once with the operation. Called after every drain
+   * write rather than at the transition, so that a rollback recorded by a replica without the lease, or before a
+   * crash, still gets its evidence from the leader that drains it. Never awaited: it must not delay the rollback.
+   */
+  private keepEvidence(id: number): void {
+    const { store, log } = this.deps;
+    if (!this.leads() || this.gathered.has(id) || store.evidence.has(id)) return;
+    this.gathered.add(id);
+    const work = this.gatherEvidence(id).catch((error: unknown) => {
+      log.error({ err: error, operation: id }, 'could not keep the evidence of a rollback decision; the rollback goes on without it');
+      try {
+        const op = store.operations.get(id);
+        const subject = op ? `${op.service}/${op.environment}` : '-';
+        store.audit.append({ actor: 'lifeguard', action: 'evidence.failed', subject, detail: { operation: id, error: error instanceof Error ? error.message : String(error) } });
+      } catch (auditError) {
+        // Nothing may escape a promise nobody awaits: the log line above already says what was lost.
+        log.error({ err: auditError, operation: id }, 'could not audit the evidence that failed');
+      }
+    });
+    this.gathering.set(id, work);
+    void work.finally(() => this.gathering.delete(id));
+  }
+
+  /**
+   * Waits, at most EVIDENCE_WAIT_MS, for the operation's evidence being gathered. Restoring the canary replaces its
+   * pods, and their logs go with them; traffic is already off the canary, so a few seconds more cost nothing.
+   */
+  private async evidenceGathered(id: number): Promise<void> {
+    const work = this.gathering.get(id);
+    if (!work) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, EVIDENCE_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  private async gatherEvidence(id: number): Promise<void> {
+    const { store, config, cluster } = this.deps;
+    const op = store.operations.get(id);
+    if (!op?.rollback) return;
+    const gathered = await cluster.workloads.gatherEvidence(serviceTarget(config, op.service, op.environment));
+    const { maxBytes } = config.evidence;
+    const evidence = boundEvidence(keptEvidence(op, gathered, maxBytes), maxBytes);
+    store.transaction(() => {
+      const { kept, bytes } = store.evidence.keep(evidence);
+      if (!kept) return;
+      store.audit.append({
+        actor: 'lifeguard',
+        action: 'evidence.kept',
+        subject: `${op.service}/${op.environment}`,
+        detail: { operation: id, bytes, logs: evidence.logs.length, events: evidence.events.length, bound: evidence.bound },
+      });
+    });
   }
 }

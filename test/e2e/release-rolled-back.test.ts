@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { useReleaseStack } from '../support/release-stack.js';
 
 /*
@@ -39,6 +40,15 @@ describe('a bad canary, end to end', () => {
       trigger: 'verdict',
       failing: expect.arrayContaining([expect.objectContaining({ metric: 'error-rate', canary: errorRate.canary, baseline: errorRate.baseline, thresholds: errorRate.thresholds })]),
     });
+
+    // Must-show 2 of issue #12: the canary's pod logs and the Events as they were at the decision, kept with the
+    // operation, which the incident post names.
+    expect(incident).toContain(`lifeguard evidence ${done.id}`);
+    const evidence = await runCli(['evidence', String(done.id), '--db', stack().db]);
+    expect(evidence.code).toBe(0);
+    expect(evidence.stdout).toMatch(/==> checkout-canary-\S+ \/ app <==\n.*INFO starting app image=\S+:1\.5\.0-bad/);
+    expect(evidence.stdout).toMatch(/Normal\s+ScalingReplicaSet\s+Deployment\/checkout-canary\s+Scaled up/);
+    expect(evidence.stdout).toMatch(/error-rate\s+high/);
   }, 180_000);
 
   it('a second failing canary within the rollback cooldown is paused and escalated, not rolled back', async () => {

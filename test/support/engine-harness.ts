@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Config } from '../../src/config/schema.js';
 import { openStore, type SqliteStore } from '../../src/adapters/sqlite/store.js';
 import { SqliteApprovalRepository } from '../../src/adapters/sqlite/approvals.js';
+import { SqliteEvidenceRepository } from '../../src/adapters/sqlite/evidence.js';
 import { SqliteHoldRepository } from '../../src/adapters/sqlite/release-rules.js';
 import { SqliteWaiterRepository } from '../../src/adapters/sqlite/waiters.js';
 import { SqliteOperationRepository } from '../../src/adapters/sqlite/operations.js';
@@ -100,7 +101,8 @@ export async function startEngine(
   const operations = new SqliteOperationRepository(sqlite.db, () => new Date());
   const holds = new SqliteHoldRepository(sqlite.db);
   const waiters = new SqliteWaiterRepository(sqlite.db);
-  const store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds' | 'waiters'> = { transaction: sqlite.transaction, audit: sqlite.audit, operations, approvals, holds, waiters };
+  const evidence = new SqliteEvidenceRepository(sqlite.db);
+  const store: Pick<Store, 'transaction' | 'audit' | 'operations' | 'approvals' | 'holds' | 'waiters' | 'evidence'> = { transaction: sqlite.transaction, audit: sqlite.audit, operations, approvals, holds, waiters, evidence };
   const told: Told[] = [];
   const notices: OperationNotices = opts.notices?.(sqlite) ?? {
     write: (op, messages, v) => told.push(...messages.map((message) => ({ op, message, verdict: v }))),
@@ -167,7 +169,7 @@ export async function startEngine(
     sqlite.close();
     await fixture.standin.stop();
   };
-  return { fixture, engine, grant, grantRollback, op, told, cluster, sqlite, stableVerdicts, stop };
+  return { fixture, engine, grant, grantRollback, op, told, cluster, sqlite, evidence, stableVerdicts, stop };
 }
 
 

@@ -105,6 +105,7 @@ describe('the incident post', () => {
     expect(text).toContain('<https://slack.com/archives/C0CHECKOUT/p1763800000000100|release thread>');
     expect(text).toContain('1. Look at the canary logs in the thread');
     expect(text).toContain('2. Open a post-mortem: `/rollback postmortem 31`');
+    expect(text).toContain('Operation #31 · evidence: `lifeguard evidence 31`');
     expect(post.text).toBe('Automated rollback: checkout in production: Rolled back (error-rate 0.0812 vs baseline 0.0041)');
   });
 

@@ -206,4 +206,18 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'rollback evidence',
+    sql: `
+      -- What the cluster looked like at each rollback decision (pod logs, Events, Deployments, the failing metrics):
+      -- one row per operation, written once and never changed; payload is JSON cut to evidence.maxBytes.
+      CREATE TABLE evidence (
+        operation_id INTEGER PRIMARY KEY REFERENCES operations (id),
+        collected_at TEXT NOT NULL,
+        bytes        INTEGER NOT NULL,
+        payload      TEXT NOT NULL
+      );
+    `,
+  },
 ];

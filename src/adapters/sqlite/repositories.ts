@@ -1,6 +1,7 @@
 import type { Clock, Store } from '../../ports.js';
 import { systemClock } from '../../ports.js';
 import { SqliteApprovalRepository } from './approvals.js';
+import { SqliteEvidenceRepository } from './evidence.js';
 import { SqliteOperationRepository } from './operations.js';
 import { SqliteOutbox } from './outbox.js';
 import { SqliteOperationHistory } from './operation-history.js';
@@ -20,5 +21,6 @@ export function sqliteRepositories(store: SqliteStore, clock: Clock = systemCloc
     waiters: new SqliteWaiterRepository(store.db),
     freezes: new SqliteFreezeRepository(store.db),
     holds: new SqliteHoldRepository(store.db),
+    evidence: new SqliteEvidenceRepository(store.db),
   };
 }

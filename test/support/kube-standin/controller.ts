@@ -22,6 +22,8 @@ export interface ControllerOptions {
   syncDelayMs: number;
   /** Pods whose container runs one of these images start but never pass their readiness probe. */
   brokenImages: Set<string>;
+  /** Pods whose container runs one of these images write this many bytes of log as they start (a debug dump). */
+  noisyImages: Map<string, number>;
   clock: () => Date;
 }
 
@@ -29,6 +31,21 @@ type Obj = KubeObject & { spec: Record<string, any>; status: Record<string, any>
 
 const revisionOf = (o: KubeObject) => Number(o.metadata.annotations?.[REVISION] ?? 0);
 const time = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** Bytes a noisy pod writes per line: long enough that the last 100 lines of a 10 MiB dump are all of it. */
+const NOISE_LINE_BYTES = 128 * 1024;
+
+/** `bytes` of log in long lines (newlines included), numbered, the last one saying it is the last. */
+function noise(now: string, bytes: number): string[] {
+  const lines: string[] = [];
+  for (let left = bytes, i = 0; left > 0; i++) {
+    const width = Math.min(NOISE_LINE_BYTES, left) - 1;
+    const last = left <= NOISE_LINE_BYTES;
+    lines.push(`${now} DEBUG ${last ? 'last' : `dump ${i}`} payload=`.padEnd(width, 'x').slice(0, width));
+    left -= width + 1;
+  }
+  return lines;
+}
 
 function withoutHash(template: unknown): string {
   const copy = structuredClone(template) as { metadata?: { labels?: Record<string, string> } };
@@ -279,6 +296,7 @@ export class DeploymentController {
         `${now} INFO starting ${c.name} image=${c.image}`,
         `${now} INFO listening on :8080`,
         ...(this.opts.brokenImages.has(c.image) ? [`${now} ERROR dependency check failed: upstream unavailable`, `${now} WARN readiness /readyz answering 503`] : []),
+        ...noise(now, this.opts.noisyImages.get(c.image) ?? 0),
       ]);
     }
     this.later(this.opts.readyDelayMs, () => this.startPod(namespace, name, !broken));

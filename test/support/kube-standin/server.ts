@@ -117,6 +117,7 @@ export class KubeStandin {
   readonly requests: RequestRecord[] = [];
   private readonly faults: (Fault & { remaining: number })[] = [];
   private readonly brokenImages = new Set<string>();
+  private readonly noisyImages = new Map<string, number>();
   private readonly server: Server;
   private readonly watches = new Set<ServerResponse>();
   private tempDirs: string[] = [];
@@ -127,6 +128,7 @@ export class KubeStandin {
       readyDelayMs: opts.readyDelayMs ?? 100,
       syncDelayMs: opts.syncDelayMs ?? 5,
       brokenImages: this.brokenImages,
+      noisyImages: this.noisyImages,
       clock: () => new Date(),
     });
     this.server = createServer((req, res) => {
@@ -173,6 +175,11 @@ export class KubeStandin {
   /** Pods running this image start but never become ready (a bad release). */
   breakImage(image: string) {
     this.brokenImages.add(image);
+  }
+
+  /** Pods running this image write `bytes` of log (in long lines) as they start, e.g. 10 MiB of a debug dump. */
+  noisyImage(image: string, bytes: number) {
+    this.noisyImages.set(image, bytes);
   }
 
   /** Creates any object this stand-in serves, with the defaults the API server would add. */

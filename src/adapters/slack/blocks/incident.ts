@@ -140,7 +140,8 @@ export function incidentPost(incident: Incident, groups: ReadonlyMap<string, str
   // The long parts last: when the message must be cut to fit, the reasons in words go before the timeline does.
   if (incident.failing.length) blocks.push({ type: 'section', block_id: 'failing', text: { type: 'mrkdwn', text: `*Failing metrics*\n${failingTable(incident)}` } });
   blocks.push({ type: 'section', block_id: 'timeline', text: { type: 'mrkdwn', text: `*Timeline*\n${timeline(incident).join('\n')}` } });
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Operation #${incident.operationId}` }] });
+  // What the cluster looked like at the decision (pod logs, Events, Deployments) is kept with the operation.
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Operation #${incident.operationId} · evidence: \`lifeguard evidence ${incident.operationId}\`` }] });
   if (incident.nextSteps.length) {
     blocks.push(...lineSections(['*Next steps*', ...incident.nextSteps.map((s, i) => `${i + 1}. ${escapeAllowingMentions(s)}`)]));
   }
