@@ -32,7 +32,7 @@ const cronExpression = z.string().superRefine((text, ctx) => {
 
 const freezeSchema = z
   .object({
-    // Freeze windows are computed with cron-parser (in UTC): it must read the expression too.
+    // Freeze windows are computed with croner (in UTC): it must read the expression too.
     cron: cronExpression.superRefine((text, ctx) => {
       const problem = cron.validate(text) ? cronProblem(text) : undefined;
       if (problem) ctx.addIssue({ code: 'custom', message: `cannot compute freeze windows from "${text}": ${problem}` });

@@ -1,4 +1,4 @@
-import { CronExpressionParser } from 'cron-parser';
+import { Cron } from 'croner';
 import { z } from 'zod';
 import type { Freeze, Urgency } from '../config/schema.js';
 import type { ApprovalKind } from './approval.js';
@@ -39,10 +39,13 @@ export type DuringFreeze = z.infer<typeof duringFreezeSchema>;
 /** How many back-to-back windows of one schedule are followed to find when a freeze really ends. */
 const MAX_CHAINED_WINDOWS = 1000;
 
-/** Whether cron-parser reads the expression as node-cron does (the config checks both). */
+/** A schedule in UTC that only computes times: it never runs anything. */
+const schedule = (expression: string): Cron => new Cron(expression, { timezone: 'UTC', paused: true });
+
+/** Whether croner, which computes the windows, reads the expression as node-cron does (the config checks both). */
 export function cronProblem(expression: string): string | undefined {
   try {
-    CronExpressionParser.parse(expression, { tz: 'UTC' });
+    schedule(expression);
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
@@ -55,14 +58,15 @@ export function cronProblem(expression: string): string | undefined {
  * current one ends (an hourly cron with a two-hour duration) are one freeze: its end is the end of the last.
  */
 export function scheduledWindow(freeze: Freeze, at: Date): { start: Date; end: Date } | undefined {
-  const previous = CronExpressionParser.parse(freeze.cron, { tz: 'UTC', currentDate: new Date(at.getTime() + 1) });
-  const start = previous.prev().toDate();
+  const cron = schedule(freeze.cron);
+  // The latest start at or before `at`: runs strictly before a millisecond later.
+  const [start] = cron.previousRuns(1, new Date(at.getTime() + 1));
+  if (!start) return undefined;
   let end = new Date(start.getTime() + freeze.duration);
   if (at.getTime() >= end.getTime()) return undefined;
-  const following = CronExpressionParser.parse(freeze.cron, { tz: 'UTC', currentDate: start });
   for (let i = 0; i < MAX_CHAINED_WINDOWS; i++) {
-    const next = following.next().toDate();
-    if (next.getTime() > end.getTime()) break;
+    const next = cron.nextRun(new Date(end.getTime() - freeze.duration));
+    if (!next || next.getTime() > end.getTime()) break;
     end = new Date(next.getTime() + freeze.duration);
   }
   return { start, end };
