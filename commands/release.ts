@@ -33,7 +33,14 @@ const statusSchema = z.object({ action: z.literal('status'), service: z.string()
 const historySchema = z.object({ action: z.literal('history'), service: z.string(), env: z.string().optional() });
 const controlSchema = z.object({ action: z.enum(CONTROLS), releaseId: releaseIdSchema });
 const helpSchema = z.object({ action: z.literal('help') });
-const freezeSchema = z.object({ action: z.literal('freeze'), env: z.string(), duration: durationSchema, reason: reasonSchema });
+/** The longest freeze started by hand: a longer one belongs in the config, where everyone sees it. */
+const MAX_FREEZE_MS = 90 * 24 * 3_600_000;
+const freezeSchema = z.object({
+  action: z.literal('freeze'),
+  env: z.string(),
+  duration: durationSchema.refine((ms) => ms <= MAX_FREEZE_MS, 'a freeze started by hand lasts at most 90d; put a longer one in the config (environments.<env>.freezes)'),
+  reason: reasonSchema,
+});
 const unfreezeSchema = z.object({ action: z.literal('unfreeze'), env: z.string() });
 const unholdSchema = z.object({ action: z.literal('unhold'), service: z.string(), version: versionSchema, env: z.string().optional() });
 

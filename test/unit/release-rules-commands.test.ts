@@ -18,6 +18,7 @@ describe('/release freeze, unfreeze and unhold', () => {
     ['freeze production', 'say how long the freeze lasts'],
     ['freeze production soon reason="Black Friday"', 'not a duration: "soon"'],
     ['freeze production 2h', 'reason'],
+    ['freeze production 300000000d reason="Black Friday"', 'a freeze started by hand lasts at most 90d'],
     ['freeze production 2h reason=" "', 'give a reason of at least 3 visible characters'],
     ['freeze production 2h now reason="Black Friday"', 'unexpected "now" after the command'],
     ['freeze production 2h env=staging reason="Black Friday"', 'unknown option "env="'],
