@@ -27,6 +27,9 @@ import { operationView, outboxNotices } from './flows/operation-notices.js';
 import { startOutboxSender, type OutboxSender, type OutboxTuning } from './flows/outbox-sender.js';
 import { stableJudge } from './flows/self-analysis.js';
 import { recordVerdicts } from './flows/record-verdicts.js';
+import { PostmortemFlow } from './flows/postmortem.js';
+import { SqlitePostmortems } from './adapters/sqlite/postmortems.js';
+import { permalink } from './adapters/slack/blocks/format.js';
 
 /** Startup cannot go on: the message says what is missing and how to fix it. */
 export class StartupError extends Error {
@@ -129,19 +132,24 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     ...(options.tuning?.outbox ? { tuning: options.tuning.outbox } : {}),
   });
   const rules = new ReleaseRules({ config, store: repositories, roles: slack.directory, clock });
+  const drafts = new SqlitePostmortems(store.db);
+  const followUp = (id: number) => ({ acknowledged: drafts.acknowledgement(id), postmortem: drafts.get(id) !== undefined });
+  const notices = outboxNotices({ config, outbox: repositories.outbox, waiters: repositories.waiters, clock, kick: () => outbox.kick(), followUp });
+  const postmortems = new PostmortemFlow({ config, store: repositories, postmortems: drafts, metrics: prometheusClient, roles: slack.directory, notices, clock, log, permalink: (m) => permalink(m.channel, m.ts) });
   const engine = new ReleaseEngine({
     config,
     store: repositories,
     cluster,
     clock,
     roles: slack.directory,
-    notices: outboxNotices({ config, outbox: repositories.outbox, waiters: repositories.waiters, clock, kick: () => outbox.kick() }),
+    notices,
     judgeStable: stableJudge(config, prometheusClient, httpProbe),
     recordVerdict: async (verdict) => void (await recordVerdicts(store.audit, metrics, [verdict])),
     log,
     metrics,
     leadership,
     rules,
+    onEnded: (op) => void postmortems.ended(op),
     tuning: { tickMs: options.tuning?.engineTickMs ?? 1000 },
   });
   const approvals = new ApprovalFlow({
@@ -152,7 +160,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   });
   const requests = new RequestFlow({ config, workloads: cluster.workloads, approvals, chat: slack.chat, operations: repositories.operations, audit: store.audit, waiters: repositories.waiters, transaction: repositories.transaction, clock, rules, readTimeoutMs: options.tuning?.statusTimeoutMs ?? 30_000 });
   const cards = new CardFlow({ approvals, chat: slack.chat, log });
-  slack.listen({ approvals, requests, cards, operations: engine, history: repositories.history, rules });
+  slack.listen({ approvals, requests, cards, operations: engine, history: repositories.history, rules, postmortems });
   const server = await startServer({
     port: env.PORT,
     ...(options.host ? { host: options.host } : {}),
@@ -191,6 +199,8 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   });
   // Every operation in flight resumes here, after a restart as after a crash: there is no other recovery path.
   engine.start();
+  // Automated rollbacks that ended just before a restart, without their post-mortem draft, get it now.
+  void postmortems.catchUp().catch((error: unknown) => log.error({ err: error }, 'could not draft the post-mortems left by a restart'));
   const sweeper = schedule(
     '* * * * *',
     () =>

@@ -49,6 +49,8 @@ export interface SlackFlows {
   /** Read directly: `/release history` only lists what the store holds. */
   history: ReleaseHistory;
   rules: HandlerDeps['rules'];
+  /** `/rollback postmortem` and the incident post's Acknowledge and Start post-mortem buttons. */
+  postmortems: HandlerDeps['postmortems'];
 }
 
 export interface SlackApp {
@@ -147,7 +149,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     directory,
     chat: slackChat(queue, outboxClient, (handles) => directory.groupIds(handles)),
     listen: (flows) => {
-      const deps: HandlerDeps = { config: options.config, flow: flows.approvals, requests: flows.requests, cards: flows.cards, operations: flows.operations, history: flows.history, rules: flows.rules, queue, audit: options.audit, log, metrics: options.metrics };
+      const deps: HandlerDeps = { config: options.config, flow: flows.approvals, requests: flows.requests, cards: flows.cards, operations: flows.operations, history: flows.history, rules: flows.rules, postmortems: flows.postmortems, queue, audit: options.audit, log, metrics: options.metrics };
       registerCommands(app, deps);
       registerInteractions(app, deps);
     },
