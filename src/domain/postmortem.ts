@@ -153,7 +153,8 @@ function timeline(input: PostmortemInput): { at: string; what: string; id?: numb
     switch (row.action) {
       case 'approval.requested': {
         const plan = (d.plan ?? {}) as { version?: unknown };
-        add(row, `${str(d.kind) ?? 'request'} #${str(d.request) ?? '?'}${str(plan.version) ? ` of ${str(plan.version)}` : ''} requested by ${row.actor}`);
+        const kind = str(d.kind) ?? 'request';
+        add(row, `${kind.charAt(0).toUpperCase()}${kind.slice(1)} #${str(d.request) ?? '?'}${str(plan.version) ? ` of ${str(plan.version)}` : ''} requested by ${row.actor}`);
         break;
       }
       case 'approval.approved':
