@@ -30,6 +30,8 @@ export interface Harness {
   lifeguard: Lifeguard;
   url: string;
   logLines: string[];
+  /** The database file, for tests that seed state another process would have written. */
+  db: string;
   audit(): { actor: string; action: string; subject: string; detail: string }[];
   command(command: string, text: string, user?: string): Promise<{ status: number; body: string; elapsedMs: number; responseUrl: string }>;
   click(input: Omit<ClickInput, 'responseUrl' | 'triggerId'>): Promise<{ status: number; responseUrl: string; triggerId: string }>;
@@ -116,6 +118,7 @@ export async function startHarness(
     lifeguard,
     url,
     logLines,
+    db,
     audit: () => {
       const reader = new Database(db, { readonly: true });
       try {
