@@ -61,12 +61,21 @@ export interface PostmortemInput {
   now: Date;
 }
 
+/** The time of the first write-ahead row of a traffic change that `wanted` accepts (`operation.action`). */
+function weightWritten(audit: readonly AuditEvent[], wanted: (canary: number, phase: unknown) => boolean): string | undefined {
+  return audit.find((row) => {
+    const action = row.detail.action as { type?: unknown; canary?: unknown } | undefined;
+    return row.action === 'operation.action' && action?.type === 'set-weight' && typeof action.canary === 'number' && wanted(action.canary, row.detail.phase);
+  })?.at;
+}
+
 /**
  * When the draft's impact window begins and ends, read from the operation and its audit rows. It begins when users
- * first met the new version (the first step of a canary; the promotion, when the stable failed after it), else at
- * the breach start: a breach is only recognised a window and a `for` after the failures began, and the draft
- * counts every failed request. It ends when the bad version stopped serving: the drain (the restore, after a
- * promotion).
+ * first met the new version (traffic first sent to the canary; the promotion, when the stable failed after it),
+ * else at the breach start: a breach is only recognised a window and a `for` after the failures began, and the
+ * draft counts every failed request. It ends when the bad version stopped serving: the drain as written (the
+ * write-ahead row of "weight 0", tens of milliseconds after the decision; `drainedAt` is when it was observed,
+ * later), or the restore after a promotion.
  */
 export function impactWindow(op: Operation, audit: readonly AuditEvent[]): ImpactWindow {
   const rb = op.rollback!;
@@ -81,14 +90,15 @@ export function impactWindow(op: Operation, audit: readonly AuditEvent[]): Impac
       to: rb.restoredAt ? 'the restore' : 'the end of the operation',
     };
   }
-  const firstStep = audit.find((row) => row.action === 'operation.step')?.at;
+  const firstStep = weightWritten(audit, (canary, phase) => canary > 0 && phase !== 'drain') ?? audit.find((row) => row.action === 'operation.step')?.at;
+  const drained = weightWritten(audit, (canary, phase) => canary === 0 && phase === 'drain') ?? rb.drainedAt;
   const start = firstStep ?? rb.breachStartedAt ?? rb.decidedAt;
   return {
     start: new Date(start),
-    end: rb.drainedAt ? new Date(rb.drainedAt) : ended,
+    end: drained ? new Date(drained) : ended,
     variant: 'canary',
     from: firstStep ? 'the first step' : rb.breachStartedAt ? 'the breach start' : 'the rollback decision',
-    to: rb.drainedAt ? 'the drain' : 'the end of the operation',
+    to: drained ? 'the drain' : 'the end of the operation',
   };
 }
 

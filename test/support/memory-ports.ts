@@ -167,7 +167,7 @@ export class MemoryChat implements Chat {
     this.uploads.push(file);
     return { ok: true, fileId: `F${this.uploads.length}`, uploadUrl: `memory://upload/${this.uploads.length}` };
   }
-  async findByKey(where: { channel: string; key: string; threadTs?: string | undefined }): Promise<KeyLookup> {
+  async findByKey(where: { channel: string; key: string; threadTs?: string | undefined; fileId?: string | undefined }): Promise<KeyLookup> {
     const posted = this.deliveries.find((d) => d.target.channel === where.channel && d.target.key === where.key && d.target.updateTs === undefined);
     return { ok: true, found: posted && { channel: posted.target.channel, ts: posted.ts } };
   }

@@ -85,8 +85,10 @@ const AUDIT: AuditEvent[] = [
   { id: 15, at: '2024-05-01T12:00:00.000Z', actor: 'lifeguard', action: 'operation.started', detail: { operation: 7, request: 3 } },
   { id: 16, at: '2024-05-01T12:00:00.010Z', actor: 'lifeguard', action: 'operation.action', detail: { operation: 7 } },
   { id: 17, at: '2024-05-01T12:00:09.000Z', actor: 'lifeguard', action: 'operation.canary_deployed', detail: { operation: 7, replicas: 3 } },
+  { id: 18, at: '2024-05-01T12:00:09.500Z', actor: 'lifeguard', action: 'operation.action', detail: { operation: 7, phase: 'shift', action: { type: 'set-weight', canary: 5 } } },
   { id: 19, at: '2024-05-01T12:00:10.000Z', actor: 'lifeguard', action: 'operation.step', detail: { operation: 7, step: 1, weight: 5 } },
   { id: 20, at: '2024-05-01T12:00:18.200Z', actor: 'lifeguard', action: 'rollback.automated', detail: { operation: 7, trigger: 'verdict', why: 'error-rate: canary 0.0812 > 0.03', weight: 5, step: 1, failing: [ERROR_RATE], verdict } },
+  { id: 21, at: '2024-05-01T12:00:18.230Z', actor: 'lifeguard', action: 'operation.action', detail: { operation: 7, phase: 'drain', action: { type: 'set-weight', canary: 0 } } },
   { id: 22, at: '2024-05-01T12:00:18.700Z', actor: 'lifeguard', action: 'rollback.drained', detail: { operation: 7 } },
   { id: 24, at: '2024-05-01T12:00:24.000Z', actor: 'lifeguard', action: 'rollback.restored', detail: { operation: 7, stable: 'registry/checkout:1.4.2', revision: 4 } },
   { id: 25, at: '2024-05-01T12:00:40.000Z', actor: 'lifeguard', action: 'rollback.verified', detail: { operation: 7, verdict: 'pass', reasons: [] } },
@@ -99,7 +101,7 @@ function input(overrides: Partial<PostmortemInput> = {}): PostmortemInput {
     op,
     audit: AUDIT,
     window: impactWindow(op, AUDIT),
-    impact: { ok: true, requests: 861.4, failed: 70.2, queries: ['sum(increase(http_requests_total{app="checkout",version="canary"}[8700ms])) @ 2024-05-01T12:00:18.700Z'] },
+    impact: { ok: true, requests: 861.4, failed: 70.2, queries: ['sum(increase(http_requests_total{app="checkout",version="canary"}[8730ms])) @ 2024-05-01T12:00:18.230Z'] },
     evidence: ['canary logs: 120 lines, 31 with "ERROR"', 'Events: 2 warnings (BackOff)'],
     critical: ['error-rate', 'latency-p99'],
     links: { releaseThread: 'https://slack.com/archives/C0CHECKOUT/p1714564800000100', incidentPost: 'https://slack.com/archives/C0INCIDENT/p1714564818000200' },
@@ -124,17 +126,18 @@ describe('the post-mortem draft', () => {
     expect(rows.find((row) => row.includes('Verdict fail'))).toContain('| 2024-05-01 12:00:18 UTC |');
     // Write-ahead rows say nothing a reader needs.
     expect(markdown).not.toContain('| 16 |');
+    expect(markdown).not.toContain('| 21 |');
   });
 
   it('carries the header: id, severity from the critical metric, status draft, the window, the people and the links', () => {
     const markdown = postmortemMarkdown(input());
     expect(markdown).toContain('| Severity | high: error-rate is a critical metric |');
     expect(markdown).toContain('| Status | draft |');
-    expect(markdown).toContain('| Impact start | 2024-05-01 12:00:10 UTC |');
+    expect(markdown).toContain('| Impact start | 2024-05-01 12:00:09 UTC |');
     expect(markdown).toContain('| Impact end | 2024-05-01 12:00:18 UTC |');
     expect(markdown).toContain('| Impact duration | 9 s |');
     expect(markdown).toContain('| Approved by | U01ALICE |');
-    expect(markdown).toContain('| Audit rows | 11, 13–17, 19–20, 22, 24–26 (`lifeguard audit export`) |');
+    expect(markdown).toContain('| Audit rows | 11, 13–22, 24–26 (`lifeguard audit export`) |');
     expect(markdown).toContain('- Failed requests (5xx): **70** (8.15 % of them)');
     expect(markdown).toContain('- Latency: latency-p99: canary 0.212 vs baseline 0.118 (+79.66 %), at the decision (pass)');
   });
@@ -150,9 +153,12 @@ describe('the post-mortem draft', () => {
     expect(severity([], ['error-rate'])).toEqual({ level: 'medium', why: 'no metric failed' });
   });
 
-  it('counts the impact from the first step to the drain; after a promotion, on the stable from the promotion to the restore', () => {
+  it('counts the impact from the first traffic write to the drain write; after a promotion, on the stable from the promotion to the restore', () => {
     const op = rolledBack();
-    expect(impactWindow(op, AUDIT)).toMatchObject({ variant: 'canary', from: 'the first step', to: 'the drain', start: new Date('2024-05-01T12:00:10.000Z'), end: new Date('2024-05-01T12:00:18.700Z') });
+    expect(impactWindow(op, AUDIT)).toMatchObject({ variant: 'canary', from: 'the first step', to: 'the drain', start: new Date('2024-05-01T12:00:09.500Z'), end: new Date('2024-05-01T12:00:18.230Z') });
+    // Without the write-ahead rows: as observed; without any step, from the breach start.
+    const observed = AUDIT.filter((row) => row.action !== 'operation.action');
+    expect(impactWindow(op, observed)).toMatchObject({ start: new Date('2024-05-01T12:00:10.000Z'), end: new Date('2024-05-01T12:00:18.700Z') });
     expect(impactWindow(op, [])).toMatchObject({ from: 'the breach start', start: new Date('2024-05-01T12:00:12.000Z') });
     const watched = { ...op, stableChangedAt: '2024-05-01T12:00:30.000Z', rollback: { ...op.rollback!, trigger: 'watch' as const, afterPromotion: true } };
     expect(impactWindow(watched, AUDIT)).toMatchObject({ variant: 'baseline', from: 'the promotion', to: 'the restore', end: new Date('2024-05-01T12:00:24.000Z') });
