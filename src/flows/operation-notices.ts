@@ -52,7 +52,10 @@ function incidentOutcome(op: Operation): Incident['outcome'] {
 
 const NEXT_STEPS: Record<Incident['outcome'], string[]> = {
   'rolling-back': ['Lifeguard is restoring the stable; this post is updated as it goes.'],
-  'rolled-back': ['Read the evidence in the release thread and fix the release before trying again.', 'Draft the post-mortem from the audit log (`lifeguard audit export`).'],
+  'rolled-back': [
+    'Read the evidence in the release thread and fix the release before trying again.',
+    'Acknowledge this post, and fill in the post-mortem draft attached in its thread (after a manual rollback: Start post-mortem first).',
+  ],
   'verify-failed': ['The stable is unhealthy after the rollback: look at it now (`kubectl rollout status`, its pods and logs).', 'Lifeguard has done all it can; page the service owner.'],
   escalated: ['The rollback could not finish: look at the Deployments now (`kubectl rollout status`, their pods and events).', 'Lifeguard has done all it can; page the service owner.'],
   paused: ['A second canary failed within the rollback cooldown, so Lifeguard paused it instead of rolling back again.', 'Decide now on the release card: Abort rolls it back, Resume carries on.'],
