@@ -407,8 +407,8 @@ export interface PostmortemRepository {
   acknowledge(operationId: number, by: string, at: Date): boolean;
   /** The audit rows of an operation (`detail.operation`) and of its request (`detail.request`), oldest first. */
   auditOf(op: Pick<Operation, 'id' | 'requestId' | 'service' | 'environment'>): AuditEvent[];
-  /** Automated rollbacks that have ended without a draft: a restart between the end and the draft left them so. */
-  undrafted(): number[];
+  /** Automated rollbacks that ended since `since` without a draft: a restart between the end and the draft left them so. */
+  undrafted(since: Date): number[];
 }
 
 /**

@@ -32,6 +32,9 @@ export interface PostmortemDeps {
 /** Why a person's request was refused, for the reply; `where`: the incident post, when there is one. */
 export type FollowUpResult<T> = ({ ok: true } & T) | { ok: false; why: string };
 
+/** How recently an automated rollback must have ended for a start to draft its missing post-mortem. */
+const CATCH_UP_MS = 60 * 60_000;
+
 const ENDED_WITH_DRAFT: readonly Operation['state'][] = ['rolled-back', 'failed'];
 
 /** The 5xx of the DESIGN's metric conventions (`http_requests_total{app, version, status}`). */
@@ -50,9 +53,12 @@ export class PostmortemFlow {
     await this.draft(op, 'lifeguard').catch((error: unknown) => this.deps.log.error({ err: error, operation: op.id }, 'could not draft the post-mortem of an automated rollback; the next start tries again'));
   }
 
-  /** Drafts every ended automated rollback that has none (a restart between its end and its draft). */
+  /**
+   * Drafts the automated rollbacks that ended recently without one (a restart between the end and the draft). Older
+   * ones are left alone: the first start after an upgrade must not post drafts into every old incident thread.
+   */
   async catchUp(): Promise<void> {
-    for (const id of this.deps.postmortems.undrafted()) {
+    for (const id of this.deps.postmortems.undrafted(new Date(this.deps.clock.now().getTime() - CATCH_UP_MS))) {
       const op = this.deps.store.operations.get(id);
       if (op) await this.ended(op);
     }
@@ -134,6 +140,8 @@ export class PostmortemFlow {
    */
   private async draft(op: Operation, requestedBy: string): Promise<{ created: boolean; draft: StoredPostmortem }> {
     const { store, postmortems, clock, config } = this.deps;
+    const existing = postmortems.get(op.id);
+    if (existing) return { created: false, draft: existing };
     const audit = postmortems.auditOf(op);
     const window = impactWindow(op, audit);
     const impact = await this.impact(op, window);

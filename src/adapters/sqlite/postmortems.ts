@@ -39,9 +39,9 @@ export class SqlitePostmortems implements PostmortemRepository {
             AND (json_extract(detail, '$.operation') = @operation OR (@request IS NOT NULL AND json_extract(detail, '$.request') = @request))
           ORDER BY id`,
       ),
-      undrafted: db.prepare<[], { id: number }>(
+      undrafted: db.prepare<[string], { id: number }>(
         `SELECT id FROM operations o
-          WHERE state IN ('rolled-back', 'failed') AND json_extract(body, '$.rollback.trigger') IN (${AUTOMATED})
+          WHERE state IN ('rolled-back', 'failed') AND finished_at >= ? AND json_extract(body, '$.rollback.trigger') IN (${AUTOMATED})
             AND NOT EXISTS (SELECT 1 FROM postmortems p WHERE p.operation_id = o.id)
           ORDER BY id`,
       ),
@@ -71,7 +71,7 @@ export class SqlitePostmortems implements PostmortemRepository {
       .map((row) => ({ id: row.id, at: row.at, actor: row.actor, action: row.action, detail: JSON.parse(row.detail) as Record<string, unknown> }));
   }
 
-  undrafted(): number[] {
-    return this.statements.undrafted.all().map((row) => row.id);
+  undrafted(since: Date): number[] {
+    return this.statements.undrafted.all(since.toISOString()).map((row) => row.id);
   }
 }
