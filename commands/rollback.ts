@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { clip, describeIssue, resolveTarget, split, tokenize, type Catalog, type Parsed } from './grammar.js';
-import { reasonSchema, revisionSchema } from './common.js';
+import { reasonSchema, releaseIdSchema, revisionSchema } from './common.js';
 
-export const ROLLBACK_USAGE = '/rollback <service> [env=<environment>] [to=<revision>] reason="<why>"';
+export const ROLLBACK_USAGE = ['/rollback <service> [env=<environment>] [to=<revision>] reason="<why>"', '/rollback postmortem <rollback-id>'].join('\n');
 
 export const rollbackCommandSchema = z.object({
   service: z.string(),
@@ -36,4 +36,28 @@ export function parseRollback(text: string, catalog: Catalog): Parsed<RollbackCo
   const raw = { service, env: target.env, to: options.to, reason: options.reason };
   const result = rollbackCommandSchema.safeParse(raw);
   return result.success ? { ok: true, command: result.data } : fail(describeIssue(result.error, raw));
+}
+
+/** `/rollback postmortem <id>`: the post-mortem draft of a rollback (the number on its incident post). */
+export const rollbackPostmortemSchema = z.object({ operationId: releaseIdSchema });
+export type RollbackPostmortem = z.infer<typeof rollbackPostmortemSchema>;
+
+/**
+ * Parses `/rollback postmortem <id>`; undefined when the text is not that form (a rollback to ask for). The word
+ * `postmortem` first always means this form, whatever the services are called.
+ */
+export function parseRollbackPostmortem(text: string): Parsed<RollbackPostmortem> | undefined {
+  const tokens = tokenize(text);
+  if (!tokens.ok) return undefined;
+  const [first, ...rest] = tokens.tokens;
+  if (first?.kind !== 'word' || first.value.toLowerCase() !== 'postmortem') return undefined;
+  const bad = (error: string): Parsed<RollbackPostmortem> => ({ ok: false, error, usage: ROLLBACK_USAGE });
+  const parts = split(rest, []);
+  if (!parts.ok) return bad(parts.error);
+  const [id, surplus] = parts.split.words;
+  if (id === undefined) return bad('name the rollback: /rollback postmortem <id> (the "Operation #" on its incident post)');
+  if (surplus !== undefined) return bad(`unexpected "${clip(surplus)}" after the id`);
+  const raw = { operationId: id };
+  const result = rollbackPostmortemSchema.safeParse(raw);
+  return result.success ? { ok: true, command: result.data } : bad(describeIssue(result.error, raw));
 }

@@ -31,6 +31,10 @@ import { HealthSummaryFlow } from './flows/health-summaries.js';
 import { healthSummaryParts } from './adapters/slack/blocks/health-summary.js';
 import { scheduleHealthSummaries } from './scheduler.js';
 import { deliveryRows, historyReader } from './flows/history.js';
+import { evidenceSummary } from './domain/kept-evidence.js';
+import { PostmortemFlow } from './flows/postmortem.js';
+import { SqlitePostmortems } from './adapters/sqlite/postmortems.js';
+import { permalink } from './adapters/slack/blocks/format.js';
 
 /** Startup cannot go on: the message says what is missing and how to fix it. */
 export class StartupError extends Error {
@@ -135,19 +139,30 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
     ...(options.tuning?.outbox ? { tuning: options.tuning.outbox } : {}),
   });
   const rules = new ReleaseRules({ config, store: repositories, roles: slack.directory, clock });
+  const drafts = new SqlitePostmortems(store.db);
+  const followUp = (id: number) => ({ acknowledged: drafts.acknowledgement(id), postmortem: drafts.get(id) !== undefined });
+  const notices = outboxNotices({ config, outbox: repositories.outbox, waiters: repositories.waiters, clock, kick: () => outbox.kick(), followUp });
+  const evidence = {
+    summary: (id: number) => {
+      const kept = repositories.evidence.get(id);
+      return kept && evidenceSummary(kept);
+    },
+  };
+  const postmortems = new PostmortemFlow({ config, store: repositories, postmortems: drafts, metrics: prometheusClient, roles: slack.directory, notices, clock, log, evidence, permalink: (m) => permalink(m.channel, m.ts) });
   const engine = new ReleaseEngine({
     config,
     store: repositories,
     cluster,
     clock,
     roles: slack.directory,
-    notices: outboxNotices({ config, outbox: repositories.outbox, waiters: repositories.waiters, clock, kick: () => outbox.kick() }),
+    notices,
     judgeStable: stableJudge(config, prometheusClient, httpProbe),
     recordVerdict: async (verdict) => void (await recordVerdicts(store.audit, metrics, [verdict])),
     log,
     metrics,
     leadership,
     rules,
+    onEnded: (op) => void postmortems.ended(op),
     tuning: { tickMs: options.tuning?.engineTickMs ?? 1000 },
   });
   const approvals = new ApprovalFlow({
@@ -171,7 +186,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   });
   const history = historyReader({ history: repositories.history, config, clock });
   metrics.watchDelivery(() => deliveryRows(config, history));
-  slack.listen({ approvals, requests, cards, operations: engine, history, rules });
+  slack.listen({ approvals, requests, cards, operations: engine, history, rules, postmortems });
   const server = await startServer({
     port: env.PORT,
     ...(options.host ? { host: options.host } : {}),
@@ -210,6 +225,8 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   });
   // Every operation in flight resumes here, after a restart as after a crash: there is no other recovery path.
   engine.start();
+  // Automated rollbacks that ended just before a restart, without their post-mortem draft, get it now.
+  void postmortems.catchUp().catch((error: unknown) => log.error({ err: error }, 'could not draft the post-mortems left by a restart'));
   const sweeper = schedule(
     '* * * * *',
     () =>

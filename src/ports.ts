@@ -14,10 +14,11 @@ import type {
 import type { ApprovalRecord, ApprovalState, NewApproval, Vote } from './domain/approval.js';
 import type { Checkpoint } from './domain/checkpoint.js';
 import type { KeptEvidence } from './domain/kept-evidence.js';
-import type { Incident, LockFreed, Note, OperationView, OutboxEntry } from './domain/chat-messages.js';
+import type { ChatFile, Incident, LockFreed, Note, OperationView, OutboxEntry } from './domain/chat-messages.js';
 import type { NewWaiter, Waiter } from './domain/lock.js';
 import type { HealthSummary } from './domain/health-summary.js';
 import type { Operation } from './domain/operation.js';
+import type { AuditEvent } from './domain/postmortem.js';
 import type { AdHocFreeze, NewAdHocFreeze } from './domain/freezes.js';
 import type { NewVersionHold, VersionHold } from './domain/holds.js';
 import type { ProbeOutcome } from './domain/judge.js';
@@ -167,6 +168,8 @@ export interface OutboxRecord extends OutboxEntry {
   /** A post was sent whose outcome never came back (a crash, a timeout, a 5xx): it may be in the channel already. */
   inDoubt: boolean;
   lastError: string | undefined;
+  /** A file entry: the id of the last upload started for it, which may have been shared. */
+  fileId?: string | undefined;
 }
 
 /** Entries neither delivered nor given up, and how long the oldest has waited. */
@@ -198,6 +201,8 @@ export interface OutboxRepository {
   markFailed(id: number, failure: { at: Date; error: string; nextAttemptAt: Date; inDoubt: boolean }): void;
   /** Never to be tried again: Slack refused it for good. */
   giveUp(id: number, at: Date, error: string): void;
+  /** The id of an upload started for a file entry, recorded before the file is shared. */
+  recordFile(id: number, fileId: string): void;
   slotMessage(slot: string): PostedMessage | undefined;
   /** Whether a later undelivered entry of the same channel redraws the same message (same slot or same `updateTs`). */
   superseded(record: OutboxRecord): boolean;
@@ -310,7 +315,8 @@ export type ChatView =
   | { kind: 'note'; note: Note }
   | { kind: 'incident'; incident: Incident }
   | { kind: 'lock-freed'; freed: LockFreed }
-  | { kind: 'health-summary'; summary: HealthSummary };
+  | { kind: 'health-summary'; summary: HealthSummary }
+  | { kind: 'file'; file: ChatFile };
 
 /** Where an outbox message goes; `key` tags the message so that `findByKey` finds it later. */
 export interface DeliveryTarget {
@@ -319,6 +325,14 @@ export interface DeliveryTarget {
   /** Update this message instead of posting a new one. */
   updateTs?: string | undefined;
   key: string;
+  /** A file: the upload `startUpload` began, whose bytes `deliver` sends and whose file it shares. */
+  upload?: FileUpload | undefined;
+}
+
+/** An upload the chat service has allowed: where its bytes go and the file's id. */
+export interface FileUpload {
+  fileId: string;
+  uploadUrl: string;
 }
 
 /**
@@ -334,6 +348,7 @@ export interface ChatFailure {
 
 export type DeliveryResult = { ok: true; channel: string; ts: string } | ChatFailure;
 export type KeyLookup = { ok: true; found: PostedMessage | undefined } | ChatFailure;
+export type UploadStart = ({ ok: true } & FileUpload) | ChatFailure;
 
 /** The chat the flows talk to, in view models: rendering stays in the adapter. */
 export interface Chat {
@@ -346,7 +361,12 @@ export interface Chat {
    * The message tagged with `key` in the channel (or in the thread of `threadTs`) posted since `since`: whether
    * a post whose answer was lost reached the channel after all.
    */
-  findByKey(where: { channel: string; key: string; threadTs?: string | undefined; since: Date }): Promise<KeyLookup>;
+  findByKey(where: { channel: string; key: string; threadTs?: string | undefined; since: Date; fileId?: string | undefined }): Promise<KeyLookup>;
+  /**
+   * Starts the upload of a file of `length` bytes: nothing is shown to anyone until `deliver` shares it. Its id is
+   * recorded before then, so a share whose answer was lost is looked for (`findByKey` with `fileId`), not repeated.
+   */
+  startUpload(file: { filename: string; length: number }): Promise<UploadStart>;
 }
 
 /** The audit chain as the checkpoint publisher reads it. */
@@ -372,3 +392,35 @@ export interface CheckpointStore {
 
 /** An HTTP check of a canary (`http` metrics): never throws, every failure is an outcome. */
 export type Probe = (url: string, timeoutMs: number) => Promise<ProbeOutcome>;
+
+/** A post-mortem draft as stored (migration 9). */
+export interface StoredPostmortem {
+  operationId: number;
+  markdown: string;
+  /** RFC 3339. */
+  createdAt: string;
+  /** `lifeguard` for an automated rollback's; the person who asked for a manual one's. */
+  requestedBy: string;
+}
+
+/** Post-mortem drafts and incident acknowledgements; every method runs inside the caller's transaction. */
+export interface PostmortemRepository {
+  get(operationId: number): StoredPostmortem | undefined;
+  /** False when the operation has a draft already (then nothing changes). */
+  insert(draft: StoredPostmortem): boolean;
+  acknowledgement(operationId: number): { by: string; at: string } | undefined;
+  /** Records the first acknowledgement; false when someone acknowledged it before. */
+  acknowledge(operationId: number, by: string, at: Date): boolean;
+  /** The audit rows of an operation (`detail.operation`) and of its request (`detail.request`), oldest first. */
+  auditOf(op: Pick<Operation, 'id' | 'requestId' | 'service' | 'environment'>): AuditEvent[];
+  /** Automated rollbacks that ended since `since` without a draft: a restart between the end and the draft left them so. */
+  undrafted(since: Date): number[];
+}
+
+/**
+ * What was gathered at an operation's rollback decision (canary logs, Events, Deployments), summed up in a few
+ * lines for its post-mortem; undefined when nothing was kept. Optional: without it the draft says so.
+ */
+export interface EvidenceSummary {
+  summary(operationId: number): readonly string[] | undefined;
+}

@@ -4,6 +4,7 @@ import type { CliCommand } from './command.js';
 import { configCheck } from './config-check.js';
 import { evidence } from './evidence.js';
 import { history } from './history.js';
+import { postmortem } from './postmortem.js';
 import { rollback } from './rollback.js';
 import { start } from './start.js';
 
@@ -16,4 +17,4 @@ const analyze = createAnalyzeCommand({
  * `--help` and a break-glass `audit verify` start with it: a command module imports at its top only what
  * describes it, and what it needs to run (config loader, SQLite, Prometheus, Kubernetes) inside `run`.
  */
-export const COMMANDS: CliCommand[] = [start, configCheck, analyze, rollback, history, evidence, auditVerify, auditExport, auditNote];
+export const COMMANDS: CliCommand[] = [start, configCheck, analyze, rollback, history, evidence, postmortem, auditVerify, auditExport, auditNote];

@@ -52,6 +52,8 @@ export const noteSchema = z.object({
 export type Note = z.infer<typeof noteSchema>;
 
 export const INCIDENT_OUTCOMES = ['rolling-back', 'rolled-back', 'verify-failed', 'escalated', 'paused'] as const;
+export const INCIDENT_STATUSES = ['investigating', 'mitigated', 'resolved'] as const;
+export const INCIDENT_ACTIONS = ['acknowledge', 'postmortem'] as const;
 
 /** The incident channel's post about an automated rollback; times are RFC 3339. Later timings update the same post. */
 export const incidentSchema = z.object({
@@ -84,6 +86,14 @@ export const incidentSchema = z.object({
   page: z.array(z.string()).optional(),
   /** Why it could not finish, on an escalation. */
   why: z.string().optional(),
+  /** Investigating → mitigated (rolled back and verified) → resolved (acknowledged, with a post-mortem draft). */
+  status: z.enum(INCIDENT_STATUSES).optional(),
+  /** The first person who clicked Acknowledge, and when (RFC 3339). */
+  acknowledged: z.object({ by: z.string(), at: z.string() }).optional(),
+  /** A post-mortem draft exists: it is a file in the post's thread. */
+  postmortem: z.boolean().optional(),
+  /** The buttons to show besides Freeze. */
+  actions: z.array(z.enum(INCIDENT_ACTIONS)).optional(),
 });
 export type Incident = z.infer<typeof incidentSchema>;
 
@@ -101,6 +111,15 @@ export const lockFreedSchema = z.object({
 });
 export type LockFreed = z.infer<typeof lockFreedSchema>;
 
+/** A text file to share: its name, title, content and the words posted with it. */
+export const fileSchema = z.object({
+  filename: z.string().min(1).max(200),
+  title: z.string().min(1).max(200),
+  content: z.string().min(1),
+  comment: z.string().optional(),
+});
+export type ChatFile = z.infer<typeof fileSchema>;
+
 export const outboxMessageSchema = z.discriminatedUnion('kind', [
   /** Redraw the operation's card from the store at delivery time, so that it always shows the latest truth. */
   z.object({ kind: z.literal('card'), operationId: z.number().int() }),
@@ -109,6 +128,8 @@ export const outboxMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('lock-freed'), freed: lockFreedSchema }),
   /** One part of a channel's scheduled health summary. */
   z.object({ kind: z.literal('health-summary'), summary: healthSummarySchema }),
+  /** A text file shared in the channel (a thread, with `threadSlot`), e.g. a post-mortem draft. */
+  z.object({ kind: z.literal('file'), file: fileSchema }),
 ]);
 export type OutboxMessage = z.infer<typeof outboxMessageSchema>;
 

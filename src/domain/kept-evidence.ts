@@ -178,3 +178,17 @@ export function trimmedDeployment(raw: Record<string, unknown>): Record<string, 
 export function cutNote(what: string, maxBytes: number): string {
   return `… ${what} cut (evidence bound ${maxBytes} bytes)`;
 }
+
+/** The evidence in a few lines, for a post-mortem draft: what was kept, the warnings among the Events, the cuts. */
+export function evidenceSummary(kept: KeptEvidence): string[] {
+  const warnings = kept.events.filter((e) => e.type === 'Warning');
+  const reasons = [...new Set(warnings.map((e) => `${e.reason} (${e.object})`))].slice(0, 5);
+  const logLines = kept.logs.reduce((n, log) => n + log.lines.length, 0);
+  const unread = kept.logs.filter((log) => log.error !== undefined).length;
+  return [
+    `Gathered at ${kept.collectedAt} (decision at ${kept.decidedAt}); \`lifeguard evidence ${kept.operationId}\` prints it all.`,
+    `${kept.logs.length} canary container log(s), ${logLines} line(s)${unread ? `, ${unread} unreadable` : ''}.`,
+    `${kept.events.length} Event(s), ${warnings.length} of them warnings${reasons.length ? `: ${reasons.join(', ')}` : ''}.`,
+    ...(kept.bound.cutBytes > 0 ? [`Cut to the evidence bound of ${kept.bound.maxBytes} bytes (${kept.bound.cutBytes} bytes left out).`] : []),
+  ];
+}

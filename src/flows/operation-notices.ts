@@ -1,8 +1,9 @@
 import type { Config } from '../config/schema.js';
 import type { ApprovalRecord } from '../domain/approval.js';
-import type { Incident, Note, OperationView, OutboxEntry } from '../domain/chat-messages.js';
+import type { ChatFile, Incident, Note, OperationView, OutboxEntry } from '../domain/chat-messages.js';
 import { availableControls, headline, stepStates, type Message, type Operation, type VerdictEvent } from '../domain/operation.js';
 import type { Verdict } from '../domain/verdict.js';
+import { incidentActions, incidentStatus, type IncidentFollowUp } from '../domain/incident-status.js';
 import type { Clock, OutboxRepository, WaiterRepository } from '../ports.js';
 
 /**
@@ -17,6 +18,13 @@ export interface OperationNotices {
   refused(request: ApprovalRecord, why: string): void;
   /** `op` has ended: each person refused while it held the service is told so, directly and once. */
   freed(op: Operation): void;
+}
+
+/** The incident post redrawn after a follow-up (`why`: `ack`, `postmortem`), in place: its slot's message is updated. */
+export interface IncidentNotices {
+  incidentChanged(op: Operation, why: string): void;
+  /** A file shared in the thread of the operation's incident post (in the incident channel when it has none). */
+  postmortemFile(op: Operation, file: ChatFile): void;
 }
 
 /** The card's operation part, drawn from the operation as stored. */
@@ -44,14 +52,20 @@ function incidentOutcome(op: Operation): Incident['outcome'] {
 
 const NEXT_STEPS: Record<Incident['outcome'], string[]> = {
   'rolling-back': ['Lifeguard is restoring the stable; this post is updated as it goes.'],
-  'rolled-back': ['Read the evidence in the release thread and fix the release before trying again.', 'Draft the post-mortem from the audit log (`lifeguard audit export`).'],
+  'rolled-back': [
+    'Read the evidence in the release thread and fix the release before trying again.',
+    'Acknowledge this post, and fill in the post-mortem draft attached in its thread (after a manual rollback: Start post-mortem first).',
+  ],
   'verify-failed': ['The stable is unhealthy after the rollback: look at it now (`kubectl rollout status`, its pods and logs).', 'Lifeguard has done all it can; page the service owner.'],
   escalated: ['The rollback could not finish: look at the Deployments now (`kubectl rollout status`, their pods and events).', 'Lifeguard has done all it can; page the service owner.'],
   paused: ['A second canary failed within the rollback cooldown, so Lifeguard paused it instead of rolling back again.', 'Decide now on the release card: Abort rolls it back, Resume carries on.'],
 };
 
-/** The incident channel's post about a rollback (or an escalation), as it stands; `page`: whom an escalation pages. */
-export function incident(op: Operation, page: readonly string[] = []): Incident {
+/**
+ * The incident channel's post about a rollback (or an escalation), as it stands; `page`: whom an escalation pages;
+ * `followUp`: who acknowledged it and whether a post-mortem draft exists (its status and buttons follow).
+ */
+export function incident(op: Operation, page: readonly string[] = [], followUp: IncidentFollowUp = { postmortem: false }): Incident {
   const rb = op.rollback!;
   const outcome = incidentOutcome(op);
   return {
@@ -79,6 +93,10 @@ export function incident(op: Operation, page: readonly string[] = []): Incident 
     outcome,
     nextSteps: outcome === 'escalated' && rb.remaining ? [...rb.remaining, ...NEXT_STEPS.escalated.slice(1)] : NEXT_STEPS[outcome],
     ...(outcome === 'escalated' || outcome === 'verify-failed' ? { page: [...page], why: op.outcome ?? undefined } : {}),
+    status: incidentStatus(outcome, followUp),
+    ...(followUp.acknowledged ? { acknowledged: followUp.acknowledged } : {}),
+    ...(followUp.postmortem ? { postmortem: true } : {}),
+    actions: incidentActions({ trigger: rb.trigger, outcome }, followUp),
   };
 }
 
@@ -105,8 +123,16 @@ export function outboxNotices(deps: {
   waiters: Pick<WaiterRepository, 'unnotified' | 'markNotified'>;
   clock: Clock;
   kick: () => void;
-}): OperationNotices {
+  /** What people have done about an operation's incident (acknowledged, post-mortem drafted); none when absent. */
+  followUp?: ((operationId: number) => IncidentFollowUp) | undefined;
+}): OperationNotices & IncidentNotices {
   const { config, outbox, waiters, clock } = deps;
+  const incidentEntry = (op: Operation, key: string): OutboxEntry => ({
+    key,
+    slot: incidentSlot(op.id),
+    channel: config.slack.incidentChannel,
+    message: { kind: 'incident', incident: incident(op, onCall(config, op.environment), deps.followUp?.(op.id)) },
+  });
   const enqueue = (entry: OutboxEntry) => {
     outbox.enqueue(entry, clock.now());
     // Runs once the synchronous transaction around this call has committed: the sender then finds the entry.
@@ -135,10 +161,16 @@ export function outboxNotices(deps: {
             });
             return;
           case 'incident':
-            if (op.rollback) enqueue({ key, slot: incidentSlot(op.id), channel: config.slack.incidentChannel, message: { kind: 'incident', incident: incident(op, onCall(config, op.environment)) } });
+            if (op.rollback) enqueue(incidentEntry(op, key));
             return;
         }
       });
+    },
+    incidentChanged(op, why) {
+      if (op.rollback) enqueue(incidentEntry(op, `operation:${op.id}:incident:${why}`));
+    },
+    postmortemFile(op, file) {
+      enqueue({ key: `operation:${op.id}:postmortem`, channel: config.slack.incidentChannel, threadSlot: incidentSlot(op.id), message: { kind: 'file', file } });
     },
     refused(request, why) {
       const channel = request.channel ?? config.services[request.service]?.channel ?? config.slack.releaseChannel;

@@ -60,6 +60,8 @@ export interface EngineDeps {
   leadership?: Leadership | undefined;
   /** Freezes, checked again when a granted release or hotfix starts: one may have begun since it was asked for. */
   rules?: Pick<ReleaseRules, 'gate'> | undefined;
+  /** Told of an operation once the transaction that ended it has committed (the post-mortem of a rollback). */
+  onEnded?: ((op: Operation) => void) | undefined;
   tuning?: { tickMs?: number };
 }
 
@@ -510,7 +512,7 @@ export class ReleaseEngine {
     if (!changed) return undefined;
     const { store } = this.deps;
     const subject = `${op.service}/${op.environment}`;
-    return store.transaction(() => {
+    const committed = store.transaction(() => {
       const stored = store.operations.update(decision.next);
       if (!stored) return 'conflict' as const;
       for (const row of decision.audit) store.audit.append({ actor: row.actor, action: row.action, subject, detail: row.detail });
@@ -521,6 +523,8 @@ export class ReleaseEngine {
       this.count(op, stored);
       return stored;
     });
+    if (committed !== 'conflict' && !isFinal(op.state) && isFinal(committed.state)) this.deps.onEnded?.(committed);
+    return committed;
   }
 
   /** Rollbacks started and finished, on /metrics. */

@@ -15,7 +15,7 @@ export interface OutboxTuning {
 
 export interface OutboxSenderDeps {
   store: Pick<Store, 'transaction' | 'outbox' | 'audit'>;
-  chat: Pick<Chat, 'deliver' | 'findByKey'>;
+  chat: Pick<Chat, 'deliver' | 'findByKey' | 'startUpload'>;
   /** An operation's card as it stands now; undefined when there is no such operation. */
   cardView(operationId: number): CardDelivery | undefined;
   log: Logger;
@@ -98,6 +98,7 @@ export function startOutboxSender(deps: OutboxSenderDeps): OutboxSender {
   async function send(entry: OutboxRecord): Promise<void> {
     // A thread started by an earlier entry of this channel, which the channel's order has sent first.
     const threadTs = entry.threadTs ?? (entry.threadSlot !== undefined ? store.outbox.slotMessage(entry.threadSlot)?.ts : undefined);
+    if (entry.message.kind === 'file') return sendFile(entry, { kind: 'file', file: entry.message.file }, threadTs);
     const existing = entry.updateTs !== undefined ? { channel: entry.channel, ts: entry.updateTs } : entry.slot !== undefined ? store.outbox.slotMessage(entry.slot) : undefined;
     if (existing === undefined && entry.inDoubt) {
       const lookup = await called(entry.channel, () =>
@@ -125,6 +126,38 @@ export function startOutboxSender(deps: OutboxSenderDeps): OutboxSender {
     return failed(entry, result, method, existing === undefined && result.retryAfterMs === undefined);
   }
 
+  /**
+   * A file is shared in two steps: an upload started (its id recorded at once), then its bytes sent and the file
+   * shared. An entry with a recorded id may have been shared already, its answer lost: the file is looked for in
+   * the thread first, and only a file not found there is uploaded again (as a new upload).
+   */
+  async function sendFile(entry: OutboxRecord, view: Extract<ChatView, { kind: 'file' }>, threadTs: string | undefined): Promise<void> {
+    const lookupMethod = threadTs !== undefined ? 'conversations.replies' : 'conversations.history';
+    if (entry.fileId !== undefined) {
+      const fileId = entry.fileId;
+      const lookup = await called(entry.channel, () => chat.findByKey({ channel: entry.channel, key: entry.key, threadTs, since: new Date(entry.createdAt.getTime() - CLOCK_SKEW_MS), fileId }));
+      if (!lookup.ok) return lookup.transient ? failed(entry, lookup, lookupMethod, true) : giveUp(entry, lookup, { method: lookupMethod, attempts: entry.attempts });
+      if (lookup.found) {
+        log.info({ channel: entry.channel, key: entry.key, fileId }, 'a file whose sharing went unanswered is in Slack already; not uploading it again');
+        return delivered(entry, lookup.found);
+      }
+    }
+    const length = Buffer.byteLength(view.file.content, 'utf8');
+    const started = await called(entry.channel, () => chat.startUpload({ filename: view.file.filename, length }));
+    const startMethod = 'files.getUploadURLExternal';
+    if (!started.ok) return started.transient ? failed(entry, started, startMethod, false) : giveUp(entry, started, { method: startMethod, view, attempts: entry.attempts });
+    store.transaction(() => {
+      store.outbox.recordFile(entry.id, started.fileId);
+      store.outbox.markAttempted(entry.id, clock.now());
+    });
+    const upload = { fileId: started.fileId, uploadUrl: started.uploadUrl };
+    const result = await called(entry.channel, () => chat.deliver({ channel: entry.channel, threadTs, key: entry.key, upload }, view));
+    const method = 'files.completeUploadExternal';
+    if (result.ok) return delivered(entry, { channel: result.channel, ts: result.ts });
+    if (!result.transient) return giveUp(entry, result, { method, view, attempts: entry.attempts + 1 });
+    return failed(entry, result, method, result.retryAfterMs === undefined);
+  }
+
   async function called<T>(channel: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
@@ -140,6 +173,7 @@ export function startOutboxSender(deps: OutboxSenderDeps): OutboxSender {
     if (message.kind === 'incident') return { kind: 'incident', incident: message.incident };
     if (message.kind === 'lock-freed') return { kind: 'lock-freed', freed: message.freed };
     if (message.kind === 'health-summary') return { kind: 'health-summary', summary: message.summary };
+    if (message.kind === 'file') return { kind: 'file', file: message.file };
     const card = deps.cardView(message.operationId);
     return card && { kind: 'card', card };
   }

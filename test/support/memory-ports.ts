@@ -1,7 +1,7 @@
 import type { ApprovalRecord, ApprovalState, NewApproval, Vote } from '../../src/domain/approval.js';
 import type { ServiceState, ServiceTarget } from '../../src/domain/cluster-state.js';
 import { outboxEntrySchema, type OutboxEntry } from '../../src/domain/chat-messages.js';
-import type { ApprovalRepository, ApprovalStore, AuditEntry, OutboxBacklog, OutboxRecord, OutboxRepository, PostedMessage, AuditRecord, Chat, ChatDelivery, ChatView, Clock, DeliveryResult, DeliveryTarget, KeyLookup, RequestCardView, RoleDirectory, Workloads } from '../../src/ports.js';
+import type { ApprovalRepository, ApprovalStore, AuditEntry, OutboxBacklog, OutboxRecord, OutboxRepository, PostedMessage, AuditRecord, Chat, ChatDelivery, ChatView, Clock, DeliveryResult, DeliveryTarget, KeyLookup, RequestCardView, RoleDirectory, UploadStart, Workloads } from '../../src/ports.js';
 
 /*
  * In-memory implementations of the ports, for testing flows without servers. Transactions roll back by restoring
@@ -94,6 +94,9 @@ export class MemoryOutbox implements OutboxRepository {
   giveUp(id: number, _at: Date, error: string): void {
     Object.assign(this.row(id), { gaveUp: error, lastError: error, inDoubt: false });
   }
+  recordFile(id: number, fileId: string): void {
+    Object.assign(this.row(id), { fileId });
+  }
   slotMessage(slot: string): PostedMessage | undefined {
     return this.slots.get(slot);
   }
@@ -158,7 +161,13 @@ export class MemoryChat implements Chat {
     this.deliveries.push({ target: structuredClone(target), view: structuredClone(view), ts });
     return { ok: true, channel: target.channel, ts };
   }
-  async findByKey(where: { channel: string; key: string; threadTs?: string | undefined }): Promise<KeyLookup> {
+  uploads: { filename: string; length: number }[] = [];
+  async startUpload(file: { filename: string; length: number }): Promise<UploadStart> {
+    if (this.failWith) return { ok: false, error: this.failWith, transient: false };
+    this.uploads.push(file);
+    return { ok: true, fileId: `F${this.uploads.length}`, uploadUrl: `memory://upload/${this.uploads.length}` };
+  }
+  async findByKey(where: { channel: string; key: string; threadTs?: string | undefined; fileId?: string | undefined }): Promise<KeyLookup> {
     const posted = this.deliveries.find((d) => d.target.channel === where.channel && d.target.key === where.key && d.target.updateTs === undefined);
     return { ok: true, found: posted && { channel: posted.target.channel, ts: posted.ts } };
   }

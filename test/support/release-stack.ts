@@ -39,6 +39,8 @@ export interface StackOptions extends Omit<FastConfigOptions, 'prometheusUrl'> {
   /** Run `lifeguard start` as a child process (for SIGKILL), instead of in this process. */
   child?: boolean;
   seed?: number;
+  /** Requests per second each service receives in the simulator (200 for those not named). */
+  requestsPerSecond?: Record<string, number>;
 }
 
 export interface Card {
@@ -69,7 +71,7 @@ export class ReleaseStack {
     const kube = await KubeStandin.start({ readyDelayMs: 0 });
     await seedCheckout(kube);
     kube.setReadyDelay(200);
-    const simulator = await WorkloadSimulator.start(kube, { seed: options.seed ?? 7 });
+    const simulator = await WorkloadSimulator.start(kube, { seed: options.seed ?? 7, ...(options.requestsPerSecond ? { requestsPerSecond: options.requestsPerSecond } : {}) });
     const prometheus = await startScrapingPrometheus({ targets: [simulator.target] });
     const slack = await SlackStandin.start({
       usergroups: [

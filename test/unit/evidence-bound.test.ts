@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { boundEvidence } from '../../src/domain/evidence-bound.js';
-import { cutNote, keptEvidence, keptEvidenceSchema, summariseDeployment, type KeptEvidence, type KeptPodLog } from '../../src/domain/kept-evidence.js';
+import { cutNote, evidenceSummary, keptEvidence, keptEvidenceSchema, summariseDeployment, type KeptEvidence, type KeptPodLog } from '../../src/domain/kept-evidence.js';
 import type { Operation } from '../../src/domain/operation.js';
 
 const MiB = 1024 * 1024;
@@ -150,5 +150,19 @@ describe('keptEvidence', () => {
     });
     expect(kept.logs).toEqual([{ pod: 'p', container: 'app', lines: ['x'], cutBytes: 0 }]);
     expect(kept).toMatchObject({ operationId: 7, trigger: 'verdict', weightReached: 25, bound: { maxBytes: MiB, cutBytes: 0 } });
+  });
+
+  it('sums itself up for a post-mortem draft: logs, the warnings among the Events, what the bound cut', () => {
+    const op = { id: 7, kind: 'release', service: 'checkout', environment: 'production', from: { version: '1.4.2', image: 'c:1.4.2', revision: 3 }, to: { version: '1.5.0', image: 'c:1.5.0' }, rollback: { trigger: 'verdict', by: 'lifeguard', why: 'x', decidedAt: '2025-03-01T10:00:00.000Z', weightReached: 25, failing: [] } } as unknown as Operation;
+    const events = [
+      { at: '2025-03-01T09:59:58Z', type: 'Warning', reason: 'Unhealthy', message: 'Readiness probe failed', object: 'Pod/checkout-canary-1', count: 3 },
+      { at: '2025-03-01T09:59:50Z', type: 'Normal', reason: 'Pulled', message: 'pulled', object: 'Pod/checkout-canary-1', count: 1 },
+    ];
+    const kept = keptEvidence(op, { collectedAt: '2025-03-01T10:00:00.100Z', deployments: { stable: {}, canary: {} }, logs: [{ pod: 'p', container: 'app', lines: ['a', 'b'] }], events }, MiB);
+    expect(evidenceSummary(kept)).toEqual([
+      'Gathered at 2025-03-01T10:00:00.100Z (decision at 2025-03-01T10:00:00.000Z); `lifeguard evidence 7` prints it all.',
+      '1 canary container log(s), 2 line(s).',
+      '2 Event(s), 1 of them warnings: Unhealthy (Pod/checkout-canary-1).',
+    ]);
   });
 });

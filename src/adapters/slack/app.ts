@@ -50,6 +50,8 @@ export interface SlackFlows {
   /** `/release history`: the operations and delivery figures read from the store. */
   history: HistoryReader;
   rules: HandlerDeps['rules'];
+  /** `/rollback postmortem` and the incident post's Acknowledge and Start post-mortem buttons. */
+  postmortems: HandlerDeps['postmortems'];
 }
 
 export interface SlackApp {
@@ -148,7 +150,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     directory,
     chat: slackChat(queue, outboxClient, (handles) => directory.groupIds(handles)),
     listen: (flows) => {
-      const deps: HandlerDeps = { config: options.config, flow: flows.approvals, requests: flows.requests, cards: flows.cards, operations: flows.operations, history: flows.history, rules: flows.rules, queue, audit: options.audit, log, metrics: options.metrics };
+      const deps: HandlerDeps = { config: options.config, flow: flows.approvals, requests: flows.requests, cards: flows.cards, operations: flows.operations, history: flows.history, rules: flows.rules, postmortems: flows.postmortems, queue, audit: options.audit, log, metrics: options.metrics };
       registerCommands(app, deps);
       registerInteractions(app, deps);
     },

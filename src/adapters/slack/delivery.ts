@@ -7,6 +7,7 @@ import { lockFreedPost } from './blocks/lock.js';
 import { notePost } from './blocks/note.js';
 import { requestCard } from './blocks/request-card.js';
 import { rateLimitDelayMs, slackErrorCode } from './web-client.js';
+import { shareFile, startUpload } from './file-upload.js';
 
 /** The `event_type` of the metadata that tags each outbox message with its key. */
 export const OUTBOX_EVENT = 'lifeguard_outbox';
@@ -22,7 +23,7 @@ const USER_ID = /^[UW][A-Z0-9]{2,}$/;
 /** Resolves user-group handles (without `@`) to their ids, for mentions that notify. */
 export type GroupIds = (handles: readonly string[]) => Promise<Map<string, string>>;
 
-function render(view: ChatView, groups: Map<string, string>): SlackMessage {
+function render(view: Exclude<ChatView, { kind: 'file' }>, groups: Map<string, string>): SlackMessage {
   switch (view.kind) {
     case 'card':
       return requestCard(view.card.request, true, view.card.operation);
@@ -52,7 +53,7 @@ function failure(error: unknown): ChatFailure {
 }
 
 interface HistoryPage {
-  messages?: { ts?: string; metadata?: { event_type?: string; event_payload?: unknown } }[];
+  messages?: { ts?: string; metadata?: { event_type?: string; event_payload?: unknown }; files?: { id?: string }[] }[];
   response_metadata?: { next_cursor?: string };
 }
 
@@ -60,7 +61,7 @@ interface HistoryPage {
  * The outbox side of the Chat port: one Web API call per delivery through a client that neither retries nor
  * waits out a 429 (see `outboxClientOptions`), so that the sender alone decides when to try again.
  */
-export function slackDelivery(client: webApi.WebClient, groupIds: GroupIds = async () => new Map()): Pick<Chat, 'deliver' | 'findByKey'> {
+export function slackDelivery(client: webApi.WebClient, groupIds: GroupIds = async () => new Map()): Pick<Chat, 'deliver' | 'findByKey' | 'startUpload'> {
   /** Channel names to ids, learnt from posts and lookups: history and replies take ids only. */
   const ids = new Map<string, string>();
 
@@ -78,7 +79,26 @@ export function slackDelivery(client: webApi.WebClient, groupIds: GroupIds = asy
   }
 
   return {
+    async startUpload(file) {
+      try {
+        return { ok: true, ...(await startUpload(client, file)) };
+      } catch (error) {
+        return failure(error);
+      }
+    },
+
     async deliver(target, view) {
+      if (view.kind === 'file') {
+        if (!target.upload) return { ok: false, error: 'no_upload_started', transient: false };
+        try {
+          // completeUploadExternal takes a channel id only.
+          const id = await channelId(target.channel);
+          if (id === undefined) return { ok: false, error: 'channel_not_found', transient: false };
+          return await shareFile(client, target.upload, { channelId: id, threadTs: target.threadTs }, view.file);
+        } catch (error) {
+          return failure(error);
+        }
+      }
       let message: SlackMessage;
       // An escalation pages user groups: a mention notifies only by the group's id.
       const handles = view.kind === 'incident' ? (view.incident.page ?? []).filter((who) => who.startsWith('@')).map((who) => who.slice(1)) : [];
@@ -109,7 +129,7 @@ export function slackDelivery(client: webApi.WebClient, groupIds: GroupIds = asy
       }
     },
 
-    async findByKey({ channel, key, threadTs, since }): Promise<KeyLookup> {
+    async findByKey({ channel, key, threadTs, since, fileId }): Promise<KeyLookup> {
       // Reading a DM's history would need the im:history scope, which Lifeguard does not ask for: a direct
       // message whose answer was lost may be sent twice, which is better than never.
       if (USER_ID.test(channel)) return { ok: true, found: undefined };
@@ -122,7 +142,10 @@ export function slackDelivery(client: webApi.WebClient, groupIds: GroupIds = asy
         for (let page = 0; page < MAX_PAGES; page++) {
           const args = { channel: id, oldest, inclusive: true, include_all_metadata: true, limit: 200, ...(cursor ? { cursor } : {}) };
           const answer = (threadTs !== undefined ? await client.conversations.replies({ ...args, ts: threadTs }) : await client.conversations.history(args)) as HistoryPage;
-          const match = answer.messages?.find((m) => m.metadata?.event_type === OUTBOX_EVENT && (m.metadata.event_payload as { key?: unknown } | undefined)?.key === key);
+          // A shared file's message carries no metadata: it is known by the file it shares.
+          const match = answer.messages?.find((m) =>
+            fileId !== undefined ? m.files?.some((f) => f.id === fileId) : m.metadata?.event_type === OUTBOX_EVENT && (m.metadata.event_payload as { key?: unknown } | undefined)?.key === key,
+          );
           if (match?.ts) return { ok: true, found: { channel: id, ts: match.ts } };
           cursor = answer.response_metadata?.next_cursor || undefined;
           if (!cursor) break;

@@ -220,4 +220,26 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'post-mortem drafts and incident acknowledgements',
+    sql: `
+      -- The post-mortem draft of a rollback, written once (automated rollbacks as they end, manual ones on request).
+      CREATE TABLE postmortems (
+        operation_id INTEGER PRIMARY KEY REFERENCES operations (id),
+        markdown     TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        requested_by TEXT NOT NULL
+      );
+      -- Who acknowledged an incident post first, and when.
+      CREATE TABLE incident_acks (
+        operation_id INTEGER PRIMARY KEY REFERENCES operations (id),
+        by           TEXT NOT NULL,
+        at           TEXT NOT NULL
+      );
+      -- A file upload's id, recorded once Slack gave it and before the file is shared: a retry whose answer was
+      -- lost looks for that file in the thread rather than uploading it twice.
+      ALTER TABLE outbox ADD COLUMN file_id TEXT;
+    `,
+  },
 ];

@@ -15,6 +15,8 @@ interface OutboxRow {
   in_doubt: number;
   next_attempt_at: string;
   last_error: string | null;
+  /** Migration 9. */
+  file_id: string | null;
 }
 
 const PENDING = 'sent_at IS NULL AND gave_up_at IS NULL';
@@ -40,6 +42,7 @@ export class SqliteOutbox implements OutboxRepository {
       saveSlot: db.prepare('INSERT INTO outbox_slots (slot, channel, ts) VALUES (?, ?, ?) ON CONFLICT (slot) DO NOTHING'),
       failed: db.prepare('UPDATE outbox SET last_error = ?, next_attempt_at = ?, in_doubt = ? WHERE id = ?'),
       giveUp: db.prepare('UPDATE outbox SET gave_up_at = ?, last_error = ?, in_doubt = 0 WHERE id = ?'),
+      recordFile: db.prepare('UPDATE outbox SET file_id = ? WHERE id = ?'),
       slot: db.prepare<[string], PostedMessage>('SELECT channel, ts FROM outbox_slots WHERE slot = ?'),
       superseded: db.prepare<{ id: number; channel: string; slot: string | null; update_ts: string | null }, { found: number }>(
         `SELECT 1 AS found FROM outbox WHERE channel = @channel AND id > @id AND ${PENDING}
@@ -89,6 +92,10 @@ export class SqliteOutbox implements OutboxRepository {
     this.statements.giveUp.run(at.toISOString(), error, id);
   }
 
+  recordFile(id: number, fileId: string): void {
+    this.statements.recordFile.run(fileId, id);
+  }
+
   slotMessage(slot: string): PostedMessage | undefined {
     return this.statements.slot.get(slot);
   }
@@ -126,6 +133,7 @@ export class SqliteOutbox implements OutboxRepository {
         nextAttemptAt: new Date(row.next_attempt_at),
         inDoubt: row.in_doubt === 1,
         lastError: row.last_error ?? undefined,
+        ...(row.file_id !== null ? { fileId: row.file_id } : {}),
       },
     ];
   }

@@ -116,6 +116,8 @@ export interface SimulatorOptions {
 export class WorkloadSimulator {
   /** Workloads by Deployment uid: a Deployment deleted and created again starts its counters from zero. */
   private readonly workloads = new Map<string, Workload>();
+  /** Each workload's counters as they stood after every advance (wall-clock ms), kept after it stops serving. */
+  private readonly history = new Map<string, { app: string; version: string; points: { at: number; ok: number; errors: number }[] }>();
   private lastAdvance = performance.now();
   private readonly server: Server;
   private readonly listener = (event: WatchEvent) => {
@@ -166,8 +168,28 @@ export class WorkloadSimulator {
     const now = performance.now();
     const seconds = (now - this.lastAdvance) / 1000;
     this.lastAdvance = now;
-    for (const workload of this.workloads.values()) serve(workload, seconds);
+    const at = Date.now();
+    for (const [uid, workload] of this.workloads) {
+      serve(workload, seconds);
+      this.history.get(uid)?.points.push({ at, ok: workload.ok, errors: workload.errors });
+    }
     this.observe();
+  }
+
+  /**
+   * The requests and 5xx that `app`'s `version` side served between two moments, by the simulator's own counters:
+   * each as it stood at the moments the simulator served (every scrape and every change), linear in between.
+   */
+  served(app: string, version: 'canary' | 'baseline', from: Date, to: Date): { requests: number; errors: number } {
+    let requests = 0;
+    let errors = 0;
+    for (const series of this.history.values()) {
+      if (series.app !== app || series.version !== version) continue;
+      const [start, end] = [counterAt(series.points, from.getTime()), counterAt(series.points, to.getTime())];
+      requests += end.ok + end.errors - (start.ok + start.errors);
+      errors += end.errors - start.errors;
+    }
+    return { requests, errors };
   }
 
   /** Reads which Deployments serve and at what rate from the store; forgets those without ready pods. */
@@ -207,6 +229,7 @@ export class WorkloadSimulator {
       random: seeded(this.options.seed ^ fnv1a(`${d.namespace}/${d.name}`)),
     };
     this.workloads.set(d.uid, workload);
+    if (!this.history.has(d.uid)) this.history.set(d.uid, { app: d.app, version: d.version, points: [{ at: Date.now(), ok: 0, errors: 0 }] });
     return workload;
   }
 
@@ -231,6 +254,16 @@ export class WorkloadSimulator {
     }
     return `${lines.join('\n')}\n`;
   }
+}
+
+/** A counter at `at`: 0 before it existed, the last value after it stopped, linear between two readings. */
+function counterAt(points: { at: number; ok: number; errors: number }[], at: number): { ok: number; errors: number } {
+  if (at <= points[0]!.at) return { ok: 0, errors: 0 };
+  const after = points.findIndex((p) => p.at >= at);
+  if (after === -1) return points[points.length - 1]!;
+  const [a, b] = [points[after - 1]!, points[after]!];
+  const f = b.at === a.at ? 1 : (at - a.at) / (b.at - a.at);
+  return { ok: a.ok + f * (b.ok - a.ok), errors: a.errors + f * (b.errors - a.errors) };
 }
 
 /** Serves the requests of `seconds` at the workload's rate, each drawn: which pod, error or not, how long. */

@@ -33,6 +33,19 @@ export interface Usergroup {
   users: string[];
 }
 
+/** A file shared in a channel (or thread), as the stand-in keeps it for tests to read. */
+export interface SharedFile {
+  id: string;
+  name: string;
+  title: string;
+  size: number;
+  content: string;
+  channel: string;
+  /** The message that shares it. */
+  ts: string;
+  threadTs: string | undefined;
+}
+
 export type Fault = { status: 429; retryAfter: number } | { status: 500 } | { error: string };
 
 export interface StandinOptions {
@@ -62,7 +75,9 @@ export class SlackStandin {
   /** Faults by time: every call to the method (or to any, `*`) until `until` fails as given. */
   private readonly outages: { method: string; fault: Fault; from: number; until: number; channel: string | undefined }[] = [];
   private readonly triggers = new Set<string>();
-  private readonly uploads = new Map<string, { filename: string; length: number; received?: number }>();
+  private readonly uploads = new Map<string, { filename: string; length: number; content?: Buffer }>();
+  /** Files shared by files.completeUploadExternal, in the order they were shared, with their content. */
+  readonly files: SharedFile[] = [];
   private lastTs = 0;
   private serial = 0;
   private waiters: (() => void)[] = [];
@@ -204,11 +219,11 @@ export class SlackStandin {
       const upload = this.uploads.get(url.pathname.slice('/upload/'.length));
       if (!upload) return send(res, 404, { ok: false, error: 'unknown upload' });
       // Slack takes the bytes raw or as one multipart/form-data file part.
-      const bytes = uploadedBytes(req.headers['content-type'], raw);
-      upload.received = bytes;
-      this.record({ method: 'upload', args: { file: url.pathname, bytes }, token: undefined, response: { ok: true }, status: 200, at: Date.now() });
+      const content = uploadedBytes(req.headers['content-type'], raw);
+      upload.content = content;
+      this.record({ method: 'upload', args: { file: url.pathname, bytes: content.length }, token: undefined, response: { ok: true }, status: 200, at: Date.now() });
       res.writeHead(200, { 'content-type': 'text/plain' });
-      return void res.end(`OK - ${bytes}`);
+      return void res.end(`OK - ${content.length}`);
     }
     if (req.method !== 'POST' || !url.pathname.startsWith('/api/')) return send(res, 404, { ok: false, error: 'unknown_method' });
 
@@ -351,11 +366,29 @@ export class SlackStandin {
         if (!files?.length) return fail('invalid_arguments');
         for (const file of files) {
           const upload = this.uploads.get(file.id);
-          if (!upload || upload.received === undefined) return fail('file_not_found');
-          if (upload.received !== upload.length) return fail('file_upload_size_mismatch');
+          // An upload completes once: a second completion of the same id finds no upload waiting.
+          if (!upload || upload.content === undefined) return fail('file_not_found');
+          if (upload.content.length !== upload.length) return fail('file_upload_size_mismatch');
         }
-        if (args.channel_id !== undefined && !this.channel(args.channel_id)) return fail('channel_not_found');
-        return { ok: true, files: files.map((f) => ({ id: f.id, title: f.title ?? this.uploads.get(f.id)!.filename })) };
+        // Slack takes an id here, never a #name; a thread_ts must name a message of that channel.
+        const channel = args.channel_id !== undefined ? this.channels.find((c) => c.id === args.channel_id) : undefined;
+        if (args.channel_id !== undefined && !channel) return fail('channel_not_found');
+        if (channel && !channel.botIsMember) return fail('not_in_channel');
+        const threadTs = typeof args.thread_ts === 'string' && args.thread_ts !== '' ? args.thread_ts : undefined;
+        if (threadTs !== undefined && (!channel || !this.store(channel.id).has(threadTs))) return fail('invalid_thread_ts');
+        const shared = files.map((f) => {
+          const upload = this.uploads.get(f.id)!;
+          this.uploads.delete(f.id);
+          return { id: f.id, name: upload.filename, title: f.title ?? upload.filename, size: upload.length, content: upload.content!.toString('utf8') };
+        });
+        if (!channel) return { ok: true, files: shared.map(({ content: _content, ...file }) => ({ ...file, shares: {} })) };
+        // As Slack does, the files appear as one message from the bot in the channel (the thread), carrying them.
+        const ts = this.nextTs();
+        const listed = shared.map(({ content: _content, ...file }) => ({ ...file, mimetype: 'text/plain', filetype: 'markdown' }));
+        this.store(channel.id).set(ts, { type: 'message', user: 'U0LIFEGUARD', text: typeof args.initial_comment === 'string' ? args.initial_comment : '', ts, thread_ts: threadTs, upload: true, files: listed });
+        for (const file of shared) this.files.push({ ...file, channel: channel.id, ts, threadTs });
+        const share = { ts, channel_name: channel.name, ...(threadTs !== undefined ? { thread_ts: threadTs } : {}) };
+        return { ok: true, files: listed.map((file) => ({ ...file, shares: { public: { [channel.id]: [share] } } })) };
       }
       default:
         return fail('unknown_method');
@@ -439,14 +472,15 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function uploadedBytes(contentType: string | undefined, raw: Buffer): number {
+/** The file's bytes: the body as sent, or its one multipart/form-data file part. */
+function uploadedBytes(contentType: string | undefined, raw: Buffer): Buffer {
   const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType ?? '');
-  if (!contentType?.startsWith('multipart/form-data') || !boundary) return raw.length;
+  if (!contentType?.startsWith('multipart/form-data') || !boundary) return raw;
   const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
   const start = raw.indexOf(delimiter);
   const headersEnd = raw.indexOf('\r\n\r\n', start);
   const end = raw.indexOf(Buffer.from(`\r\n--${boundary[1] ?? boundary[2]}`), headersEnd);
-  return start < 0 || headersEnd < 0 || end < 0 ? raw.length : end - (headersEnd + 4);
+  return start < 0 || headersEnd < 0 || end < 0 ? raw : raw.subarray(headersEnd + 4, end);
 }
 
 function parseArgs(contentType: string | undefined, body: string): Record<string, unknown> {

@@ -12,6 +12,10 @@ export const ACTIONS = {
   abort: 'release.abort',
   /** On an incident post: freeze the environment until someone unfreezes ("stop the line"). */
   freeze: 'incident.freeze',
+  /** On an incident post: records who acknowledged it. */
+  acknowledge: 'incident.acknowledge',
+  /** On a manual rollback's incident post: drafts its post-mortem. */
+  postmortem: 'incident.postmortem',
 } as const;
 
 export const REJECT_MODAL = 'approval.reject_reason';

@@ -30,6 +30,12 @@ const OUTCOME: Record<Incident['outcome'], string> = {
   paused: ':double_vertical_bar: Paused, not rolled back: it failed again within the rollback cooldown, so a person decides',
 };
 
+const STATUS: Record<NonNullable<Incident['status']>, string> = {
+  investigating: ':mag: Investigating',
+  mitigated: ':adhesive_bandage: Mitigated: rolled back and verified',
+  resolved: ':white_check_mark: Resolved: acknowledged, post-mortem drafted',
+};
+
 const TIMELINE: { key: keyof Incident['timings']; label: string }[] = [
   { key: 'breachStartedAt', label: 'Breach started' },
   { key: 'decidedAt', label: 'Rollback decided' },
@@ -85,6 +91,16 @@ function failingTable(incident: Incident): string {
   return codeBlock(table, SLACK_LIMITS.sectionText - 40);
 }
 
+/** Where the incident stands, who acknowledged it, and where its post-mortem draft is. */
+function followUpFields(incident: Incident): { type: 'mrkdwn'; text: string }[] {
+  const ack = incident.acknowledged;
+  return [
+    { type: 'mrkdwn', text: `*Status*\n${STATUS[incident.status!]}` },
+    { type: 'mrkdwn', text: `*Acknowledged*\n${ack ? `${mention(ack.by)} ${clockTime(new Date(ack.at))}` : '_not yet_'}` },
+    { type: 'mrkdwn', text: `*Post-mortem*\n${incident.postmortem ? 'Draft attached in this thread' : incident.trigger === 'manual' ? '_none yet: Start post-mortem_' : '_drafted when the rollback ends_'}` },
+  ];
+}
+
 /**
  * The incident channel's post about a rollback Lifeguard made: what, where, how far it had gone, who was involved,
  * the evidence (each failing metric with its values, thresholds and how long it breached), the timeline from the
@@ -122,6 +138,7 @@ export function incidentPost(incident: Incident, groups: ReadonlyMap<string, str
       ],
     },
   ];
+  if (incident.status) blocks.push({ type: 'section', block_id: 'status', fields: followUpFields(incident) });
   if (incident.why && (incident.outcome === 'escalated' || incident.outcome === 'verify-failed')) {
     const page = (who: string) => {
       if (!who.startsWith('@')) return mention(who);
@@ -132,10 +149,15 @@ export function incidentPost(incident: Incident, groups: ReadonlyMap<string, str
     blocks.push({ type: 'section', block_id: 'escalation', text: { type: 'mrkdwn', text: `:sos: ${paged}${escape(incident.why)}` } });
   }
   // Release managers stop the line from here: no release in this environment until someone unfreezes it.
+  const value = String(incident.operationId);
   blocks.push({
     type: 'actions',
     block_id: 'incident_actions',
-    elements: [{ type: 'button', action_id: ACTIONS.freeze, text: { type: 'plain_text', text: `Freeze ${incident.environment}`.slice(0, 75) }, style: 'danger', value: String(incident.operationId) }],
+    elements: [
+      { type: 'button', action_id: ACTIONS.freeze, text: { type: 'plain_text', text: `Freeze ${incident.environment}`.slice(0, 75) }, style: 'danger', value },
+      ...(incident.actions?.includes('acknowledge') ? [{ type: 'button' as const, action_id: ACTIONS.acknowledge, text: { type: 'plain_text' as const, text: 'Acknowledge' }, style: 'primary' as const, value }] : []),
+      ...(incident.actions?.includes('postmortem') ? [{ type: 'button' as const, action_id: ACTIONS.postmortem, text: { type: 'plain_text' as const, text: 'Start post-mortem' }, value }] : []),
+    ],
   });
   // The long parts last: when the message must be cut to fit, the reasons in words go before the timeline does.
   if (incident.failing.length) blocks.push({ type: 'section', block_id: 'failing', text: { type: 'mrkdwn', text: `*Failing metrics*\n${failingTable(incident)}` } });

@@ -7,11 +7,13 @@ import {
   parseHotfix,
   parseRelease,
   parseRollback,
+  parseRollbackPostmortem,
   type ReleaseCommand,
 } from '../../../../commands/index.js';
 import type { RequestCommand } from '../../../flows/requests.js';
 import { errorReply, helpReply, note, usageError } from '../blocks/replies.js';
-import { escape } from '../blocks/format.js';
+import { escape, mention, permalink } from '../blocks/format.js';
+import type { CardRef } from '../../../domain/approval.js';
 import { busyReply } from '../blocks/lock.js';
 import { historyReply } from '../blocks/history.js';
 import { controlDenialText } from '../blocks/denials.js';
@@ -64,6 +66,12 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
   app.command('/rollback', async ({ command, ack, respond, context }) => {
     const input = parseCommand(command);
     if (!input.ok) return refuse(deps, context, ack, input.problem);
+    const postmortem = parseRollbackPostmortem(input.text);
+    if (postmortem) {
+      if (!postmortem.ok) return timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...usageError(postmortem.error, postmortem.usage) });
+      await timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...note(`:memo: Drafting the post-mortem of rollback #${postmortem.command.operationId}…`) });
+      return guarded(deps, respond, async () => respond({ response_type: 'ephemeral', replace_original: true, ...note(await postmortemReply(deps, postmortem.command.operationId, input.user)) }).then(() => undefined));
+    }
     const parsed = parseRollback(input.text, catalog);
     if (!parsed.ok) return timedAck(deps.metrics, 'command', context, ack, { response_type: 'ephemeral', ...usageError(parsed.error, parsed.usage) });
     await timedAck(deps.metrics, 'command', context, ack, {
@@ -86,6 +94,17 @@ export function registerCommands(app: App, deps: HandlerDeps): void {
     const { service, env, version, urgency, reason } = parsed.command;
     return guarded(deps, respond, (progress) => openRequest(deps, respond, progress, input.user, { kind: 'hotfix', service, environment: env, version, urgency, reason }));
   });
+}
+
+/** `/rollback postmortem <id>` (and the Start post-mortem button): where the draft is, new or not, or why not. */
+export async function postmortemReply(deps: HandlerDeps, operationId: number, user: string, post?: CardRef): Promise<string> {
+  const result = await deps.postmortems.request(operationId, user, post);
+  if (!result.ok) return `:no_entry_sign: No post-mortem: ${escape(result.why)}.`;
+  const at = deps.postmortems.incidentPost(operationId);
+  const where = at ? `the thread of <${permalink(at.channel, at.ts)}|its incident post>` : 'the incident channel';
+  const print = `\`lifeguard postmortem ${operationId}\` prints it.`;
+  if (result.created) return `:memo: The post-mortem draft of rollback #${operationId} is written: it goes to ${where}. ${print}`;
+  return `:memo: Rollback #${operationId} has a post-mortem draft already (drafted ${result.draft.requestedBy === 'lifeguard' ? 'by Lifeguard as the rollback ended' : `for ${mention(result.draft.requestedBy)}`}, ${utc(result.draft.createdAt)}): it is in ${where}. ${print}`;
 }
 
 /** A command whose payload cannot be read (not its text: the grammar answers that with the usage). */

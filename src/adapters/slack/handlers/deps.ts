@@ -5,6 +5,7 @@ import type { CardFlow } from '../../../flows/cards.js';
 import type { RequestFlow } from '../../../flows/requests.js';
 import type { ReleaseRules } from '../../../flows/release-rules.js';
 import type { ReleaseEngine } from '../../../flows/operations.js';
+import type { PostmortemFlow } from '../../../flows/postmortem.js';
 import type { Telemetry } from '../../../metrics.js';
 import type { HistoryReader } from '../../../flows/history.js';
 import type { AuditLog } from '../../../ports.js';
@@ -20,6 +21,8 @@ export interface HandlerDeps {
   history: HistoryReader;
   /** Freezes and holds: `/release freeze|unfreeze|unhold|status` and the incident post's Freeze button. */
   rules: Pick<ReleaseRules, 'freeze' | 'unfreeze' | 'unhold' | 'status' | 'stopTheLine'>;
+  /** Post-mortem drafts and incident acknowledgements. */
+  postmortems: Pick<PostmortemFlow, 'request' | 'acknowledge' | 'incidentPost'>;
   queue: PostingQueue;
   audit: Pick<AuditLog, 'append'>;
   log: Logger;

@@ -3,7 +3,9 @@ import type { VoteResult } from '../../../flows/approval.js';
 import { CONTROL_VERBS } from '../../../domain/operation.js';
 import { ACTIONS, REJECT_MODAL } from '../blocks/approvals.js';
 import { cardNotRedrawn, controlDenialText, denialText } from '../blocks/denials.js';
-import { escape } from '../blocks/format.js';
+import { escape, mention } from '../blocks/format.js';
+import { utc } from '../blocks/release-rules.js';
+import { postmortemReply } from './commands.js';
 import { REASON_FIELD, rejectModal } from '../blocks/reject-modal.js';
 import { note } from '../blocks/replies.js';
 import { slackErrorCode, withRateLimit } from '../web-client.js';
@@ -80,6 +82,32 @@ export function registerInteractions(app: App, deps: HandlerDeps): void {
         : `:no_entry_sign: Not frozen: ${escape(result.why)}.`,
     );
   });
+
+  registerIncidentFollowUps(app, deps);
+}
+
+/** The incident post's Acknowledge and Start post-mortem buttons: the flow checks the post, the role, and records. */
+function registerIncidentFollowUps(app: App, deps: HandlerDeps): void {
+  app.action<BlockAction<ButtonAction>>(ACTIONS.acknowledge, async ({ ack, action, body, respond, client, context }) => {
+    await timedAck(deps.metrics, 'action', context, ack);
+    const tell = clicker(deps, body, respond, client);
+    const parsed = parseClick(body, action, 'release');
+    if (!parsed.ok) return refuse(deps, parsed, ACTIONS.acknowledge, tell);
+    const { click } = parsed;
+    const result = await deps.postmortems.acknowledge(click.id, click.user, click.card);
+    if (!result.ok) return tell(`:no_entry_sign: Not acknowledged: ${escape(result.why)}.`);
+    if (!result.first) return tell(`Already acknowledged by ${mention(result.by)} at ${utc(result.at)}.`);
+    return tell(`:eyes: Acknowledged: the incident post shows it is yours.`);
+  });
+
+  app.action<BlockAction<ButtonAction>>(ACTIONS.postmortem, async ({ ack, action, body, respond, client, context }) => {
+    await timedAck(deps.metrics, 'action', context, ack);
+    const tell = clicker(deps, body, respond, client);
+    const parsed = parseClick(body, action, 'release');
+    if (!parsed.ok) return refuse(deps, parsed, ACTIONS.postmortem, tell);
+    const { click } = parsed;
+    await tell(await postmortemReply(deps, click.id, click.user, click.card));
+  });
 }
 
 /** Opens a modal; the error when Slack would not (an expired trigger_id, say). */
@@ -126,7 +154,7 @@ async function refuse(deps: HandlerDeps, refusal: ClickRefusal, actionId: string
   if (!refusal.user) return;
   deps.audit.append({
     actor: refusal.user,
-    action: actionId.startsWith('approval.') ? 'approval.denied' : actionId === ACTIONS.freeze ? 'freeze.denied' : 'release.control_denied',
+    action: actionId.startsWith('approval.') ? 'approval.denied' : actionId === ACTIONS.freeze ? 'freeze.denied' : actionId === ACTIONS.postmortem ? 'postmortem.denied' : actionId === ACTIONS.acknowledge ? 'incident.denied' : 'release.control_denied',
     subject: 'unknown',
     detail: { action: actionId, why: 'bad-input', problem: refusal.problem, ...(refusal.value !== undefined ? { value: refusal.value.slice(0, 100) } : {}) },
   });
