@@ -47,3 +47,8 @@ export function humanDuration(ms: number): string {
 export function permalink(channel: string, ts: string): string {
   return `https://slack.com/archives/${channel}/p${ts.replace('.', '')}`;
 }
+
+/** A time to the minute in UTC, as the audit log has it: `2026-12-02 15:04 UTC`. */
+export function utc(date: Date | string): string {
+  return `${new Date(date).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}

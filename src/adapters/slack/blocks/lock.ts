@@ -1,7 +1,7 @@
 import type { LockFreed } from '../../../domain/chat-messages.js';
 import type { LockHolder } from '../../../domain/lock.js';
 import { fitMessage, lineSections, type SlackMessage } from './fit.js';
-import { escape, escapeAllowingMentions, humanDuration, mention, permalink } from './format.js';
+import { escape, escapeAllowingMentions, humanDuration, mention, permalink, utc } from './format.js';
 
 /** "release #7", "automated rollback #9": what an operation is, as people call it. */
 function operationName(op: Pick<LockHolder, 'kind' | 'operationId' | 'requestedBy'>): string {
@@ -9,9 +9,6 @@ function operationName(op: Pick<LockHolder, 'kind' | 'operationId' | 'requestedB
 }
 
 /** Times here are UTC on purpose: the reader compares them with the audit log and `lifeguard history`. */
-function utc(iso: string): string {
-  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
-}
 
 function who(holder: LockHolder): string {
   if (holder.requestedBy === 'lifeguard') return 'Lifeguard, on its own (a failing canary)';

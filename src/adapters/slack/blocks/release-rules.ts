@@ -2,14 +2,11 @@ import type { FreezeInForce } from '../../../domain/freezes.js';
 import type { VersionHold } from '../../../domain/holds.js';
 import type { Plan } from '../../../domain/plans.js';
 import type { HoldInForce, Refusal, RulesStatus } from '../../../flows/release-rules.js';
-import { escape, mention, permalink } from './format.js';
+import { escape, mention, permalink, utc } from './format.js';
 
 /** What people read about freezes and holds: refusals, the card's marks, `/release status` lines. */
 
 /** A time to the minute in UTC, as plain text: freezes are scheduled in UTC, so they are told in UTC. */
-export function utc(date: Date | string): string {
-  return `${new Date(date).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
 
 function until(end: Date | string | null, environment: string): string {
   return end === null ? `until a release manager ends it (\`/release unfreeze ${environment}\`)` : `until ${utc(end)}`;

@@ -12,12 +12,12 @@ import {
 } from '../../../../commands/index.js';
 import type { RequestCommand } from '../../../flows/requests.js';
 import { errorReply, helpReply, note, usageError } from '../blocks/replies.js';
-import { escape, mention, permalink } from '../blocks/format.js';
+import { escape, mention, permalink, utc } from '../blocks/format.js';
 import type { CardRef } from '../../../domain/approval.js';
 import { busyReply } from '../blocks/lock.js';
 import { historyReply } from '../blocks/history.js';
 import { controlDenialText } from '../blocks/denials.js';
-import { refusalText, rulesStatusLines, utc } from '../blocks/release-rules.js';
+import { refusalText, rulesStatusLines } from '../blocks/release-rules.js';
 import { timedAck, type HandlerDeps } from './deps.js';
 import { parseCommand } from './inputs.js';
 
