@@ -493,6 +493,7 @@ export class ReleaseEngine {
       }
       // The cluster answered and wants nothing written: whatever failed before is over.
       if (observation && !decision.action) this.failures.delete(id);
+      if (isFinal(decision.next.state)) this.judgedAt.delete(id);
       if (decision.action?.type === 'restore-canary') await this.evidenceGathered(id);
       if (decision.action && this.leads()) {
         const current = committed ?? op;
