@@ -51,22 +51,22 @@ function splitLabel(inner) {
 }
 
 /**
- * Inline mrkdwn (no code blocks) as HTML. Tokens and inline code are set aside first so that emphasis marks inside
+ * Inline mrkdwn (no code blocks) as HTML. Tokens and inline code are set aside first (as numbered private-use markers) so that emphasis marks inside
  * them stay as they are; the rest is escaped before the emphasis marks (which HTML escaping leaves alone) apply.
  */
 function inline(text, names) {
   const kept = [];
-  const keep = (html) => `\u0000${kept.push(html) - 1}\u0000`;
+  const keep = (html) => `\uE000${kept.push(html) - 1}\uE000`;
   let html = text
     .replace(/`([^`\n]+)`/g, (_, code) => keep(`<code>${escapeHtml(slackUnescape(code))}</code>`))
     .replace(/<([^<>\n]+)>/g, (_, inner) => keep(token(inner, names)));
   html = escapeHtml(slackUnescape(html))
-    .replace(/(^|[\s(\u0000])\*([^*\n]+)\*/g, '$1<b>$2</b>')
+    .replace(/(^|[\s(\uE000])\*([^*\n]+)\*/g, '$1<b>$2</b>')
     // As in Slack, a mark inside a word (query_range) neither opens nor closes emphasis.
-    .replace(/(^|[\s(\u0000])_(\S(?:[^\n]*?\S)?)_(?![A-Za-z0-9])/g, '$1<i>$2</i>')
-    .replace(/(^|[\s(\u0000])~(\S(?:[^\n]*?\S)?)~(?![A-Za-z0-9])/g, '$1<s>$2</s>');
+    .replace(/(^|[\s(\uE000])_(\S(?:[^\n]*?\S)?)_(?![A-Za-z0-9])/g, '$1<i>$2</i>')
+    .replace(/(^|[\s(\uE000])~(\S(?:[^\n]*?\S)?)~(?![A-Za-z0-9])/g, '$1<s>$2</s>');
   html = emoji(html).replace(/\n/g, '<br>');
-  return html.replace(/\u0000(\d+)\u0000/g, (_, i) => kept[Number(i)]);
+  return html.replace(/\uE000(\d+)\uE000/g, (_, i) => kept[Number(i)]);
 }
 
 /** Slack mrkdwn as HTML: code blocks, then inline marks, links, mentions, dates (their fallback) and emoji. */
@@ -193,7 +193,7 @@ export function renderMarkdown(text) {
       i++;
     } else {
       const paragraph = [];
-      while (i < lines.length && lines[i].trim() !== '' && !/^(#{1,6} |\||```|\s*[-*] |    )/.test(lines[i])) paragraph.push(lines[i++]);
+      while (i < lines.length && lines[i].trim() !== '' && !/^(#{1,6} |\||```|\s*[-*] | {4})/.test(lines[i])) paragraph.push(lines[i++]);
       out.push(`<p>${paragraph.map(md).join('<br>')}</p>`);
     }
   }
@@ -202,11 +202,11 @@ export function renderMarkdown(text) {
 
 function inlineMarkdown(text) {
   const kept = [];
-  const keep = (html) => `\u0000${kept.push(html) - 1}\u0000`;
+  const keep = (html) => `\uE000${kept.push(html) - 1}\uE000`;
   const html = escapeHtml(text.replace(/`([^`]+)`/g, (_, code) => keep(`<code>${escapeHtml(code)}</code>`)))
     .replace(/\*\*([^*]+)\*\*/g, '<b>$1</b>')
     .replace(/(^|\s)_([^_]+)_(?=\s|$|[.,;:])/g, '$1<i>$2</i>');
-  return html.replace(/\u0000(\d+)\u0000/g, (_, i) => kept[Number(i)]);
+  return html.replace(/\uE000(\d+)\uE000/g, (_, i) => kept[Number(i)]);
 }
 
 /** Files shared in a message: each shown with its name, a Markdown file's content inline as Slack previews it. */
@@ -237,5 +237,5 @@ export function renderView(view, names = {}) {
   const title = textObject(view.title, names);
   const close = view.close ? textObject(view.close, names) : 'Cancel';
   const submit = view.submit ? `<button type="submit" class="bk-button primary">${textObject(view.submit, names)}</button>` : '';
-  return `<h2 class="modal-title">${title}</h2><div class="modal-body">${renderBlocks(view.blocks, names)}</div><div class="modal-error" role="alert"></div><div class="modal-buttons"><button type="button" class="bk-button" data-close>${close}</button>${submit}</div>`;
+  return `<h2 class="modal-title" id="modal-title">${title}</h2><div class="modal-body">${renderBlocks(view.blocks, names)}</div><div class="modal-error" role="alert"></div><div class="modal-buttons"><button type="button" class="bk-button" data-close>${close}</button>${submit}</div>`;
 }
