@@ -205,6 +205,8 @@ async function sendCommand(event) {
   try {
     say(outcome(line, await act({ channel: state.channel, command: match[1], text: match[2] ?? '' })));
     input.value = '';
+    // What the command posts arrives at the bottom: follow it there, as Slack does after sending.
+    $('#messages').scrollTop = $('#messages').scrollHeight;
   } catch (error) {
     say(`${line}: not sent (${error.message}).`);
   }
@@ -301,6 +303,17 @@ const CHARTS = [
   { metric: 'latency-p99', title: 'p99 latency', format: (v) => `${Math.round(v * 1000)} ms` },
 ];
 
+/** Points split where Prometheus had no value (a canary at 0 replicas): a gap is drawn as a gap, not a slope. */
+function segments(points) {
+  const runs = [];
+  for (const point of points) {
+    const run = runs.at(-1);
+    if (run && point[0] - run.at(-1)[0] <= 2) run.push(point);
+    else runs.push([point]);
+  }
+  return runs;
+}
+
 function chartSvg(chart, series) {
   const width = 300;
   const height = 110;
@@ -313,7 +326,9 @@ function chartSvg(chart, series) {
   const x = (t) => ((t - t0) / (t1 - t0)) * width;
   const y = (v) => height - (v / top) * height;
   const latest = lines.map((s) => `${s.variant} ${s.points.length ? chart.format(s.points.at(-1)[1]) : 'no data'}`).join(', ');
-  const polylines = lines.map((s) => `<polyline class="${s.variant === 'canary' ? 'canary' : 'baseline'}" points="${s.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`).join('');
+  const polylines = lines
+    .flatMap((s) => segments(s.points).map((run) => `<polyline class="${s.variant === 'canary' ? 'canary' : 'baseline'}" points="${run.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`))
+    .join('');
   return `<figure class="chart"><figcaption>${chart.title} <span class="latest">${escapeHtml(latest)}</span></figcaption><svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(`${chart.title} over the last 3 minutes: ${latest}`)}"><text x="2" y="10" class="axis">${escapeHtml(chart.format(top))}</text>${polylines}</svg></figure>`;
 }
 
@@ -342,6 +357,7 @@ $('#channel-list').addEventListener('click', (e) => {
   state.unread.delete(state.channel);
   renderChannels();
   renderMessages();
+  $('#messages').scrollTop = $('#messages').scrollHeight;
   $('#command').focus();
 });
 $('#messages').addEventListener('click', (e) => {
