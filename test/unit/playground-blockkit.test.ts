@@ -1,10 +1,38 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rejectModal } from '../../src/adapters/slack/blocks/reject-modal.js';
 import { mrkdwn, renderMarkdown, renderMessage, renderView } from '../support/playground/static/blockkit.js';
 
 const SNAPSHOTS = join(import.meta.dirname, '__snapshots__');
+const SLACK_ADAPTER = join(import.meta.dirname, '../../src/adapters/slack');
+
+/** Every Block Kit `type` literal in the Slack adapter's source (not `response_type`), with the file it is in. */
+function typesSent(dir: string): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) for (const [type, file] of typesSent(path)) found.set(type, file);
+    else if (name.endsWith('.ts')) for (const match of readFileSync(path, 'utf8').matchAll(/(?<![_a-z])type: '([a-z_]+)'/g)) found.set(match[1]!, path.slice(path.indexOf('src/')));
+  }
+  return found;
+}
+
+const text = { type: 'plain_text', text: 'x' };
+/** One small message or view using each type, as Lifeguard uses it. */
+const SAMPLES: Record<string, Record<string, unknown>> = {
+  header: { blocks: [{ type: 'header', text }] },
+  section: { blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '*x*' }, fields: [text], accessory: { type: 'button', text, action_id: 'a', value: '1' } }] },
+  context: { blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: 'x' }, text] }] },
+  actions: { blocks: [{ type: 'actions', elements: [{ type: 'button', text, action_id: 'a', value: '1', style: 'danger' }] }] },
+  button: { blocks: [{ type: 'actions', elements: [{ type: 'button', text, action_id: 'a', value: '1', style: 'primary' }] }] },
+  mrkdwn: { blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '<@U1> <#C1>' } }] },
+  plain_text: { blocks: [{ type: 'section', text }] },
+  divider: { blocks: [{ type: 'divider' }] },
+  modal: { type: 'modal', title: text, blocks: [{ type: 'section', text }] },
+  input: { type: 'modal', title: text, blocks: [{ type: 'input', block_id: 'b', label: text, element: { type: 'plain_text_input', action_id: 'v' } }] },
+  plain_text_input: { type: 'modal', title: text, blocks: [{ type: 'input', block_id: 'b', label: text, element: { type: 'plain_text_input', action_id: 'v', multiline: true } }] },
+};
 
 /** A vitest .snap file's entries: the file is a script of `exports[name] = \`…\`` template literals. */
 function snapshotEntries(file: string): Record<string, string> {
@@ -60,6 +88,13 @@ describe('the workspace page renders Block Kit', () => {
     const html = message.type === 'modal' ? renderView(message) : renderMessage(message);
     expect(html).not.toContain('unsupported');
     expect(html.length).toBeGreaterThan(0);
+  });
+
+  it.each([...typesSent(SLACK_ADAPTER)])('renders the type %s, which %s sends', (type) => {
+    const sample = SAMPLES[type];
+    expect(sample, `a Block Kit type new to the workspace page: add it to blockkit.js and a sample here`).toBeDefined();
+    const html = sample!.type === 'modal' ? renderView(sample!) : renderMessage(sample!);
+    expect(html).not.toContain('unsupported');
   });
 
   it('renders the reject modal with its labelled input and submit button', () => {
