@@ -111,6 +111,6 @@ describe('the workspace page server', () => {
   it('shows the cluster as the stand-in holds it, and says the chart needs Prometheus', async () => {
     const cluster = await (await fetch(`${page}cluster`)).json();
     expect(cluster).toMatchObject({ service: 'checkout', namespace: 'shop', stable: { image: 'registry.example.com/shop/checkout:1.4.2', replicas: 3, weight: expect.any(Number) } });
-    expect(await (await fetch(`${page}metrics-range`)).json()).toEqual({ available: false, why: 'Prometheus is not running in this demo' });
+    expect(await (await fetch(`${page}metrics-range`)).json()).toEqual({ available: false, why: 'No Prometheus in this demo, so nothing can judge a canary: install it (Debian: apt-get install prometheus) and start the demo again.' });
   });
 });

@@ -132,7 +132,7 @@ export class PageServer {
 
   private async chart(res: ServerResponse): Promise<void> {
     const { prometheusUrl, metrics, target } = this.options;
-    if (!prometheusUrl) return send(res, 200, { available: false, why: 'Prometheus is not running in this demo' });
+    if (!prometheusUrl) return send(res, 200, { available: false, why: 'No Prometheus in this demo, so nothing can judge a canary: install it (Debian: apt-get install prometheus) and start the demo again.' });
     try {
       send(res, 200, { available: true, series: await chartSeries(prometheusUrl, chartQueries(metrics, target.service)) });
     } catch (error) {
