@@ -1,45 +1,48 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Locator, Page, Response } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { screenshot, useBrowser } from '../support/browser.js';
 import { REPO_ROOT } from '../support/cli.js';
 
 /*
- * The playground page of `npm run demo` in a real (headless) Chromium, used as a person would: commands typed in the
+ * The workspace page of `npm run demo` in a real (headless) Chromium, used as a person would: commands typed in the
  * composer, the user switched, buttons on the cards pressed. Every wait is on something the page shows, generous
  * for a loaded machine: a release runs in real seconds, and the automated rollback takes a minute or two.
  */
 
+/** How long a release may take to reach a point it is waited at. */
 const RELEASE_MS = 240_000;
 
 interface Demo {
   url: string;
-  output: () => string;
   stop: () => Promise<number | null>;
 }
 
-/** `npm run demo` (page mode) on a free port with its own TMPDIR; resolves with the address it prints. */
+/** The page's address as `npm run demo` prints it: `http://127.0.0.1:<port>/` (Lifeguard's own has no slash alone). */
+const PAGE_ADDRESS = /(http:\/\/127\.0\.0\.1:\d+\/)(?=\s)/;
+
+/** `npm run demo` on free ports with its own TMPDIR; resolves with the page's address once it is printed. */
 async function startDemo(tmp: string): Promise<Demo> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/support/demo/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/demo/main.ts'], {
     cwd: REPO_ROOT,
     env: { ...process.env, PORT: '0', TMPDIR: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  const stop = async () => {
+  const stop = () => {
     if (child.exitCode === null) child.kill('SIGINT');
     return exited;
   };
   const deadline = Date.now() + 120_000;
   for (;;) {
     const url = PAGE_ADDRESS.exec(out)?.[1];
-    if (url) return { url, output: () => out, stop };
+    if (url) return { url, stop };
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`the demo printed no page address:\n${out}`);
@@ -48,33 +51,21 @@ async function startDemo(tmp: string): Promise<Demo> {
   }
 }
 
-/** The line `npm run demo` prints for the page: `http://127.0.0.1:<port>/`. */
-const PAGE_ADDRESS = /(http:\/\/127\.0\.0\.1:\d+\/)\s*$/m;
-
-/** The page's parts, by what a person (or a screen reader) sees: roles and accessible names. */
-const ui = (page: Page) => ({
-  user: page.getByRole('combobox', { name: /user/i }),
-  composer: page.getByRole('textbox', { name: /message|command/i }),
-  channel: (name: string) => page.getByRole('link', { name: `#${name}` }),
-  messages: page.getByRole('main'),
-  thread: page.getByRole('complementary', { name: /thread/i }),
-  cluster: page.getByRole('region', { name: /cluster/i }),
-  card: (text: string) => page.getByRole('article').filter({ hasText: text }).last(),
-});
-
-/**
- * Requests to Lifeguard the page sends for a button or a command: any it does not accept fails the test at once,
- * naming it, instead of leaving a message to time out.
- */
-function refusedRequests(page: Page): () => string[] {
-  const refused: string[] = [];
-  page.on('response', (response: Response) => {
-    if (response.request().method() === 'POST' && response.status() >= 400) refused.push(`${response.status()} for POST ${new URL(response.url()).pathname}`);
-  });
-  return () => refused;
+/** The page's parts, found as a person (or a screen reader) finds them: by role and name. */
+function parts(page: Page) {
+  const cluster = page.getByRole('table', { name: /^Cluster/ });
+  return {
+    user: page.getByRole('combobox', { name: 'You are' }),
+    composer: page.getByRole('textbox', { name: /^Slash command in/ }),
+    channel: (name: string) => page.getByRole('navigation', { name: 'Channels' }).getByRole('button', { name: new RegExp(`^#${name}`) }),
+    /** A top-level message in the channel shown, by text it holds. */
+    message: (text: string | RegExp) => page.locator('#messages > article').filter({ hasText: text }),
+    stable: cluster.getByRole('row', { name: /^Stable/ }),
+    canary: cluster.getByRole('row', { name: /^Canary/ }),
+  };
 }
 
-/** Waits for `locator`, saying what was awaited when it does not come. */
+/** Waits for `locator` to show, saying what was awaited when it does not. */
 async function see(locator: Locator, what: string, timeout?: number): Promise<void> {
   try {
     await locator.first().waitFor({ state: 'visible', timeout });
@@ -83,102 +74,107 @@ async function see(locator: Locator, what: string, timeout?: number): Promise<vo
   }
 }
 
-describe('the playground page in a browser', () => {
+/**
+ * Does `action` (a click, a key) and waits for the request the page sends Lifeguard for it, signed by the page's
+ * server: Lifeguard's answer other than 200 fails the test, naming what was refused.
+ */
+async function sent(page: Page, what: string, action: () => Promise<void>): Promise<void> {
+  const [response] = await Promise.all([page.waitForResponse((r) => new URL(r.url()).pathname === '/act'), action()]);
+  const answer = (await response.json()) as { status?: number; body?: string; error?: string };
+  if (answer.status !== 200) throw new Error(`Lifeguard refused ${what}: ${JSON.stringify(answer)}`);
+}
+
+/** Presses Tab until `target` has the focus. */
+async function tabTo(page: Page, target: Locator, what: string): Promise<void> {
+  for (let presses = 0; presses < 80; presses++) {
+    if ((await target.and(page.locator(':focus')).count()) > 0) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${what}`);
+}
+
+describe('the workspace page in a browser', () => {
   const page = useBrowser({ timeoutMs: 15_000 });
   const scratch = mkdtempSync(join(tmpdir(), 'lifeguard-browser-test-'));
   let demo: Demo | undefined;
   afterEach(async () => {
-    expect(await demo?.stop()).toBe(0);
+    const code = await demo?.stop();
     demo = undefined;
+    expect(code ?? 0).toBe(0);
   });
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-  /** Opens the page of a fresh demo as bob, the requester. */
-  async function open(): Promise<{ p: Page; refused: () => string[] }> {
-    const tmp = mkdtempSync(join(scratch, 'tmp-'));
-    demo = await startDemo(tmp);
+  /** A fresh demo's page, open on #checkout-releases as bob, the requester. */
+  async function open(): Promise<Page> {
+    demo = await startDemo(mkdtempSync(join(scratch, 'tmp-')));
     const p = page();
-    const refused = refusedRequests(p);
     await p.goto(demo.url);
-    await see(ui(p).composer, 'the composer');
-    return { p, refused };
+    await see(p.getByRole('status').filter({ hasText: 'live' }), 'the page connected to the workspace');
+    return p;
   }
 
-  async function type(p: Page, line: string): Promise<void> {
-    await ui(p).composer.fill(line);
-    await ui(p).composer.press('Enter');
-  }
-
-  async function press(p: Page, card: Locator, name: string, refused: () => string[]): Promise<void> {
-    await card.getByRole('button', { name }).click();
-    await p.waitForLoadState('networkidle').catch(() => undefined);
-    expect(refused(), `Lifeguard refused the request of ${name}`).toEqual([]);
-  }
+  const type = (p: Page, line: string) => sent(p, line, () => parts(p).composer.fill(line).then(() => parts(p).composer.press('Enter')));
+  const click = (p: Page, card: Locator, name: string) => sent(p, name, () => card.getByRole('button', { name, exact: true }).click());
 
   it(
-    'a bad release rolled back by Lifeguard, a good one promoted at the pause, all with the mouse',
+    'bob asks for 1.5.0-bad, alice approves, Lifeguard rolls it back and tells #incidents; 1.5.0 promoted at the pause',
     async () => {
-      const { p, refused } = await open();
-      const view = ui(p);
+      const p = await open();
+      const ui = parts(p);
 
       await type(p, '/release checkout 1.5.0-bad');
-      const bad = view.card('1.4.2 → 1.5.0-bad');
-      await see(bad, 'the release card for 1.5.0-bad');
-      await view.user.selectOption({ label: 'alice (release manager)' });
-      await press(p, bad, 'Approve', refused);
-      await see(bad.getByText(/Approved by @alice/), 'the card approved by alice');
-
-      await see(p.getByText(/Rolling back automatically/), 'the thread note of the automated rollback', RELEASE_MS);
-      await see(bad.getByText(/Rolled back/), 'the card rolled back', RELEASE_MS);
-      await see(view.cluster.getByText('1.4.2'), 'the cluster panel back on 1.4.2');
-      await see(view.cluster.getByText(/weight\W+0\b/i), 'no traffic on the canary');
-      await view.channel('incidents').click();
-      await see(p.getByText('Automated rollback: checkout in production'), 'the incident post in #incidents');
+      const bad = ui.message('Release checkout 1.5.0-bad →');
+      await see(bad.getByRole('button', { name: 'Approve' }), 'the release card for 1.5.0-bad with Approve');
+      await ui.user.selectOption({ label: 'alice (release manager)' });
+      await click(p, bad, 'Approve');
+      await see(bad.getByText('Approved by @alice'), 'the card approved by alice');
+      await bad.getByText(/^\d+ repl(y|ies)$/).click();
+      await see(bad.getByText('Rolling back automatically'), 'the thread note of the automated rollback', RELEASE_MS);
+      await see(bad.getByText('Rolled back'), 'the card rolled back', RELEASE_MS);
+      await see(ui.stable.filter({ hasText: '1.4.2' }), 'the cluster panel with stable on 1.4.2');
+      await see(ui.canary.filter({ hasText: /(^|\s)(0 %|—)$/ }), 'the cluster panel with no traffic on the canary');
+      await ui.channel('incidents').click();
+      await see(ui.message('Automated rollback: checkout in production'), 'the incident post in #incidents');
       await screenshot(p, 'rolled-back-incident');
 
-      await view.channel('checkout-releases').click();
-      await view.user.selectOption({ label: 'bob (requester)' });
+      await ui.channel('checkout-releases').click();
+      await ui.user.selectOption({ label: 'bob (requester)' });
       await type(p, '/release checkout 1.5.0');
-      const good = view.card('1.4.2 → 1.5.0\n');
-      await see(good, 'the release card for 1.5.0');
-      await view.user.selectOption({ label: 'alice (release manager)' });
-      await press(p, good, 'Approve', refused);
+      const good = ui.message('Release checkout 1.5.0 →');
+      await see(good.getByRole('button', { name: 'Approve' }), 'the release card for 1.5.0 with Approve');
+      await ui.user.selectOption({ label: 'alice (release manager)' });
+      await click(p, good, 'Approve');
       await see(good.getByRole('button', { name: 'Promote' }), 'Promote on the card paused at 50 %', RELEASE_MS);
-      await press(p, good, 'Promote', refused);
-      await see(good.getByText(/Promoted/), 'the card promoted', RELEASE_MS);
-      await see(view.cluster.getByText('1.5.0'), 'the cluster panel on 1.5.0');
+      await click(p, good, 'Promote');
+      await see(good.getByText('Promoted by @alice'), 'the card promoted by alice', RELEASE_MS);
+      await see(ui.stable.filter({ hasText: '1.5.0' }), 'the cluster panel with stable on 1.5.0', RELEASE_MS);
       await screenshot(p, 'promoted', process.env.PLAYGROUND_SCREENSHOT);
     },
-    600_000,
+    480_000,
   );
 
   it(
-    'keyboard only: switch user, type a command, press a button on the card',
+    'with the keyboard alone: type a command, switch user, press Approve on the card',
     async () => {
-      const { p, refused } = await open();
+      const p = await open();
+      const ui = parts(p);
       const keys = p.keyboard;
-      // Tab to the user switcher, choose alice with the arrow keys.
-      await tabTo(p, ui(p).user);
-      await keys.press('ArrowDown');
-      await tabTo(p, ui(p).composer);
+
+      await tabTo(p, ui.composer, 'the composer');
       await keys.type('/release checkout 1.5.0');
-      await keys.press('Enter');
-      const card = ui(p).card('1.5.0');
-      await see(card, 'the release card');
-      await tabTo(p, card.getByRole('button', { name: 'Approve' }));
-      await keys.press('Enter');
-      await see(card.getByText(/Approved by/), 'the card approved');
-      expect(refused()).toEqual([]);
+      await sent(p, 'the command', () => keys.press('Enter'));
+      const card = ui.message('Release checkout 1.5.0 →');
+      const approve = card.getByRole('button', { name: 'Approve' });
+      await see(approve, 'the release card with Approve');
+
+      await tabTo(p, ui.user, 'the user switcher');
+      await keys.press('ArrowDown');
+      await see(p.getByRole('status').filter({ hasText: 'You are now alice.' }), 'alice chosen in the user switcher');
+
+      await tabTo(p, approve, 'Approve on the card');
+      await sent(p, 'Approve', () => keys.press('Enter'));
+      await see(card.getByText('Approved by @alice'), 'the card approved by alice');
     },
-    300_000,
+    180_000,
   );
 });
-
-/** Presses Tab until `target` has the focus; fails after 60 presses. */
-async function tabTo(page: Page, target: Locator): Promise<void> {
-  for (let i = 0; i < 60; i++) {
-    if ((await target.and(page.locator(':focus')).count()) > 0) return;
-    await page.keyboard.press('Tab');
-  }
-  throw new Error(`Tab never reached ${target.toString()}`);
-}
