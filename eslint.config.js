@@ -21,6 +21,11 @@ export default tseslint.config(
     },
   },
   {
+    // The workspace page's browser modules (served as they are, no build step).
+    files: ['test/support/playground/static/**/*.js'],
+    languageOptions: { globals: Object.fromEntries(['document', 'window', 'localStorage', 'fetch', 'EventSource', 'CSS', 'URL', 'setInterval', 'console'].map((name) => [name, 'readonly'])) },
+  },
+  {
     files: ['src/domain/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -141,7 +141,7 @@ describe('npm run demo', () => {
     const onlyNode = mkdtempSync(join(scratch, 'path-'));
     symlinkSync(process.execPath, join(onlyNode, 'node'));
     const env = { HOME: process.env.HOME, PATH: onlyNode, PORT: '0', TMPDIR: tmp };
-    const demo = spawn(process.execPath, ['--import', 'tsx', 'test/support/demo/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const demo = spawn(process.execPath, ['--import', 'tsx', 'test/support/demo/main.ts', '--script'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     demo.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -1,9 +1,10 @@
 /**
- * `npm run demo [-- --once]`: Lifeguard for real against local stand-ins of Kubernetes and Slack, a workload
- * simulator behind the stand-in's Deployments and a real Prometheus scraping it (when installed). A scripted
- * release is played through Lifeguard's Slack endpoint exactly as Slack sends it, approved, judged, promoted;
- * then a bad one, rolled back by Lifeguard itself; and what Lifeguard posted is printed as it arrives. Without
- * --once it keeps running for the user to try it; Ctrl-C stops everything and removes the temporary files.
+ * `npm run demo [-- --once | --script]`: Lifeguard for real against local stand-ins of Kubernetes and Slack, a
+ * workload simulator behind the stand-in's Deployments and a real Prometheus scraping it (when installed), with the
+ * workspace page to drive it from a browser. With --once (or --script) a scripted release is played through
+ * Lifeguard's Slack endpoint exactly as Slack sends it, approved, judged, promoted; then a bad one, rolled back by
+ * Lifeguard itself; and what Lifeguard posted is printed as it arrives. Without --once it keeps running for the
+ * user to try it; Ctrl-C stops everything and removes the temporary files.
  */
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
@@ -15,13 +16,22 @@ import { removeSession, writeSession } from './session.js';
 import { startDemoStack, type DemoStack } from './stack.js';
 import { DEMO_NAMES, PEOPLE } from './people.js';
 
-const USAGE = 'usage: npm run demo [-- --once]\n  --once: play the scenario, print it and exit (0 when it played through)';
+const USAGE = [
+  'usage: npm run demo [-- --once | --script]',
+  '  (no option): start everything, print the workspace page\'s address and keep running until Ctrl-C',
+  '  --once: play the scenario, print it and exit (0 when it played through); no page',
+  '  --script: play the scenario, then keep running with the page',
+].join('\n');
+/** Where the workspace page would rather listen (a free port when this one is taken). */
+const PAGE_PORT = 3001;
 /** How long one stretch of a release may take before the demo gives up: generous, for a loaded machine. */
 const PHASE_TIMEOUT_MS = 180_000;
 
 function parse() {
   try {
-    return parseArgs({ options: { once: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } }).values;
+    const { values } = parseArgs({ options: { once: { type: 'boolean', default: false }, script: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
+    if (values.once && values.script) throw new Error('--once and --script: choose one');
+    return values;
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
     process.exit(2);
@@ -209,6 +219,10 @@ function showNextSteps(stack: DemoStack): void {
   say(`The audit log:       npx lifeguard audit export --db ${stack.db}`);
   say(`Lifeguard's log:     tail -f ${stack.logFile}`);
   say(`Ctrl-C stops ${everythingIn(stack)} and removes ${stack.dir}.`);
+  if (stack.pageUrl) {
+    rule('The workspace page');
+    say(`Open ${stack.pageUrl} to act as the demo's people: send commands, click the buttons, watch the cluster.`);
+  }
   rule('What Lifeguard posts to Slack from now on');
 }
 
@@ -249,7 +263,7 @@ async function main(): Promise<number> {
   say('Starting:');
   let stack: DemoStack;
   try {
-    stack = await startDemoStack({ port, path: process.env.PATH, note: (line) => say(`  • ${line}`) });
+    stack = await startDemoStack({ port, path: process.env.PATH, note: (line) => say(`  • ${line}`), pagePort: options.once ? undefined : PAGE_PORT });
   } catch (error) {
     // Ctrl-C reaches prometheus too (one process group): its failure is the interruption, not a fault.
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -269,7 +283,9 @@ async function main(): Promise<number> {
   }
 
   const feed = new SlackFeed(stack.slack, DEMO_NAMES, say);
+  const scripted = options.once || options.script;
   const played = (async () => {
+    if (!scripted) return;
     await playScenario(stack, feed);
     await showAudit(stack);
   })();

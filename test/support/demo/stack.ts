@@ -13,7 +13,9 @@ import { seedCheckout } from '../kube-standin/seed.js';
 import { WorkloadSimulator } from '../kube-standin/simulator.js';
 import { freePort, startScrapingPrometheus, waitForHistory, type ScrapingPrometheus } from '../prometheus.js';
 import { SlackStandin } from '../slack-standin/web-api.js';
-import { DEMO_NAMES, PEOPLE } from './people.js';
+import { PageServer } from '../playground/server.js';
+import type { MetricTemplate } from '../playground/panel.js';
+import { DEMO_NAMES, PEOPLE, PLAYGROUND_PEOPLE } from './people.js';
 
 /** The kubeconfig context the demo's config names for its cluster. */
 const KUBE_CONTEXT = 'lifeguard-standin';
@@ -26,12 +28,12 @@ const STEP_DURATION = '6s';
  * once, and the demo is about its error rate: success-rate (1 − error rate, against a looser bound) is held as
  * long as error-rate, so it can never fail first, and latency-p99 twice as long.
  */
-function demoConfigYaml(prometheusUrl: string): string {
+function demoConfig(prometheusUrl: string): Record<string, unknown> {
   const config = fastConfig({ prometheusUrl, stepDuration: STEP_DURATION, watch: STEP_DURATION });
   const metrics = config.metrics as Record<string, Record<string, unknown>>;
   metrics['success-rate']!.for = metrics['error-rate']!.for;
   metrics['latency-p99']!.for = '10s';
-  return stringify(config, { lineWidth: 0 });
+  return config;
 }
 
 /** Everything the demo runs, on loopback ports, with its files in one temporary directory. */
@@ -49,6 +51,8 @@ export interface DemoStack {
   signingSecret: string;
   db: string;
   logFile: string;
+  /** The workspace page's address, when it was asked for. */
+  pageUrl?: string | undefined;
   /** Stops everything it started, newest first, and removes the directory; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -59,6 +63,8 @@ export interface StackOptions {
   /** PATH searched for prometheus. */
   path: string | undefined;
   note: (line: string) => void;
+  /** Preferred port of the workspace page (a free one when taken); no page when absent. */
+  pagePort?: number | undefined;
 }
 
 /** The first executable called `name` on `path`, as a shell would find it. */
@@ -159,7 +165,8 @@ export async function startDemoStack(options: StackOptions): Promise<DemoStack> 
     const slack = await startSlack(stoppers, options.note);
     const metrics = await startMetrics(kube, options, stoppers);
     const configFile = join(dir, 'lifeguard.yaml');
-    writeFileSync(configFile, demoConfigYaml(metrics.url));
+    const config = demoConfig(metrics.url);
+    writeFileSync(configFile, stringify(config, { lineWidth: 0 }));
     const port = await usablePort(options.port);
     if (port !== options.port) options.note(`port ${options.port} is taken: Lifeguard listens on a free port instead`);
     const db = join(dir, 'lifeguard.db');
@@ -185,7 +192,27 @@ export async function startDemoStack(options: StackOptions): Promise<DemoStack> 
     const url = `http://127.0.0.1:${lifeguard.port}`;
     options.note(`Lifeguard on ${url} in HTTP mode; its config (lifeguard.example.yaml's people and checkout in production, steps of ${STEP_DURATION}), database and log in ${dir}`);
 
-    return { dir, kubeconfig, configFile, slack, prometheus: metrics.prometheus, url, signingSecret, db, logFile, stop };
+    let pageUrl: string | undefined;
+    if (options.pagePort !== undefined) {
+      const page = await PageServer.start(
+        {
+          slack,
+          lifeguard: { url, signingSecret },
+          cluster: kube.store,
+          target: { service: 'checkout', namespace: 'shop', stable: 'checkout', canary: 'checkout-canary', virtualService: 'checkout' },
+          prometheusUrl: metrics.prometheus?.url,
+          metrics: config.metrics as Record<string, MetricTemplate>,
+          people: PLAYGROUND_PEOPLE,
+          names: DEMO_NAMES,
+        },
+        await usablePort(options.pagePort),
+      );
+      // Stopped before Lifeguard: the page's open event streams would otherwise hold the process up.
+      stoppers.push(() => page.close());
+      pageUrl = page.url;
+    }
+
+    return { dir, kubeconfig, configFile, slack, prometheus: metrics.prometheus, url, signingSecret, db, logFile, pageUrl, stop };
   } catch (error) {
     await stop();
     throw error;

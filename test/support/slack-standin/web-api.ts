@@ -81,6 +81,7 @@ export class SlackStandin {
   private lastTs = 0;
   private serial = 0;
   private waiters: (() => void)[] = [];
+  private readonly listeners = new Set<(call: RecordedCall) => void>();
 
   private readonly server: Server;
 
@@ -190,9 +191,16 @@ export class SlackStandin {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Calls `listener` with every call recorded from now on (the workspace page follows Slack this way); returns the unsubscribe. */
+  onCall(listener: (call: RecordedCall) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   private record(call: RecordedCall): void {
     this.calls.push(call);
     for (const wake of this.waiters.splice(0)) wake();
+    for (const listener of this.listeners) listener(call);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
