@@ -148,7 +148,7 @@ describe('the workspace page in a browser', () => {
       // Promote is on the card at every step (it skips one); this is the pause at 50 %.
       await see(good.getByText('Waiting for Promote at 50 %'), 'the card waiting for Promote at 50 %', RELEASE_MS);
       await click(p, good, 'Promote');
-      await see(good.getByText('Promoted by @alice'), 'the card promoted by alice', RELEASE_MS);
+      await see(good.getByText('Promoted: the stable runs 1.5.0'), 'the card promoted', RELEASE_MS);
       await see(ui.stable.filter({ hasText: '1.5.0' }), 'the cluster panel with stable on 1.5.0', RELEASE_MS);
       await screenshot(p, 'promoted', process.env.PLAYGROUND_SCREENSHOT);
     },
