@@ -154,7 +154,7 @@ export interface OperationHistory {
   /** Every service and environment with a recorded operation, including those since taken out of the config. */
   recorded(): { service: string; environment: string }[];
   /** The verdict behind each automated rollback decision among these operations, from its audit row. */
-  decisionVerdicts(operationIds: readonly number[]): Map<number, Verdict>;
+  decisionVerdicts(operations: readonly Pick<Operation, 'id' | 'service' | 'environment'>[]): Map<number, Verdict>;
 }
 
 /** An outbox entry as stored, with where its delivery stands. */

@@ -69,7 +69,15 @@ export function evidenceReport(e: KeptEvidence, bytes: number): string[] {
     out.push(`==> ${log.pod} / ${log.container} <==`);
     if (log.error) out.push(`(could not be read: ${log.error})`);
     if (log.cutBytes > 0) out.push(cutNote(`${log.cutBytes} bytes`, bound.maxBytes));
-    out.push(...log.lines);
+    out.push(...log.lines.map(printable));
   }
   return out;
+}
+
+/** A log line is the workload's text: its control characters (terminal escapes) must not rewrite the operator's screen. */
+function printable(line: string): string {
+  return [...line].filter((c) => {
+    const code = c.codePointAt(0)!;
+    return code === 9 || (code >= 32 && code !== 127 && (code < 128 || code > 159));
+  }).join('');
 }

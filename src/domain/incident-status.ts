@@ -22,5 +22,6 @@ export function incidentStatus(outcome: Incident['outcome'], followUp: IncidentF
  */
 export function incidentActions(incident: Pick<Incident, 'trigger' | 'outcome'>, followUp: IncidentFollowUp): NonNullable<Incident['actions']> {
   const ended = incident.outcome !== 'rolling-back' && incident.outcome !== 'paused';
-  return [...(followUp.acknowledged ? [] : (['acknowledge'] as const)), ...(incident.trigger === 'manual' && ended && !followUp.postmortem ? (['postmortem'] as const) : [])];
+  // An automated rollback whose draft did not come as it ended (the store busy, say) gets the button too.
+  return [...(followUp.acknowledged ? [] : (['acknowledge'] as const)), ...(ended && !followUp.postmortem ? (['postmortem'] as const) : [])];
 }

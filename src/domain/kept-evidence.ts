@@ -61,7 +61,7 @@ export const keptEvidenceSchema = z.object({
 export type KeptEvidence = z.infer<typeof keptEvidenceSchema>;
 
 /** Env names whose literal values are credentials more often than not: kept by name only. */
-const SECRET_NAME = /(token|secret|password|passwd|api[-_]?key|credential|private[-_]?key)/i;
+const SECRET_NAME = /(token|secret|pass(word|wd)?|pwd|key|credential|auth|dsn|cert)/i;
 const REDACTED = '[redacted]';
 
 /**

@@ -23,7 +23,7 @@ export interface HistoryReport {
  */
 export function serviceHistory(history: OperationHistory, config: Config, query: { service: string; environment?: string | undefined; since: Date; now: Date }): HistoryReport {
   const ops = history.list(query.service, query.environment, query.since);
-  const caught = ops.filter((op) => op.rollback?.trigger === 'verdict' && !op.rollback.afterPromotion).map((op) => op.id);
+  const caught = ops.filter((op) => op.rollback?.trigger === 'verdict' && !op.rollback.afterPromotion);
   const verdicts = history.decisionVerdicts(caught);
   // Each metric's window as configured now: the counts in a verdict are over it.
   const windows = Object.fromEntries(Object.entries(config.metrics).map(([name, m]) => [name, 'window' in m ? m.window : undefined]));

@@ -138,6 +138,16 @@ export class PostmortemFlow {
    * Writes the draft (the impact is read first, outside any transaction), then in one transaction: stored, audited,
    * the file queued for the incident post's thread, the post redrawn. A draft someone else wrote meanwhile wins.
    */
+  /** The evidence in a few lines; evidence that cannot be read leaves the draft without it, not without a draft. */
+  private evidenceOf(operationId: number): readonly string[] | undefined {
+    try {
+      return this.deps.evidence?.summary(operationId);
+    } catch (error) {
+      this.deps.log.warn({ err: error, operation: operationId }, 'the kept evidence cannot be read; the post-mortem draft goes without it');
+      return undefined;
+    }
+  }
+
   private async draft(op: Operation, requestedBy: string): Promise<{ created: boolean; draft: StoredPostmortem }> {
     const { store, postmortems, clock, config } = this.deps;
     const existing = postmortems.get(op.id);
@@ -152,7 +162,7 @@ export class PostmortemFlow {
       audit,
       window,
       impact,
-      evidence: this.deps.evidence?.summary(op.id),
+      evidence: this.evidenceOf(op.id),
       critical: Object.entries(config.metrics)
         .filter(([, metric]) => 'critical' in metric && metric.critical === true)
         .map(([name]) => name),

@@ -166,3 +166,15 @@ describe('keptEvidence', () => {
     ]);
   });
 });
+
+describe('lifeguard evidence, printed', () => {
+  it('prints a canary log line without its terminal escapes, which could rewrite the operator\'s screen', async () => {
+    const { evidenceReport } = await import('../../src/cli/evidence-report.js');
+    const op = { id: 7, kind: 'release', service: 'checkout', environment: 'production', from: { version: '1.4.2', image: 'c:1.4.2', revision: 3 }, to: { version: '1.5.0', image: 'c:1.5.0' }, rollback: { trigger: 'verdict', by: 'lifeguard', why: 'x', decidedAt: '2025-03-01T10:00:00.000Z', weightReached: 25, failing: [] } } as unknown as Operation;
+    const line = 'ERROR \u001b]0;pwned\u0007\u001b[2Jcheckout failed\tcode=503';
+    const kept = keptEvidence(op, { collectedAt: '2025-03-01T10:00:00.100Z', deployments: { stable: {}, canary: {} }, logs: [{ pod: 'p', container: 'app', lines: [line] }], events: [] }, MiB);
+    const printed = evidenceReport(kept, 100);
+    expect(printed).toContain('ERROR ]0;pwned[2Jcheckout failed\tcode=503');
+    expect(printed.join('\n').includes('\u001b') || printed.join('\n').includes('\u0007')).toBe(false);
+  });
+});

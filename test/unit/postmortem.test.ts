@@ -178,8 +178,10 @@ describe('the incident status', () => {
     expect(incidentStatus('escalated', { postmortem: true, acknowledged: { by: 'U06OSCAR', at: '2024-05-01T12:01:00Z' } })).toBe('resolved');
   });
 
-  it('offers Acknowledge until someone has, and Start post-mortem on a manual rollback that ended without a draft', () => {
-    expect(incidentActions({ trigger: 'verdict', outcome: 'rolled-back' }, { postmortem: false })).toEqual(['acknowledge']);
+  it('offers Acknowledge until someone has, and Start post-mortem on a rollback that ended without a draft', () => {
+    // An automated rollback's draft comes as it ends; when it did not (the store busy), a person can ask for it.
+    expect(incidentActions({ trigger: 'verdict', outcome: 'rolled-back' }, { postmortem: false })).toEqual(['acknowledge', 'postmortem']);
+    expect(incidentActions({ trigger: 'verdict', outcome: 'rolled-back' }, { postmortem: true })).toEqual(['acknowledge']);
     expect(incidentActions({ trigger: 'manual', outcome: 'rolling-back' }, { postmortem: false })).toEqual(['acknowledge']);
     expect(incidentActions({ trigger: 'manual', outcome: 'rolled-back' }, { postmortem: false })).toEqual(['acknowledge', 'postmortem']);
     expect(incidentActions({ trigger: 'manual', outcome: 'rolled-back' }, { postmortem: true, acknowledged: { by: 'U06OSCAR', at: 'x' } })).toEqual([]);

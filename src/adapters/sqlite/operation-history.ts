@@ -16,8 +16,9 @@ export class SqliteOperationHistory implements OperationHistory {
         'SELECT id, body, version FROM operations WHERE service = ? AND environment = ? AND created_at >= ? ORDER BY created_at DESC, id DESC',
       ),
       recorded: db.prepare<[], { service: string; environment: string }>('SELECT DISTINCT service, environment FROM operations'),
-      decision: db.prepare<[number], { detail: string }>(
-        `SELECT detail FROM audit_log WHERE action = 'rollback.automated' AND json_extract(detail, '$.operation') = ? ORDER BY id DESC LIMIT 1`,
+      // By subject first (the audit_log_subject index): the log holds a verdict row every interval of every canary.
+      decision: db.prepare<[string, number], { detail: string }>(
+        `SELECT detail FROM audit_log WHERE subject = ? AND action = 'rollback.automated' AND json_extract(detail, '$.operation') = ? ORDER BY id DESC LIMIT 1`,
       ),
     };
   }
@@ -33,10 +34,10 @@ export class SqliteOperationHistory implements OperationHistory {
   }
 
   /** A row this version cannot read as a verdict leaves that operation out: its figures are then unknown, not wrong. */
-  decisionVerdicts(operationIds: readonly number[]): Map<number, Verdict> {
+  decisionVerdicts(operations: readonly Pick<Operation, 'id' | 'service' | 'environment'>[]): Map<number, Verdict> {
     const out = new Map<number, Verdict>();
-    for (const id of operationIds) {
-      const row = this.statements.decision.get(id);
+    for (const { id, service, environment } of operations) {
+      const row = this.statements.decision.get(`${service}/${environment}`, id);
       if (!row) continue;
       const parsed = verdictSchema.safeParse((JSON.parse(row.detail) as { verdict?: { evidence?: unknown } }).verdict?.evidence);
       if (parsed.success) out.set(id, parsed.data);
