@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -125,12 +126,32 @@ async function startSlack(stoppers: Stoppers, note: StackOptions['note']): Promi
 }
 
 /**
+ * Installs Debian's prometheus where the demo can (run as root, with apt-get on PATH), saying so; elsewhere it
+ * leaves that to the person, with the command. A prometheus service the package may start is not the demo's: the
+ * demo starts its own, on a free port, scraping its simulator.
+ */
+function installPrometheus(options: StackOptions): boolean {
+  const apt = findExecutable('apt-get', options.path);
+  if (!apt || process.getuid?.() !== 0) return false;
+  options.note('prometheus not found on PATH: installing it with apt-get (Debian\'s prometheus package)…');
+  const env = { ...process.env, PATH: options.path, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'prometheus']]) {
+    const run = spawnSync(apt, args, { env, stdio: 'ignore', timeout: 300_000 });
+    if (run.status !== 0) {
+      options.note(`apt-get ${args[0]} failed (${run.error?.message ?? `exit ${run.status}`})`);
+      return false;
+    }
+  }
+  return findExecutable('prometheus', options.path) !== undefined;
+}
+
+/**
  * The workload simulator and a Prometheus scraping it, when prometheus is installed. Without it Lifeguard is
  * pointed where nothing answers, as it would be with its Prometheus down.
  */
 async function startMetrics(kube: KubeStandin, options: StackOptions, stoppers: Stoppers): Promise<{ prometheus?: ScrapingPrometheus; url: string }> {
-  if (!findExecutable('prometheus', options.path)) {
-    options.note('prometheus not found on PATH: going on without it, so Lifeguard cannot judge a canary (Debian: apt-get install prometheus)');
+  if (!findExecutable('prometheus', options.path) && !installPrometheus(options)) {
+    options.note('prometheus not found on PATH: going on without it, so Lifeguard cannot judge a canary (to install it on Debian: sudo apt-get install prometheus)');
     return { url: `http://127.0.0.1:${await freePort()}` };
   }
   const simulator = await WorkloadSimulator.start(kube, { seed: 7 });
