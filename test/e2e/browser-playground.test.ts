@@ -156,7 +156,7 @@ describe('the workspace page in a browser', () => {
   );
 
   it(
-    'with the keyboard alone: type a command, switch user, press Approve on the card',
+    'with the keyboard alone: type a command, switch user, press Approve, Pause, Resume and Abort, open the thread, change channel',
     async () => {
       const p = await open();
       const ui = parts(p);
@@ -176,6 +176,28 @@ describe('the workspace page in a browser', () => {
       await tabTo(p, approve, 'Approve on the card');
       await sent(p, 'Approve', () => keys.press('Enter'));
       await see(card.getByText('Approved by @alice'), 'the card approved by alice');
+
+      // The release's own buttons, one after the other: Pause, Resume, Abort.
+      const control = (name: string) => card.getByRole('button', { name, exact: true });
+      await see(control('Pause'), 'Pause on the running release');
+      await tabTo(p, control('Pause'), 'Pause on the card');
+      await sent(p, 'Pause', () => keys.press('Enter'));
+      await see(control('Resume'), 'Resume on the paused release');
+      await tabTo(p, control('Resume'), 'Resume on the card');
+      await sent(p, 'Resume', () => keys.press('Enter'));
+      await see(control('Pause'), 'Pause again on the resumed release');
+      await tabTo(p, control('Abort'), 'Abort on the card');
+      await sent(p, 'Abort', () => keys.press('Enter'));
+      await see(card.getByText(/Aborted by/).first(), 'the card aborted', RELEASE_MS);
+
+      // The thread opens, and another channel is chosen, from the keyboard too.
+      const replies = card.getByText(/^\d+ repl(y|ies)$/);
+      await tabTo(p, replies, 'the thread of the card');
+      await keys.press('Enter');
+      await see(card.getByText('Resumed by @alice'), 'the thread open, with the resume in it');
+      await tabTo(p, ui.channel('incidents'), 'the #incidents channel');
+      await keys.press('Enter');
+      await see(p.locator('[aria-current="page"]').filter({ hasText: '#incidents' }), '#incidents chosen');
     },
     180_000,
   );
