@@ -186,7 +186,12 @@ describe('the workspace page in a browser', () => {
       await tabTo(p, control('Resume'), 'Resume on the card');
       await sent(p, 'Resume', () => keys.press('Enter'));
       await see(control('Pause'), 'Pause again on the resumed release');
+      // Abort asks first, as Slack does with the button's `confirm`.
       await tabTo(p, control('Abort'), 'Abort on the card');
+      await keys.press('Enter');
+      const confirm = p.getByRole('dialog', { name: 'Abort this release?' });
+      await see(confirm, 'the confirmation of Abort');
+      await tabTo(p, confirm.getByRole('button', { name: 'Abort', exact: true }), 'Abort in the confirmation');
       await sent(p, 'Abort', () => keys.press('Enter'));
       await see(card.getByText(/Aborted by/).first(), 'the card aborted', RELEASE_MS);
 

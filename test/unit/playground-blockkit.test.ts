@@ -138,6 +138,12 @@ describe('the workspace page renders Block Kit', () => {
     expect(html).toContain('data-value="&quot;&gt;&lt;img src=x&gt;"');
   });
 
+  it('carries a button\'s confirm, so the page asks before it sends, as Slack does', () => {
+    const confirm = { title: { type: 'plain_text', text: 'Abort this release?' }, text: { type: 'mrkdwn', text: 'The canary is <drained>.' }, confirm: { type: 'plain_text', text: 'Abort' }, deny: { type: 'plain_text', text: 'Keep going' } };
+    const html = renderMessage({ blocks: [{ type: 'actions', elements: [{ type: 'button', action_id: 'release.abort', value: '3', text: { type: 'plain_text', text: 'Abort' }, confirm }] }] });
+    expect(html).toContain('data-confirm="{&quot;title&quot;:&quot;Abort this release?&quot;,&quot;text&quot;:&quot;The canary is &lt;drained&gt;.&quot;,&quot;confirm&quot;:&quot;Abort&quot;,&quot;deny&quot;:&quot;Keep going&quot;}"');
+  });
+
   it('shows what it does not know as a visible placeholder', () => {
     expect(renderMessage({ blocks: [{ type: 'video', title: 'x' }] })).toContain('<div class="unsupported" role="note">Unsupported block video');
   });

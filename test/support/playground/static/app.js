@@ -212,10 +212,26 @@ async function sendCommand(event) {
   }
 }
 
+/** Slack's confirmation dialog of a button with `confirm`: resolves true when the person confirms. */
+function confirmed(asked) {
+  const dialog = $('#confirm');
+  $('#confirm-title').textContent = asked.title;
+  $('#confirm-text').textContent = asked.text;
+  $('#confirm-ok').textContent = asked.confirm;
+  $('#confirm-deny').textContent = asked.deny;
+  dialog.returnValue = '';
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'confirm'), { once: true }));
+}
+
 async function clickButton(button) {
   const article = button.closest('article.message');
   const label = button.textContent.trim();
   const ephemeral = article.dataset.ephemeral;
+  if (button.dataset.confirm && !(await confirmed(JSON.parse(button.dataset.confirm)))) {
+    say(`${label}: not sent (${nameOf(state.user)} kept going).`);
+    return;
+  }
   say(`${nameOf(state.user)} clicks ${label}…`);
   try {
     const answer = await act({

@@ -94,7 +94,15 @@ function button(element, blockId, names) {
   const style = element.style === 'primary' || element.style === 'danger' ? ` ${element.style}` : '';
   const label = textObject(element.text, names);
   if (element.url && safeUrl(element.url)) return `<a class="bk-button${style}" href="${escapeHtml(element.url)}" target="_blank" rel="noopener noreferrer">${label}</a>`;
-  return `<button type="button" class="bk-button${style}" data-action-id="${escapeHtml(element.action_id ?? '')}" data-block-id="${escapeHtml(blockId ?? '')}" data-value="${escapeHtml(element.value ?? '')}">${label}</button>`;
+  return `<button type="button" class="bk-button${style}" data-action-id="${escapeHtml(element.action_id ?? '')}" data-block-id="${escapeHtml(blockId ?? '')}" data-value="${escapeHtml(element.value ?? '')}"${confirmation(element.confirm)}>${label}</button>`;
+}
+
+/** A button's `confirm` object, as plain texts for the dialog Slack shows before the click is sent. */
+function confirmation(confirm) {
+  if (!confirm) return '';
+  const plain = (text) => (typeof text?.text === 'string' ? text.text : '');
+  const asked = { title: plain(confirm.title), text: plain(confirm.text), confirm: plain(confirm.confirm) || 'Yes', deny: plain(confirm.deny) || 'Cancel' };
+  return ` data-confirm="${escapeHtml(JSON.stringify(asked))}"`;
 }
 
 function element(el, blockId, names) {
