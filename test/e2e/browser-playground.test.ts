@@ -206,4 +206,70 @@ describe('the workspace page in a browser', () => {
     },
     180_000,
   );
+
+  it(
+    'with the keyboard alone: Reject with its form, Promote, and the incident post\'s Acknowledge, Start post-mortem and Freeze',
+    async () => {
+      const p = await open();
+      const ui = parts(p);
+      const keys = p.keyboard;
+      const command = async (line: string) => {
+        await tabTo(p, ui.composer, 'the composer');
+        await keys.type(line);
+        await sent(p, line, () => keys.press('Enter'));
+      };
+      const become = async (name: string, arrow: 'ArrowDown' | 'ArrowUp') => {
+        await tabTo(p, ui.user, 'the user switcher');
+        await keys.press(arrow);
+        await see(p.getByRole('status').filter({ hasText: `You are now ${name}.` }), `${name} chosen in the user switcher`);
+      };
+      const press = async (container: Locator, name: string, what: string) => {
+        const button = container.getByRole('button', { name, exact: true });
+        await see(button, what, RELEASE_MS);
+        await tabTo(p, button, what);
+        await sent(p, name, () => keys.press('Enter'));
+      };
+
+      // Reject opens Lifeguard's form; the reason is typed and sent from the keyboard.
+      await command('/release checkout 1.6.0');
+      const rejected = ui.message('Release checkout 1.6.0 →');
+      await see(rejected.getByRole('button', { name: 'Reject' }), 'the release card for 1.6.0 with Reject');
+      await become('alice', 'ArrowDown');
+      const reject = rejected.getByRole('button', { name: 'Reject', exact: true });
+      await tabTo(p, reject, 'Reject on the card');
+      await keys.press('Enter');
+      const form = p.getByRole('dialog');
+      await see(form.getByRole('textbox'), 'the reject form with its reason field');
+      await keys.type('not during the sale');
+      await tabTo(p, form.getByRole('button', { name: 'Reject', exact: true }), 'Reject in the form');
+      await sent(p, 'the reject form', () => keys.press('Enter'));
+      await see(rejected.getByText(/Rejected/).first(), 'the card rejected by alice');
+
+      // Promote ends a step early, once it has a pass.
+      await become('bob', 'ArrowUp');
+      await command('/release checkout 1.5.0');
+      const release = ui.message('Release checkout 1.5.0 →');
+      await become('alice', 'ArrowDown');
+      await press(release, 'Approve', 'Approve on the 1.5.0 card');
+      await press(release, 'Promote', 'Promote on the running release');
+      await see(release.getByText('Promoted past 5% by').or(release.getByText(/Promoted past \d+% by/)).first(), 'the card promoted past a step by alice', RELEASE_MS);
+
+      // A rollback by the on-call, approved by alice, pre-empts it; its incident post takes the rest.
+      await become('oscar', 'ArrowDown');
+      await command('/rollback checkout reason="keyboard run"');
+      const rollback = ui.message('Rollback checkout');
+      await become('alice', 'ArrowUp');
+      await press(rollback, 'Approve', 'Approve on the rollback card');
+      await tabTo(p, ui.channel('incidents'), 'the #incidents channel');
+      await keys.press('Enter');
+      const post = ui.message('Manual rollback: checkout in production');
+      await press(post, 'Acknowledge', 'Acknowledge on the incident post');
+      await see(post.getByText('Acknowledged').first(), 'the post acknowledged');
+      await press(post, 'Start post-mortem', 'Start post-mortem on the ended rollback');
+      await see(post.getByText('Draft attached in this thread'), 'the post-mortem draft attached', RELEASE_MS);
+      await press(post, 'Freeze production', 'Freeze production on the incident post');
+      await see(p.getByRole('status').filter({ hasText: 'Freeze production: Lifeguard accepted it.' }), 'the freeze accepted');
+    },
+    300_000,
+  );
 });
