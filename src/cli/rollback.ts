@@ -39,7 +39,7 @@ export const rollback: CliCommand = {
   path: ['rollback'],
   usage: 'lifeguard rollback <service> --env <env> [--to <revision>] --reason <text> [--dry-run] [--yes] [--force] [--db F] [--config F]',
   summary:
-    'Break-glass rollback, Slack or not: prints the plan (--dry-run stops there), asks to confirm (or --yes), then drains the canary, rolls the stable back as `kubectl rollout undo` does and verifies it, as an approved /rollback does. Refuses while another operation holds the service, unless --force (audited). Slack messages wait in the outbox for `lifeguard start`. Actor: LIFEGUARD_OPERATOR or the OS user. Exit 0 rolled back, 1 refused or failed, 2 usage.',
+    'Break-glass rollback, Slack or not: prints the plan (--dry-run stops there), asks to confirm (or --yes), then drains the canary, rolls the stable back as `kubectl rollout undo` does and verifies it, as an approved /rollback does. Refuses while a release or hotfix holds the service, unless --force (audited); follows a rollback already under way instead of starting another. Slack messages wait in the outbox for `lifeguard start`. Actor: LIFEGUARD_OPERATOR or the OS user. Exit 0 rolled back, 1 refused or failed, 2 usage.',
   options: {
     env: { type: 'string' },
     to: { type: 'string' },
