@@ -103,7 +103,8 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   const clock = options.clock ?? systemClock;
   const store = openStore(env.LIFEGUARD_DB, { clock, auditKey: env.LIFEGUARD_AUDIT_KEY });
   const metrics = createTelemetry();
-  const cluster = options.cluster ?? kubernetesCluster(config, { kubeConfig: (name) => kubeConfigFor(config, name, processEnv) });
+  // A long-running process reads the cluster from watched copies: its ticks then cost the API server nothing.
+  const cluster = options.cluster ?? kubernetesCluster(config, { reads: 'watch', log, kubeConfig: (name) => kubeConfigFor(config, name, processEnv) });
   let slack: SlackApp;
   try {
     slack = await createSlackApp({
@@ -120,7 +121,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
   }
   const repositories: Store = sqliteRepositories(store, clock);
   const leadership = electLeader(env, processEnv, log);
-  const prometheusClient = new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout });
+  const prometheusClient = new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout, concurrency: config.prometheus.concurrency });
   // One cache for the process: each tick then fetches only the newest samples of every range. Judging a stable
   // against its past asks the same query over an earlier range too, which the cache is not for.
   const prometheus = new IncrementalRangeCache(prometheusClient);
@@ -255,6 +256,7 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
       await summaryJobs.stop();
       await analysis.stop();
       await engine.stop();
+      await cluster.stop?.();
       await outbox.stop();
       await leadership?.stop({ release: true });
       await slack.stop();

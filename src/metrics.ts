@@ -21,6 +21,10 @@ export interface Telemetry {
   slackRequestErrors: Counter<'reason'>;
   /** Errors nothing else caught, logged by the process-level last resort, which keeps serving. */
   uncaughtErrors: Counter<'origin'>;
+  /** Each time a service's state could not be read for analysis; the log says so only when a streak starts and ends. */
+  clusterReadFailures: Counter<'environment'>;
+  /** Services whose state cannot be read right now, so their canaries are not judged. */
+  servicesUnreadable: Gauge<'environment'>;
   /** Chat messages waiting in the outbox, and the age of the oldest; read from `watchOutbox`'s source at each scrape. */
   outboxDepth: Gauge;
   outboxOldestAgeSeconds: Gauge;
@@ -113,6 +117,18 @@ export function createTelemetry(options: { processMetrics?: boolean } = {}): Tel
       name: 'lifeguard_uncaught_errors_total',
       help: 'Errors no handler caught (origin: uncaughtException, unhandledRejection); Lifeguard logged them and kept serving.',
       labelNames: ['origin'],
+      registers,
+    }),
+    clusterReadFailures: new Counter({
+      name: 'lifeguard_cluster_read_failures_total',
+      help: 'Reads of a service state for canary analysis that failed (a missing Deployment, an unreachable cluster), one per service per tick.',
+      labelNames: ['environment'],
+      registers,
+    }),
+    servicesUnreadable: new Gauge({
+      name: 'lifeguard_services_unreadable',
+      help: 'Services whose state cannot be read from their cluster right now; their canaries are not judged until it can.',
+      labelNames: ['environment'],
       registers,
     }),
     outboxDepth: new Gauge({

@@ -121,6 +121,8 @@ export interface TrafficRouter {
 export interface Cluster {
   workloads: Workloads;
   traffic: TrafficRouter;
+  /** Ends whatever keeps a connection open to the cluster (watches), at shutdown. */
+  stop?(): Promise<void>;
 }
 
 /** Leader election among Lifeguard replicas: only the leader runs the scheduler and executes. */

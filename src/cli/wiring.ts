@@ -12,7 +12,7 @@ import type { Cluster, Metrics, OperationHistory, OperationRepository, Probe } f
 /** PromQL against the config's Prometheus. */
 export async function prometheus(config: Config): Promise<Metrics> {
   const { PrometheusClient } = await import('../adapters/prometheus/client.js');
-  return new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout });
+  return new PrometheusClient({ url: config.prometheus.url, timeoutMs: config.prometheus.timeout, concurrency: config.prometheus.concurrency });
 }
 
 export async function probe(): Promise<Probe> {

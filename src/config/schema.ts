@@ -130,9 +130,23 @@ export const configSchema = z
       .object({
         url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
         timeout: durationSchema.prefault('5s'),
+        /** Queries in flight at once; a tick of a thousand services waits its turn instead of opening a thousand connections. */
+        concurrency: z.int().min(1).max(256).default(16),
       })
       .strict(),
-    clusters: z.record(name, z.object({ context: z.string().min(1).optional() }).strict()),
+    clusters: z.record(
+      name,
+      z
+        .object({
+          context: z.string().min(1).optional(),
+          /** Requests in flight at once to this API server. */
+          concurrency: z.int().min(1).max(256).default(16),
+          /** Sustained requests per second and the burst allowed after a quiet spell, as client-go's QPS and Burst. */
+          qps: z.number().positive().max(10_000).default(20),
+          burst: z.int().min(1).max(10_000).default(40),
+        })
+        .strict(),
+    ),
     roles: z.record(name, z.array(roleMember).min(1, 'list at least one member')),
     environments: z.record(name, environmentSchema),
     hotfix: z

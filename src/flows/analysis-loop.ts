@@ -4,7 +4,8 @@ import type { Telemetry } from '../metrics.js';
 import type { AuditLog, Leadership, Metrics, Probe, Workloads } from '../ports.js';
 import { startAnalysisScheduler, type AnalysisScheduler } from '../scheduler.js';
 import { analyzeCanaries } from './canary-analysis.js';
-import { liveCanaries } from './cluster-readers.js';
+import { liveCanaries, type ReadReport } from './cluster-readers.js';
+import { FailureStreaks } from '../domain/failure-streaks.js';
 import { recordVerdicts } from './record-verdicts.js';
 import type { Verdict } from '../domain/verdict.js';
 
@@ -35,16 +36,19 @@ export interface AnalysisLoop {
  */
 export function startAnalysisLoop(deps: AnalysisLoopDeps): AnalysisLoop {
   const { config, log } = deps;
-  const activeIn = liveCanaries(deps.workloads, config, (service, environment, error) =>
-    log.warn({ service, environment, err: error }, 'cannot read the canary of a service from its cluster; it is not judged this tick'),
-  );
+  const streaks = new FailureStreaks();
+  const activeIn = liveCanaries(deps.workloads, config, unreadableOnce(deps, streaks));
   let scheduler: AnalysisScheduler | undefined;
 
   const start = () => {
     if (scheduler) return;
     scheduler = startAnalysisScheduler({
       config,
-      activeCanaries: (environment) => activeIn(environment),
+      activeCanaries: async (environment) => {
+        const found = await activeIn(environment);
+        deps.metrics.servicesUnreadable.set({ environment }, streaks.count(`${environment}/`));
+        return found;
+      },
       judge: async (targets, at) => {
         const started = performance.now();
         const verdicts = await analyzeCanaries({ metrics: deps.prometheus, probe: deps.probe }, targets, at);
@@ -82,4 +86,27 @@ export function startAnalysisLoop(deps: AnalysisLoopDeps): AnalysisLoop {
     start();
   }
   return { scheduler: () => scheduler, stop };
+}
+
+/**
+ * A service that cannot be read (its Deployment missing, its cluster unreachable) is logged when that starts and
+ * when it ends, and counted on /metrics each tick: a thousand such services make a thousand lines, not a thousand
+ * lines a tick.
+ */
+function unreadableOnce(deps: Pick<AnalysisLoopDeps, 'log' | 'metrics'>, streaks: FailureStreaks): ReadReport {
+  const key = (service: string, environment: string) => `${environment}/${service}`;
+  return {
+    unreadable(service, environment, error) {
+      deps.metrics.clusterReadFailures.inc({ environment });
+      if (streaks.fail(key(service, environment), new Date(), error instanceof Error ? error.message : String(error))) {
+        deps.log.warn({ service, environment, err: error }, 'cannot read the canary of a service from its cluster; it is not judged until it can be (said again when it can)');
+      }
+    },
+    readable(service, environment) {
+      const ended = streaks.succeed(key(service, environment));
+      if (ended) {
+        deps.log.info({ service, environment, failingSince: ended.since.toISOString(), failedTicks: ended.failures }, 'the canary of a service can be read from its cluster again');
+      }
+    },
+  };
 }

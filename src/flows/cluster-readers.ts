@@ -9,26 +9,29 @@ export function clusterTrafficShare(traffic: TrafficRouter): TrafficShareSource 
   return async (service, environment, config) => (await traffic.read(serviceTarget(config, service, environment))).canary;
 }
 
+/** Told, for every service read, whether its state could be read. */
+export interface ReadReport {
+  unreadable(service: string, environment: string, error: unknown): void;
+  readable(service: string, environment: string): void;
+}
+
 /**
  * The canaries serving traffic in an environment right now: a canary Deployment that wants pods and gets a
  * share of the traffic. A service whose state cannot be read is reported and left out, so one broken
  * service does not stop the analysis of the others.
  */
-export function liveCanaries(
-  workloads: Workloads,
-  config: Pick<Config, 'services'>,
-  onUnreadable: (service: string, environment: string, error: unknown) => void,
-): (environment: string) => Promise<ActiveCanary[]> {
+export function liveCanaries(workloads: Workloads, config: Pick<Config, 'services'>, report: ReadReport): (environment: string) => Promise<ActiveCanary[]> {
   return async (environment) => {
     const services = Object.entries(config.services).filter(([, svc]) => environment in svc.environments);
     const found = await Promise.all(
       services.map(async ([service]): Promise<ActiveCanary | undefined> => {
         try {
           const state = await workloads.readState(serviceTarget(config, service, environment));
+          report.readable(service, environment);
           const serving = state.canary.replicas.desired > 0 && state.traffic.canary > 0;
           return serving ? { service, trafficShare: state.traffic.canary } : undefined;
         } catch (error) {
-          onUnreadable(service, environment, error);
+          report.unreadable(service, environment, error);
           return undefined;
         }
       }),

@@ -492,7 +492,7 @@ export class ReleaseEngine {
         continue;
       }
       // The cluster answered and wants nothing written: whatever failed before is over.
-      if (observation && !decision.action) this.failures.delete(id);
+      if (observation && !decision.action) this.recovered(id);
       if (isFinal(decision.next.state)) this.judgedAt.delete(id);
       if (decision.action?.type === 'restore-canary') await this.evidenceGathered(id);
       if (decision.action && this.leads()) {
@@ -544,7 +544,7 @@ export class ReleaseEngine {
     try {
       return observe(await this.deps.cluster.workloads.readState(target));
     } catch (error) {
-      this.deps.log.warn({ err: error, operation: op.id }, 'cannot read the cluster for an operation; it waits for the next reconcile');
+      if (this.isNewFailure(op.id, error)) this.deps.log.warn({ err: error, operation: op.id }, 'cannot read the cluster for an operation; it waits for the next reconcile');
       this.failed(op.id, error);
       return undefined;
     }
@@ -588,13 +588,13 @@ export class ReleaseEngine {
           await cluster.workloads.rollback(target, { toRevision: action.toRevision });
           break;
       }
-      this.failures.delete(op.id);
+      this.recovered(op.id);
       return true;
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      log.error({ err: error, operation: op.id, action }, 'a cluster action failed; the next reconcile tries again after a back-off');
-      if (this.failures.get(op.id)?.error !== message) {
-        store.audit.append({ actor: 'lifeguard', action: 'operation.action_failed', subject: `${op.service}/${op.environment}`, detail: { operation: op.id, action, error: message } });
+      // Logged and audited when it starts or changes, not at every retry.
+      if (this.isNewFailure(op.id, error)) {
+        log.error({ err: error, operation: op.id, action }, 'a cluster action failed; the next reconcile tries again after a back-off');
+        store.audit.append({ actor: 'lifeguard', action: 'operation.action_failed', subject: `${op.service}/${op.environment}`, detail: { operation: op.id, action, error: messageOf(error) } });
       }
       this.failed(op.id, error);
       return false;
@@ -612,13 +612,25 @@ export class ReleaseEngine {
     const attempts = (previous?.attempts ?? 0) + 1;
     this.failures.set(id, {
       since: previous?.since ?? now,
-      error: error instanceof Error ? error.message : String(error),
+      error: messageOf(error),
       attempts,
       retryAt: now.getTime() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (attempts - 1)),
     });
   }
 
   private readonly failures = new Map<number, { since: Date; error: string; attempts: number; retryAt: number }>();
+
+  private isNewFailure(id: number, error: unknown): boolean {
+    return this.failures.get(id)?.error !== messageOf(error);
+  }
+
+  /** The cluster answers the operation again: its failure ends, said once. */
+  private recovered(id: number): void {
+    const failure = this.failures.get(id);
+    if (!failure) return;
+    this.failures.delete(id);
+    this.deps.log.info({ operation: id, failingSince: failure.since.toISOString(), attempts: failure.attempts }, 'the cluster answers the operation again');
+  }
 
   /** What the cluster has been failing with for operation `id`, if it is: for a terminal that shows progress. */
   trouble(id: number): { since: Date; error: string } | undefined {
@@ -737,3 +749,5 @@ export class ReleaseEngine {
     });
   }
 }
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -11,7 +11,9 @@ import {
   type PatchStrategy,
 } from '@kubernetes/client-node';
 import { ClusterError, describe, explain, isTransient, type Subject } from './errors.js';
+import { keepAliveMiddleware } from './keep-alive.js';
 import type { OperationName } from './operations.js';
+import { RequestGate } from './request-gate.js';
 
 export interface RetryPolicy {
   /** Attempts for a call that fails with 5xx, 429, a timeout or a dropped connection. */
@@ -39,17 +41,22 @@ function timeoutMiddleware(ms: number): ObservableMiddleware {
   };
 }
 
-/** The client-node APIs of one cluster, called only by operation name, with timeouts and bounded retries. */
+/**
+ * The client-node APIs of one cluster, called only by operation name, with timeouts, bounded retries, reused
+ * connections, and a gate that bounds how many requests are in flight and how fast they go.
+ */
 export class KubeApi {
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
   readonly coordination: CoordinationV1Api;
+  private readonly keepAlive = keepAliveMiddleware();
 
   constructor(
     readonly cluster: string,
-    kubeConfig: KubeConfig,
+    readonly kubeConfig: KubeConfig,
     readonly retry: RetryPolicy = DEFAULT_RETRY,
+    readonly gate: RequestGate = new RequestGate(),
   ) {
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
@@ -59,7 +66,7 @@ export class KubeApi {
 
   /** Request options: a timeout, and the patch format for PATCH calls. */
   options(patch?: PatchStrategy): ConfigurationOptions<ObservableMiddleware> {
-    const base: ConfigurationOptions<ObservableMiddleware> = { middleware: [timeoutMiddleware(this.retry.requestTimeoutMs)], middlewareMergeStrategy: 'append' };
+    const base: ConfigurationOptions<ObservableMiddleware> = { middleware: [this.keepAlive, timeoutMiddleware(this.retry.requestTimeoutMs)], middlewareMergeStrategy: 'append' };
     return patch ? setHeaderOptions('Content-Type', patch, base) : base;
   }
 
@@ -72,7 +79,7 @@ export class KubeApi {
     let last: unknown;
     for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
       try {
-        return await fn();
+        return await this.gate.run(fn);
       } catch (error) {
         if (!isTransient(error)) throw explain(error, op, subject, this.cluster);
         last = error;

@@ -1,15 +1,9 @@
-import { PatchStrategy, type V1Deployment, type V1ReplicaSet } from '@kubernetes/client-node';
+import { PatchStrategy, type V1Deployment, type V1ReplicaSet, type V1Scale } from '@kubernetes/client-node';
 import type { DeploymentState, Revision, ServiceTarget, Track } from '../../domain/cluster-state.js';
 import type { ClusterApis } from './apis.js';
 import { ClusterError, type Subject } from './errors.js';
 import { CHANGE_CAUSE_ANNOTATION, formerRevisions, revisionOf, templateFingerprint } from './revisions.js';
-
-const APPS = { group: 'apps', version: 'v1' };
-
-export const selectorString = (labels: Record<string, string> | undefined) =>
-  Object.entries(labels ?? {})
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
+import { DEPLOYMENTS, REPLICA_SETS } from './watched-resources.js';
 
 export const timestamp = (value: unknown) => (value instanceof Date ? value.toISOString() : value ? String(value) : '');
 
@@ -17,21 +11,19 @@ export const timestamp = (value: unknown) => (value instanceof Date ? value.toIS
 export class Deployments {
   constructor(private readonly apis: ClusterApis) {}
 
-  subject(target: ServiceTarget, track: Track): Subject {
+  subject(target: ServiceTarget, track: Track): Subject & { name: string } {
     const { namespace } = target.settings;
     return { kind: 'Deployment', namespace, name: target.settings[track], configPath: `services.${target.service}.environments.${target.environment}.${track}` };
   }
 
-  /*
-   * Deployments and ReplicaSets are read as the API server's JSON (through the custom-objects client,
-   * same path, same RBAC) rather than client-node's typed models, which drop fields they do not know:
-   * a rollback must copy a pod template exactly, including fields newer than this library.
-   */
-  async read(target: ServiceTarget, track: Track): Promise<V1Deployment> {
-    const api = this.apis.for(target);
-    const subject = this.subject(target, track);
-    const raw = await api.call('readDeployment', subject, () => api.custom.getNamespacedCustomObject({ ...APPS, plural: 'deployments', namespace: subject.namespace, name: subject.name! }, api.options()));
-    return raw as V1Deployment;
+  /** The Deployment as the API server's JSON, which keeps fields newer than client-node's typed models. */
+  read(target: ServiceTarget, track: Track): Promise<V1Deployment> {
+    return this.apis.readsFor(target).get<V1Deployment>(DEPLOYMENTS, this.subject(target, track));
+  }
+
+  /** Waits until reads show the write that left the Deployment at `resourceVersion`. */
+  observed(target: ServiceTarget, track: Track, resourceVersion: string | undefined): Promise<void> {
+    return this.apis.readsFor(target).observed(DEPLOYMENTS, target.settings.namespace, target.settings[track], resourceVersion);
   }
 
   readBoth(target: ServiceTarget): Promise<[V1Deployment, V1Deployment]> {
@@ -40,21 +32,19 @@ export class Deployments {
 
   /** The ReplicaSets the Deployment controls: its revisions. */
   async replicaSets(target: ServiceTarget, deployment: V1Deployment): Promise<V1ReplicaSet[]> {
-    const api = this.apis.for(target);
-    const namespace = target.settings.namespace;
-    const list = (await api.call('listReplicaSets', { kind: 'ReplicaSet', namespace }, () =>
-      api.custom.listNamespacedCustomObject({ ...APPS, plural: 'replicasets', namespace, labelSelector: selectorString(deployment.spec?.selector?.matchLabels) }, api.options()),
-    )) as { items: V1ReplicaSet[] };
-    const uid = deployment.metadata?.uid;
-    return list.items.filter((rs) => rs.metadata?.ownerReferences?.some((ref) => ref.controller && ref.uid === uid));
+    return this.apis.readsFor(target).list<V1ReplicaSet>(REPLICA_SETS, target.settings.namespace, {
+      labels: deployment.spec?.selector?.matchLabels,
+      controllerUid: deployment.metadata?.uid ?? '',
+    });
   }
 
   async scale(target: ServiceTarget, track: Track, replicas: number): Promise<void> {
     const api = this.apis.for(target);
     const subject = this.subject(target, track);
-    await api.call('patchDeploymentScale', subject, () =>
-      api.apps.patchNamespacedDeploymentScale({ name: subject.name!, namespace: subject.namespace, body: { spec: { replicas } } }, api.options(PatchStrategy.MergePatch)),
+    const scale: V1Scale = await api.call('patchDeploymentScale', subject, () =>
+      api.apps.patchNamespacedDeploymentScale({ name: subject.name, namespace: subject.namespace, body: { spec: { replicas } } }, api.options(PatchStrategy.MergePatch)),
     );
+    await this.observed(target, track, scale.metadata?.resourceVersion);
   }
 
   /** The image of the container lifeguard.yaml names; a Deployment without that container is a config mistake. */

@@ -2,7 +2,8 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import type { ClusterEvent, Evidence, PodLog, ServiceTarget } from '../../domain/cluster-state.js';
 import type { ClusterApis } from './apis.js';
 import type { Deployments } from './deployments.js';
-import { selectorString, timestamp } from './deployments.js';
+import { timestamp } from './deployments.js';
+import { selectorString } from './direct-reads.js';
 
 /** Evidence keeps the latest events only: a busy namespace holds thousands. */
 const MAX_EVENTS = 200;

@@ -1,13 +1,12 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { delimiter } from 'node:path';
-import type { Config } from '../../config/schema.js';
 import { ClusterError } from './errors.js';
 
 /**
  * The KubeConfig for a named cluster of lifeguard.yaml: its kubeconfig context (from KUBECONFIG or
  * ~/.kube/config), or the in-cluster ServiceAccount when it names no context.
  */
-export function kubeConfigFor(config: Pick<Config, 'clusters'>, clusterName: string, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+export function kubeConfigFor(config: { clusters: Record<string, { context?: string | undefined }> }, clusterName: string, env: NodeJS.ProcessEnv = process.env): KubeConfig {
   const cluster = config.clusters[clusterName];
   if (!cluster) {
     throw new ClusterError('config', `unknown cluster "${clusterName}": lifeguard.yaml defines ${Object.keys(config.clusters).join(', ') || 'no clusters'}`);

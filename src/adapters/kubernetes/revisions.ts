@@ -28,4 +28,16 @@ function canonical(value: unknown): string {
  * Identifies a pod template as the deployment controller does when it decides whether a rollback changes
  * anything: equal templates, ignoring the hash label and empty fields, give equal fingerprints.
  */
-export const templateFingerprint = (template: V1PodTemplateSpec | undefined) => createHash('sha256').update(canonical(templateWithoutHash(template))).digest('hex').slice(0, 16);
+export function templateFingerprint(template: V1PodTemplateSpec | undefined): string {
+  if (!template) return fingerprint(template);
+  // A watched copy is frozen and read every tick: its fingerprint is worked out once.
+  let known = fingerprints.get(template);
+  if (known === undefined) {
+    known = fingerprint(template);
+    if (Object.isFrozen(template)) fingerprints.set(template, known);
+  }
+  return known;
+}
+
+const fingerprints = new WeakMap<V1PodTemplateSpec, string>();
+const fingerprint = (template: V1PodTemplateSpec | undefined) => createHash('sha256').update(canonical(templateWithoutHash(template))).digest('hex').slice(0, 16);

@@ -65,9 +65,10 @@ export class KubernetesWorkloads implements Workloads {
         metadata: { resourceVersion: d.metadata?.resourceVersion, ...(changeCause ? { annotations: { [CHANGE_CAUSE_ANNOTATION]: changeCause } } : {}) },
         spec: { template: { spec: { containers: [{ name: target.settings.container, image }] } } },
       };
-      await api.call('patchDeployment', subject, () =>
-        api.apps.patchNamespacedDeployment({ name: subject.name!, namespace: subject.namespace, body }, api.options(PatchStrategy.StrategicMergePatch)),
+      const patched = await api.call('patchDeployment', subject, () =>
+        api.apps.patchNamespacedDeployment({ name: subject.name, namespace: subject.namespace, body }, api.options(PatchStrategy.StrategicMergePatch)),
       );
+      await this.deployments.observed(target, track, patched.metadata?.resourceVersion);
       return { changed: current !== image };
     });
   }
@@ -104,7 +105,8 @@ export class KubernetesWorkloads implements Workloads {
       const template = templateWithoutHash(replicaSet.spec?.template);
       const causeOps = changeCauseOps(d.metadata?.annotations, replicaSet.metadata?.annotations?.[CHANGE_CAUSE_ANNOTATION]);
       const body = [{ op: 'replace', path: '/metadata/resourceVersion', value: d.metadata?.resourceVersion }, { op: 'replace', path: '/spec/template', value: template }, ...causeOps];
-      await api.call('patchDeployment', subject, () => api.apps.patchNamespacedDeployment({ name: subject.name!, namespace: subject.namespace, body }, api.options(PatchStrategy.JsonPatch)));
+      const patched = await api.call('patchDeployment', subject, () => api.apps.patchNamespacedDeployment({ name: subject.name, namespace: subject.namespace, body }, api.options(PatchStrategy.JsonPatch)));
+      await this.deployments.observed(target, 'stable', patched.metadata?.resourceVersion);
       const image = template.spec?.containers?.find((c) => c.name === target.settings.container)?.image ?? '';
       return {
         outcome: 'rolled-back',

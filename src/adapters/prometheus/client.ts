@@ -1,4 +1,7 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Metrics, QueryRange } from '../../ports.js';
 import type { Labels, MatrixOutcome, QueryFailure, Sample, Series, VectorOutcome } from '../../domain/query-outcome.js';
 
@@ -11,6 +14,8 @@ export interface PrometheusOptions {
   retries?: number;
   /** First backoff in milliseconds, doubled after each retry (default 200). */
   backoffMs?: number;
+  /** Queries in flight at once (default 16); the rest wait their turn. */
+  concurrency?: number;
 }
 
 /** The body of every Prometheus HTTP API answer (https://prometheus.io/docs/prometheus/latest/querying/api/). */
@@ -39,9 +44,14 @@ export class PrometheusClient implements Metrics {
   private readonly http: AxiosInstance;
   private readonly retries: number;
   private readonly backoffMs: number;
+  private readonly limit: LimitFunction;
 
   constructor(private readonly options: PrometheusOptions) {
+    // One pool of kept-alive connections; the limit below keeps it to `concurrency` sockets.
+    const agent = { keepAlive: true, scheduling: 'lifo' as const };
     this.http = axios.create({
+      httpAgent: new HttpAgent(agent),
+      httpsAgent: new HttpsAgent(agent),
       baseURL: options.url.replace(/\/+$/, ''),
       timeout: options.timeoutMs,
       transitional: { clarifyTimeoutError: true },
@@ -51,6 +61,7 @@ export class PrometheusClient implements Metrics {
     });
     this.retries = options.retries ?? 2;
     this.backoffMs = options.backoffMs ?? 200;
+    this.limit = pLimit(options.concurrency ?? 16);
   }
 
   async instant(query: string, at: Date): Promise<VectorOutcome> {
@@ -102,7 +113,8 @@ export class PrometheusClient implements Metrics {
   private async attempt(path: string, params: Record<string, string>): Promise<Attempt> {
     const where = `${this.options.url}${path}`;
     try {
-      const response = await this.http.post<unknown>(path, new URLSearchParams(params).toString());
+      // The timeout counts from when the query is sent, not from when it was queued.
+      const response = await this.limit(() => this.http.post<unknown>(path, new URLSearchParams(params).toString()));
       const body = response.data;
       if (isApiBody(body) && body.status === 'success') return { retry: false, outcome: body };
       const warnings = isApiBody(body) ? (body.warnings ?? []) : [];

@@ -4,6 +4,7 @@ import { serviceTarget, type ServiceTarget } from '../../../src/domain/cluster-s
 import type { Cluster } from '../../../src/ports.js';
 import { kubernetesCluster } from '../../../src/adapters/kubernetes/cluster.js';
 import type { RetryPolicy } from '../../../src/adapters/kubernetes/api.js';
+import type { ClusterApisOptions } from '../../../src/adapters/kubernetes/apis.js';
 import { KubeStandin, type StandinOptions } from '../../support/kube-standin/server.js';
 import { seedCheckout } from '../../support/kube-standin/seed.js';
 
@@ -17,20 +18,24 @@ export interface Fixture {
   staging: ServiceTarget;
 }
 
+/** The KubeConfig of the stand-in's kubeconfig file, on the context the example config names. */
+export function kubeConfigOf(kubeconfig: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  kc.setCurrentContext(exampleConfig.clusters.prod!.context!);
+  return kc;
+}
+
 /** A seeded stand-in and a Kubernetes cluster adapter talking to it through the kubeconfig context the example config names. */
-export async function startFixture(opts: StandinOptions & { retry?: Partial<RetryPolicy> } = {}): Promise<Fixture> {
+export async function startFixture(opts: StandinOptions & { retry?: Partial<RetryPolicy>; reads?: ClusterApisOptions['reads'] } = {}): Promise<Fixture> {
   const standin = await KubeStandin.start({ readyDelayMs: 0, ...opts });
   await seedCheckout(standin);
   standin.setReadyDelay(opts.readyDelayMs ?? 50);
   const kubeconfig = standin.writeKubeconfig('lifeguard-standin');
   const cluster = kubernetesCluster(exampleConfig, {
     retry: { baseDelayMs: 5, maxDelayMs: 20, requestTimeoutMs: 2_000, ...opts.retry },
-    kubeConfig: () => {
-      const kc = new KubeConfig();
-      kc.loadFromFile(kubeconfig);
-      kc.setCurrentContext(exampleConfig.clusters.prod!.context!);
-      return kc;
-    },
+    ...(opts.reads ? { reads: opts.reads } : {}),
+    kubeConfig: () => kubeConfigOf(kubeconfig),
   });
   return {
     standin,

@@ -6,7 +6,8 @@ import { OPERATIONS, isCheckpointOperation, isLeaseOperation, type OperationName
 import { AuditCheckpoints } from '../../../src/flows/audit-checkpoints.js';
 import type { RbacRule } from '../../support/kube-standin/server.js';
 import { checkoutHttpRoute, CHECKOUT_IMAGE } from '../../support/kube-standin/seed.js';
-import { exampleConfig, startFixture } from './fixture.js';
+import { kubernetesCluster } from '../../../src/adapters/kubernetes/cluster.js';
+import { exampleConfig, kubeConfigOf, startFixture } from './fixture.js';
 import { loadManifests } from './manifest-files.js';
 
 /** Keeps manifests/rbac.yaml and the API calls the code makes (operations.ts) in step, both ways. */
@@ -77,6 +78,12 @@ describe('manifests/rbac.yaml', () => {
       await f.cluster.workloads.gatherEvidence(f.production, { logLines: 10 });
       await f.cluster.workloads.promote(f.production);
       await f.cluster.workloads.rollback(f.production);
+
+      // `lifeguard start` reads from watched copies instead: list and watch once, then no request per read.
+      const watched = kubernetesCluster(exampleConfig, { reads: 'watch', kubeConfig: () => kubeConfigOf(f.kubeconfig) });
+      await watched.workloads.readState(f.production);
+      await watched.traffic.read(gateway);
+      await watched.stop?.();
 
       const kc = new KubeConfig();
       kc.loadFromFile(f.kubeconfig);

@@ -4,9 +4,13 @@ import type { RouteKind } from './weighted-routes.js';
 /** A Gateway API HTTPRoute: the backendRef to the Service named after the canary Deployment is the canary. */
 export const GATEWAY_API: RouteKind = {
   source: 'gatewayApi',
-  objectKind: 'HTTPRoute',
-  api: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
-  readOp: 'readHttpRoute',
+  resource: {
+    kind: 'HTTPRoute',
+    api: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
+    getOp: 'readHttpRoute',
+    listOp: 'listHttpRoutes',
+    watchOp: 'watchHttpRoutes',
+  },
   patchOp: 'patchHttpRoute',
   ref(settings: ServiceEnvironment, configBase: string) {
     if (!('gatewayApi' in settings.traffic)) throw new Error(`${configBase} is not a Gateway API route`);

@@ -9,9 +9,13 @@ const shortHost = (host: string | undefined) => (host ?? '').split('.')[0];
  */
 export const ISTIO: RouteKind = {
   source: 'istio',
-  objectKind: 'VirtualService',
-  api: { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices' },
-  readOp: 'readVirtualService',
+  resource: {
+    kind: 'VirtualService',
+    api: { group: 'networking.istio.io', version: 'v1', plural: 'virtualservices' },
+    getOp: 'readVirtualService',
+    listOp: 'listVirtualServices',
+    watchOp: 'watchVirtualServices',
+  },
   patchOp: 'patchVirtualService',
   ref(settings: ServiceEnvironment, configBase: string) {
     if (!('istio' in settings.traffic)) throw new Error(`${configBase} is not an Istio route`);

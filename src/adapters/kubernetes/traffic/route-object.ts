@@ -13,15 +13,12 @@ export class RouteObjectRouter implements TrafficRouter {
 
   private ref(target: ServiceTarget) {
     const ref = this.kind.ref(target.settings, `services.${target.service}.environments.${target.environment}.traffic`);
-    return { ...ref, subject: { kind: this.kind.objectKind, namespace: target.settings.namespace, name: ref.name, configPath: ref.configPath } };
+    return { ...ref, subject: { kind: this.kind.resource.kind, namespace: target.settings.namespace, name: ref.name, configPath: ref.configPath } };
   }
 
   private async routes(target: ServiceTarget) {
-    const api = this.apis.for(target);
     const ref = this.ref(target);
-    const doc = (await api.call(this.kind.readOp, ref.subject, () =>
-      api.custom.getNamespacedCustomObject({ ...this.kind.api, namespace: target.settings.namespace, name: ref.name }, api.options()),
-    )) as RouteDoc;
+    const doc = await this.apis.readsFor(target).get<RouteDoc & { metadata: object }>(this.kind.resource, ref.subject);
     return { doc, routes: weightedRoutes(this.kind, doc, target.settings, ref.routeName) };
   }
 
@@ -38,8 +35,9 @@ export class RouteObjectRouter implements TrafficRouter {
       if (allRoutesAt(routes, canaryPercent)) return { ...readWeights(routes), source: this.kind.source };
       const body = weightPatch(routes, canaryPercent, doc.metadata?.resourceVersion ?? '');
       const patched = (await api.call(this.kind.patchOp, ref.subject, () =>
-        api.custom.patchNamespacedCustomObject({ ...this.kind.api, namespace: target.settings.namespace, name: ref.name, body }, api.options(PatchStrategy.JsonPatch)),
+        api.custom.patchNamespacedCustomObject({ ...this.kind.resource.api, namespace: target.settings.namespace, name: ref.name, body }, api.options(PatchStrategy.JsonPatch)),
       )) as RouteDoc;
+      await this.apis.readsFor(target).observed(this.kind.resource, target.settings.namespace, ref.name, patched.metadata?.resourceVersion);
       return { ...readWeights(weightedRoutes(this.kind, patched, target.settings, ref.routeName)), source: this.kind.source };
     });
   }

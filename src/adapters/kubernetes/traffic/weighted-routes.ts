@@ -1,6 +1,7 @@
 import type { ServiceEnvironment } from '../../../config/schema.js';
 import type { OperationName } from '../operations.js';
 import { ClusterError } from '../errors.js';
+import type { NamedResource } from '../watched-resources.js';
 
 /**
  * Finding and rewriting the stable/canary weights inside a route object (an Istio VirtualService, a Gateway
@@ -29,10 +30,8 @@ export interface DestinationList {
 /** What differs between kinds of route object; everything else is in this file. */
 export interface RouteKind {
   source: 'istio' | 'gatewayApi';
-  /** `VirtualService`, `HTTPRoute`: for messages. */
-  objectKind: string;
-  api: { group: string; version: string; plural: string };
-  readOp: OperationName;
+  /** How the route object is read and watched; its `kind` (`VirtualService`, `HTTPRoute`) is also for messages. */
+  resource: NamedResource;
   patchOp: OperationName;
   /** The object's name, the named route to use (if any), and where lifeguard.yaml set them. */
   ref(settings: ServiceEnvironment, configBase: string): { name: string; routeName?: string | undefined; configPath: string };
@@ -51,7 +50,7 @@ export interface WeightedRoute {
 
 /** The routes that split traffic between stable and canary; throws when there is none. */
 export function weightedRoutes(kind: RouteKind, doc: RouteDoc, settings: ServiceEnvironment, routeName: string | undefined): WeightedRoute[] {
-  const objectName = `${kind.objectKind} ${doc.metadata?.namespace}/${doc.metadata?.name}`;
+  const objectName = `${kind.resource.kind} ${doc.metadata?.namespace}/${doc.metadata?.name}`;
   const lists = kind.lists(doc);
   let candidates = lists;
   if (routeName) {

@@ -1,0 +1,163 @@
+import { ADD, DELETE, ERROR, UPDATE, makeInformer, type Informer, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import type { KubeApi } from './api.js';
+import { matches, type ListFilter } from './object-reads.js';
+import { collectionPath, type WatchedResource } from './watched-resources.js';
+
+export interface WatchCacheEvents {
+  /** The watch broke after it had synced: reads go on from the last state seen while it reconnects. */
+  down(error: unknown): void;
+  /** It is watching again, after a fresh list if the server had forgotten where it stood (410 Gone). */
+  up(): void;
+}
+
+const FIRST_RETRY_MS = 1_000;
+const MAX_RETRY_MS = 30_000;
+
+/** Resource versions are opaque, but equal ones are the same write and etcd's are increasing integers. */
+export function reached(have: string | undefined, want: string): boolean {
+  if (have === undefined) return false;
+  if (have === want) return true;
+  return /^\d+$/.test(have) && /^\d+$/.test(want) && BigInt(have) >= BigInt(want);
+}
+
+/** Cached objects are shared by every reader: frozen, so that a reader that changes one fails loudly instead. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** managedFields are often half of an object's size, and Lifeguard never reads them. */
+function slim<T extends KubernetesObject>(obj: T): T {
+  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  return deepFreeze(obj);
+}
+
+/**
+ * One resource of one namespace, kept current by client-node's informer: listed once, then watched from the
+ * list's resourceVersion, listed again when the server answers 410 Gone. A broken watch is retried with
+ * back-off from where it stood, and in the meantime reads get the last state seen, as client-go's listers do.
+ */
+export class WatchCache<T extends KubernetesObject> {
+  private readonly informer: Informer<T> & ObjectCache<T>;
+  private readonly waiters = new Map<string, { resourceVersion: string; resolve: () => void }[]>();
+  /** Names of the objects each controller owns: a Deployment's ReplicaSets without scanning the namespace's. */
+  private readonly owned = new Map<string, Set<string>>();
+  private synced = false;
+  private stopped = false;
+  private down = false;
+  /** What went wrong during the current (re)connection, if anything. */
+  private failure: unknown;
+  private retryMs = FIRST_RETRY_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly api: KubeApi,
+    private readonly resource: WatchedResource,
+    private readonly namespace: string,
+    private readonly events: WatchCacheEvents,
+  ) {
+    this.informer = makeInformer<T>(api.kubeConfig, collectionPath(resource, namespace), () => this.listAll());
+    this.informer.on(ADD, (obj) => this.saw(obj));
+    this.informer.on(UPDATE, (obj) => this.saw(obj));
+    this.informer.on(DELETE, (obj) => this.owner(obj, 'forget'));
+    this.informer.on(ERROR, (error) => this.broke(error));
+  }
+
+  /** Lists and starts watching; rejects with what stopped it (the list's ClusterError, or the watch's HTTP error). */
+  async sync(): Promise<void> {
+    this.failure = undefined;
+    await this.informer.start();
+    if (this.failure !== undefined) {
+      await this.informer.stop();
+      throw this.failure;
+    }
+    this.synced = true;
+  }
+
+  get(name: string): T | undefined {
+    return this.informer.get(name, this.namespace);
+  }
+
+  list(filter: ListFilter): T[] {
+    if (filter.controllerUid === undefined) return this.informer.list(this.namespace).filter(matches(filter));
+    const names = this.owned.get(filter.controllerUid) ?? [];
+    return [...names].map((name) => this.get(name)).filter((obj): obj is T => obj !== undefined && matches(filter)(obj));
+  }
+
+  /** Resolves true once the cache holds `name` at `resourceVersion` or later, false after `timeoutMs`. */
+  observed(name: string, resourceVersion: string, timeoutMs: number): Promise<boolean> {
+    if (reached(this.get(name)?.metadata?.resourceVersion, resourceVersion)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { resourceVersion, resolve: () => done(true) };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      const done = (seen: boolean) => {
+        clearTimeout(timer);
+        const left = (this.waiters.get(name) ?? []).filter((w) => w !== waiter);
+        if (left.length) this.waiters.set(name, left);
+        else this.waiters.delete(name);
+        resolve(seen);
+      };
+      this.waiters.set(name, [...(this.waiters.get(name) ?? []), waiter]);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    await this.informer.stop();
+  }
+
+  private async listAll(): Promise<KubernetesListObject<T>> {
+    const { api, resource, namespace } = this;
+    const list = (await api.call(resource.listOp, { kind: resource.kind, namespace }, () =>
+      api.custom.listNamespacedCustomObject({ ...resource.api, namespace }, api.options()),
+    )) as KubernetesListObject<T>;
+    for (const item of list.items) slim(item);
+    return list;
+  }
+
+  private owner(obj: T, change: 'keep' | 'forget'): void {
+    const uid = obj.metadata?.ownerReferences?.find((ref) => ref.controller)?.uid;
+    if (!uid) return;
+    const names = this.owned.get(uid) ?? new Set<string>();
+    if (change === 'keep') names.add(obj.metadata!.name!);
+    else names.delete(obj.metadata!.name!);
+    if (names.size) this.owned.set(uid, names);
+    else this.owned.delete(uid);
+  }
+
+  private saw(obj: T): void {
+    slim(obj);
+    this.owner(obj, 'keep');
+    const name = obj.metadata?.name ?? '';
+    for (const waiter of this.waiters.get(name) ?? []) if (reached(obj.metadata?.resourceVersion, waiter.resourceVersion)) waiter.resolve();
+  }
+
+  private broke(error: unknown): void {
+    this.failure = error;
+    if (!this.synced || this.stopped) return;
+    if (!this.down) {
+      this.down = true;
+      this.events.down(error);
+    }
+    if (this.retryTimer) return;
+    const delay = this.retryMs;
+    this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs * 2);
+    this.retryTimer = setTimeout(() => void this.reconnect(), delay);
+  }
+
+  private async reconnect(): Promise<void> {
+    this.retryTimer = undefined;
+    if (this.stopped) return;
+    this.failure = undefined;
+    await this.informer.start();
+    if (this.failure === undefined && this.down) {
+      this.down = false;
+      this.retryMs = FIRST_RETRY_MS;
+      this.events.up();
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, test } from 'vitest';
+import { kubernetesCluster } from '../../../src/adapters/kubernetes/cluster.js';
+import { createLogger } from '../../../src/log.js';
+import type { Cluster } from '../../../src/ports.js';
+import { typeOfKind } from '../../support/kube-standin/resources.js';
+import { CHECKOUT_IMAGE } from '../../support/kube-standin/seed.js';
+import { exampleConfig, kubeConfigOf, startFixture, type Fixture } from './fixture.js';
+import { kubectl } from './kubectl.js';
+
+let f: Fixture;
+let watched: Cluster;
+
+afterEach(async () => {
+  await watched?.stop?.();
+  await f?.standin.stop();
+});
+
+function logLines() {
+  const lines: { level: number; msg: string }[] = [];
+  const log = createLogger({ level: 'info', destination: new Writable({ write: (chunk, _e, done) => (lines.push(JSON.parse(String(chunk)) as { level: number; msg: string }), done()) }) });
+  return { log, lines };
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return { value, ms: performance.now() - started };
+    if (performance.now() - started > timeoutMs) throw new Error(`not seen within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const stableImage = async () => (await watched.workloads.readState(f.production)).stable.image;
+
+describe('reads from watched copies (lifeguard start)', () => {
+  test('after the first read, reading the state of a service sends no request to the API server', async () => {
+    f = await startFixture();
+    watched = kubernetesCluster(exampleConfig, { reads: 'watch', kubeConfig: () => kubeConfigOf(f.kubeconfig) });
+    await watched.workloads.readState(f.production);
+    const before = f.standin.requests.length;
+    for (let i = 0; i < 50; i++) await watched.workloads.readState(f.production);
+    expect(f.standin.requests.slice(before).filter((r) => r.verb !== 'watch')).toEqual([]);
+  });
+
+  test('a Deployment changed with kubectl is seen within a second', async () => {
+    f = await startFixture();
+    watched = kubernetesCluster(exampleConfig, { reads: 'watch', kubeConfig: () => kubeConfigOf(f.kubeconfig) });
+    expect(await stableImage()).toBe(`${CHECKOUT_IMAGE}:1.4.2`);
+    const set = await kubectl(f.kubeconfig, ['-n', 'shop', 'set', 'image', 'deployment/checkout', `app=${CHECKOUT_IMAGE}:1.4.3`]);
+    expect(set.code, set.stderr).toBe(0);
+    const seen = await until(async () => ((await stableImage()) === `${CHECKOUT_IMAGE}:1.4.3` ? true : undefined), 5_000);
+    expect(seen.ms).toBeLessThan(1_000);
+  });
+
+  test('a write is read back at once: the next read never shows the state from before it', async () => {
+    f = await startFixture();
+    watched = kubernetesCluster(exampleConfig, { reads: 'watch', kubeConfig: () => kubeConfigOf(f.kubeconfig) });
+    await watched.workloads.readState(f.production);
+    for (const [image, percent] of [['1.5.0', 10], ['1.5.1', 30], ['1.5.2', 0]] as const) {
+      await watched.workloads.setCanaryImage(f.production, `${CHECKOUT_IMAGE}:${image}`);
+      await watched.traffic.set(f.production, percent);
+      const state = await watched.workloads.readState(f.production);
+      expect([state.canary.image, state.traffic.canary]).toEqual([`${CHECKOUT_IMAGE}:${image}`, percent]);
+    }
+  });
+
+  test('survives the API server closing its watches with 410 Gone, without missing a change made meanwhile', async () => {
+    f = await startFixture();
+    const { log, lines } = logLines();
+    watched = kubernetesCluster(exampleConfig, { reads: 'watch', log, kubeConfig: () => kubeConfigOf(f.kubeconfig) });
+    await watched.workloads.readState(f.production);
+    const before = f.standin.requests.length;
+    f.standin.expireWatches();
+    // Changed while the watches are gone: the re-list has to bring it.
+    const scale = await kubectl(f.kubeconfig, ['-n', 'shop', 'scale', 'deployment/checkout', '--replicas=6']);
+    expect(scale.code, scale.stderr).toBe(0);
+    const seen = await until(async () => ((await watched.workloads.readState(f.production)).stable.replicas.desired === 6 ? true : undefined), 5_000);
+    expect(seen.ms).toBeLessThan(1_000);
+    const relisted = f.standin.requests.slice(before).filter((r) => r.verb === 'list').map((r) => r.resource);
+    expect(relisted).toContain('deployments');
+    // And it goes on watching: a later change arrives too.
+    await kubectl(f.kubeconfig, ['-n', 'shop', 'set', 'image', 'deployment/checkout', `app=${CHECKOUT_IMAGE}:1.4.4`]);
+    await until(async () => ((await stableImage()) === `${CHECKOUT_IMAGE}:1.4.4` ? true : undefined), 1_000);
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+  });
+
+  test('a Deployment deleted from the cluster is gone from the reads', async () => {
+    f = await startFixture();
+    watched = kubernetesCluster(exampleConfig, { reads: 'watch', kubeConfig: () => kubeConfigOf(f.kubeconfig) });
+    await watched.workloads.readState(f.production);
+    f.standin.store.delete(typeOfKind('Deployment'), 'shop', 'checkout-canary');
+    const error = await until(
+      () => watched.workloads.readState(f.production).then(() => undefined, (e: unknown) => e as Error),
+      1_000,
+    );
+    expect(error.value.message).toBe('Deployment shop/checkout-canary not found on cluster "prod": check services.checkout.environments.production.canary in lifeguard.yaml');
+  });
+
+  test('where RBAC allows no watch, reads go to the API server each time, said once', async () => {
+    f = await startFixture({
+      rbac: [
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] },
+        { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
+        { apiGroups: ['networking.istio.io'], resources: ['virtualservices'], verbs: ['get', 'patch'] },
+      ].map((r) => ({ ...r, namespaces: ['shop'] })),
+    });
+    const { log, lines } = logLines();
+    watched = kubernetesCluster(exampleConfig, { reads: 'watch', log, kubeConfig: () => kubeConfigOf(f.kubeconfig) });
+    for (let i = 0; i < 5; i++) await watched.workloads.readState(f.production);
+    const warnings = lines.filter((l) => l.level === 40).map((l) => l.msg);
+    expect(warnings.sort()).toEqual(
+      ['deployments', 'replicasets', 'virtualservices'].map(
+        (plural) => `Lifeguard may not list and watch ${plural} in shop on cluster "prod", so it reads them from the API server each time: grant list and watch (manifests/rbac.yaml) to spare the API server`,
+      ),
+    );
+    expect(f.standin.requests.filter((r) => r.verb === 'get' && r.resource === 'deployments').length).toBeGreaterThanOrEqual(10);
+  });
+});
