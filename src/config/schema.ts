@@ -139,6 +139,11 @@ export const configSchema = z
       z
         .object({
           context: z.string().min(1).optional(),
+          /**
+           * `lifeguard start` keeps watched copies of what it reads; false reads the API server at every tick instead,
+           * for a proxy in front of the API server that cuts long-lived watch connections.
+           */
+          watch: z.boolean().default(true),
           /** Requests in flight at once to this API server. */
           concurrency: z.int().min(1).max(256).default(16),
           /** Sustained requests per second and the burst allowed after a quiet spell, as client-go's QPS and Burst. */

@@ -15,7 +15,8 @@ export interface ClusterApisOptions {
   kubeConfig?: (clusterName: string) => KubeConfig;
   /**
    * `watch` keeps a watched copy of what Lifeguard reads, so that a long-running process reads without
-   * requests; `direct` (the default, for one-shot commands) asks the API server each time.
+   * requests, on every cluster whose `watch` setting is not false; `direct` (the default, for one-shot
+   * commands) asks the API server each time.
    */
   reads?: 'watch' | 'direct';
   /** Where watches report breaking and coming back (`watch` only). */
@@ -77,7 +78,7 @@ export class ClusterApis {
       const kc = this.opts.kubeConfig ? this.opts.kubeConfig(name) : kubeConfigFor(this.config, name);
       const settings: Partial<ClusterSettings> = this.config.clusters[name] ?? {};
       const api = new KubeApi(name, kc, this.retry, new RequestGate({ ...DEFAULT_REQUEST_LIMITS, ...definedLimits(settings) }));
-      const reads = this.opts.reads === 'watch' ? new WatchedReads(api, this.opts.log ?? silent, { observeTimeoutMs: this.opts.observeTimeoutMs }) : new DirectReads(api);
+      const reads = this.opts.reads === 'watch' && settings.watch !== false ? new WatchedReads(api, this.opts.log ?? silent, { observeTimeoutMs: this.opts.observeTimeoutMs }) : new DirectReads(api);
       client = { api, reads };
       this.clients.set(name, client);
     }

@@ -44,6 +44,18 @@ describe('reads from watched copies (lifeguard start)', () => {
     expect(f.standin.requests.slice(before).filter((r) => r.verb !== 'watch')).toEqual([]);
   });
 
+  test('a cluster set to `watch: false` is read from the API server at every read', async () => {
+    f = await startFixture();
+    const config = { ...exampleConfig, clusters: { prod: { ...exampleConfig.clusters.prod!, watch: false } } };
+    watched = kubernetesCluster(config, { reads: 'watch', kubeConfig: () => kubeConfigOf(f.kubeconfig) });
+    await watched.workloads.readState(f.production);
+    const before = f.standin.requests.length;
+    for (let i = 0; i < 5; i++) await watched.workloads.readState(f.production);
+    const requests = f.standin.requests.slice(before);
+    expect(requests.filter((r) => r.verb === 'get' && r.resource === 'deployments')).toHaveLength(10);
+    expect(requests.filter((r) => r.verb === 'watch')).toEqual([]);
+  });
+
   test('a Deployment changed with kubectl is seen within a second', async () => {
     f = await startFixture();
     watched = kubernetesCluster(exampleConfig, { reads: 'watch', kubeConfig: () => kubeConfigOf(f.kubeconfig) });
