@@ -148,7 +148,7 @@ export class KubeStandin {
     return standin;
   }
 
-  /** The requests answered, the latest first-to-last (see `requestLogLimit`); a test may empty it to see only what follows. */
+  /** The latest requests answered, oldest first (see `requestLogLimit`); a test may empty it to see only what follows. */
   get requests(): RequestRecord[] {
     return this.log.recent;
   }
@@ -363,13 +363,14 @@ export class KubeStandin {
 
     if (!name) {
       if (method === 'GET' && url.searchParams.get('watch') === 'true') {
-        return this.watches.start(req, res, { type, namespace, matches: selectorOf(url), params: url.searchParams });
+        return this.watches.start(res, { type, namespace, matches: selectorOf(url), params: url.searchParams });
       }
       if (method === 'GET') {
         const items = this.store.peekAll(type, namespace).filter(selectorOf(url));
         // The revision the list reflects: a watch from it misses nothing.
         const rv = String(this.store.currentRevision);
         if (wantsTable) return this.sendJson(res, 200, toTable(type.kind, items, rv, new Date()));
+        // The items go in as the JSON the store keeps for them, not serialized again for each list.
         const head = JSON.stringify({ kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: { resourceVersion: rv } }).slice(0, -1);
         return this.sendText(res, 200, `${head},"items":[${items.map((o) => this.store.toJson(o)).join(',')}]}`);
       }

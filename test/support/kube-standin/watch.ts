@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { apiVersionOf, type ResourceType } from './resources.js';
 import { typeKey, type KubeObject, type ObjectStore, type WatchEvent } from './store.js';
 
@@ -116,7 +116,7 @@ export class WatchHub {
    * object first; from a resourceVersion every kept change since, or, when some are gone, an ERROR event
    * (410 Expired) and the end.
    */
-  start(req: IncomingMessage, res: ServerResponse, request: WatchRequest) {
+  start(res: ServerResponse, request: WatchRequest) {
     const { type, namespace, matches, params } = request;
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     // Clients treat the watch as established once headers arrive, before any event.
@@ -138,9 +138,8 @@ export class WatchHub {
     const timeoutMs = (Number(params.get('timeoutSeconds')) || DEFAULT_TIMEOUT_SECONDS) * 1000;
     watcher.after(timeoutMs, () => watcher.end());
     if (params.get('allowWatchBookmarks') === 'true') this.scheduleBookmark(watcher, Date.now() + timeoutMs);
-    const close = () => watcher.end();
-    res.on('close', close);
-    req.on('close', close);
+    // The response closes when the client goes away (the request's own 'close' only says its body was read).
+    res.on('close', () => watcher.end());
   }
 
   /**
@@ -172,8 +171,9 @@ export class WatchHub {
   private dispatch(event: WatchEvent) {
     const byNamespace = this.watchers.get(event.typeKey);
     if (!byNamespace) return;
-    for (const watcher of byNamespace.get(ALL_NAMESPACES) ?? []) watcher.send([event]);
-    for (const watcher of byNamespace.get(event.object.metadata.namespace) ?? []) watcher.send([event]);
+    const events = [event];
+    for (const watcher of byNamespace.get(ALL_NAMESPACES) ?? []) watcher.send(events);
+    for (const watcher of byNamespace.get(event.object.metadata.namespace) ?? []) watcher.send(events);
   }
 
   /** Bookmarks about every interval and one just before the watch times out, as the watch cache sends them. */
