@@ -1,6 +1,5 @@
 import { typeOfKind } from './resources.js';
-import type { ObjectStore} from './store.js';
-import { type KubeObject } from './store.js';
+import type { KubeObject, ObjectStore } from './store.js';
 
 const DEPLOYMENTS = typeOfKind('Deployment');
 const REPLICASETS = typeOfKind('ReplicaSet');
@@ -47,10 +46,18 @@ function noise(now: string, bytes: number): string[] {
   return lines;
 }
 
-function withoutHash(template: unknown): string {
-  const copy = structuredClone(template) as { metadata?: { labels?: Record<string, string> } };
-  delete copy.metadata?.labels?.[HASH];
-  return JSON.stringify(sortKeys(copy));
+/** Templates compared so far: stored objects are never changed in place, so a template read twice is worked out once. */
+const comparable = new WeakMap<object, string>();
+
+function withoutHash(template: object): string {
+  let text = comparable.get(template);
+  if (text === undefined) {
+    const copy = structuredClone(template) as { metadata?: { labels?: Record<string, string> } };
+    delete copy.metadata?.labels?.[HASH];
+    text = JSON.stringify(sortKeys(copy));
+    comparable.set(template, text);
+  }
+  return text;
 }
 
 function sortKeys(value: unknown): unknown {
@@ -62,7 +69,7 @@ function sortKeys(value: unknown): unknown {
 }
 
 /** FNV-1a over the template, encoded with the API server's "safe" alphabet, like ComputeHash. */
-function templateHash(template: unknown): string {
+function templateHash(template: object): string {
   let hash = 0x811c9dc5;
   for (const byte of Buffer.from(withoutHash(template))) {
     hash ^= byte;
@@ -72,7 +79,6 @@ function templateHash(template: unknown): string {
   return [...String(hash)].map((c) => alphabet[c.charCodeAt(0) % alphabet.length]).join('');
 }
 
-const isOwnedBy = (obj: KubeObject, owner: KubeObject) => obj.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid && r.controller) ?? false;
 const ownerRef = (owner: KubeObject) => ({ apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true });
 
 /**
@@ -129,7 +135,7 @@ export class DeploymentController {
       if (!owner) return;
       if (owner.kind === 'Deployment') this.enqueue(obj.metadata.namespace, owner.name);
       if (owner.kind === 'ReplicaSet') {
-        const rs = this.store.get(REPLICASETS, obj.metadata.namespace, owner.name);
+        const rs = this.store.peek(REPLICASETS, obj.metadata.namespace, owner.name);
         const dep = rs?.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'Deployment');
         if (dep) this.enqueue(obj.metadata.namespace, dep.name);
       }
@@ -166,9 +172,9 @@ export class DeploymentController {
   }
 
   private sync(namespace: string, name: string) {
-    const deployment = this.store.get(DEPLOYMENTS, namespace, name) as Obj | undefined;
+    const deployment = this.store.peek(DEPLOYMENTS, namespace, name) as Obj | undefined;
     if (!deployment) return;
-    const owned = (this.store.list(REPLICASETS, namespace) as Obj[]).filter((rs) => isOwnedBy(rs, deployment));
+    const owned = this.store.peekOwned(REPLICASETS, namespace, deployment.metadata.uid) as Obj[];
     if (deployment.spec.paused) return;
     const template = deployment.spec.template;
     let newRS = owned.find((rs) => withoutHash(rs.spec.template) === withoutHash(template));
@@ -227,7 +233,7 @@ export class DeploymentController {
       this.scale(deployment, old, target);
     }
     this.pruneHistory(deployment, olds);
-    for (const rs of this.store.list(REPLICASETS, namespace) as Obj[]) if (isOwnedBy(rs, deployment)) this.syncPods(rs);
+    for (const rs of this.store.peekOwned(REPLICASETS, namespace, deployment.metadata.uid) as Obj[]) this.syncPods(rs);
     this.updateStatus(namespace, name, templateChanged);
   }
 
@@ -238,7 +244,7 @@ export class DeploymentController {
   private scale(deployment: KubeObject, rs: Obj, replicas: number) {
     const current: number = rs.spec.replicas ?? 0;
     if (current === replicas) return;
-    const fresh = this.store.mustGet(REPLICASETS, rs.metadata.namespace, rs.metadata.name) as Obj;
+    const fresh = this.store.peek(REPLICASETS, rs.metadata.namespace, rs.metadata.name) as Obj;
     this.store.update(REPLICASETS, { ...fresh, spec: { ...fresh.spec, replicas }, metadata: { ...fresh.metadata, annotations: { ...fresh.metadata.annotations, [DESIRED]: String(deployment.spec?.replicas ?? 1) } } });
     const direction = replicas > current ? 'up' : 'down';
     this.event(deployment, 'Normal', 'ScalingReplicaSet', `Scaled ${direction} replica set ${rs.metadata.name} from ${current} to ${replicas}`, 'deployment-controller');
@@ -247,7 +253,7 @@ export class DeploymentController {
   private pruneHistory(deployment: Obj, olds: Obj[]) {
     const limit: number = deployment.spec.revisionHistoryLimit ?? 10;
     const idle = olds
-      .map((rs) => this.store.get(REPLICASETS, rs.metadata.namespace, rs.metadata.name) as Obj | undefined)
+      .map((rs) => this.store.peek(REPLICASETS, rs.metadata.namespace, rs.metadata.name) as Obj | undefined)
       .filter((rs): rs is Obj => !!rs && (rs.spec.replicas ?? 0) === 0 && (rs.status?.replicas ?? 0) === 0)
       .sort((a, b) => revisionOf(a) - revisionOf(b));
     for (const rs of idle.slice(0, Math.max(0, idle.length - limit))) this.store.delete(REPLICASETS, rs.metadata.namespace, rs.metadata.name);
@@ -255,17 +261,17 @@ export class DeploymentController {
 
   private syncPods(rs: Obj) {
     const namespace = rs.metadata.namespace;
-    const pods = (this.store.list(PODS, namespace) as Obj[]).filter((p) => isOwnedBy(p, rs));
+    const pods = this.store.peekOwned(PODS, namespace, rs.metadata.uid) as Obj[];
     const want: number = rs.spec.replicas ?? 0;
     for (let i = pods.length; i < want; i++) this.createPod(rs);
     for (const pod of pods.slice(want)) {
       this.store.delete(PODS, namespace, pod.metadata.name);
       this.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`, 'replicaset-controller');
     }
-    const live = (this.store.list(PODS, namespace) as Obj[]).filter((p) => isOwnedBy(p, rs));
+    const live = this.store.peekOwned(PODS, namespace, rs.metadata.uid) as Obj[];
     const ready = live.filter((p) => p.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')).length;
     const status = { replicas: live.length, fullyLabeledReplicas: live.length, readyReplicas: ready, availableReplicas: ready, observedGeneration: rs.metadata.generation };
-    const fresh = this.store.mustGet(REPLICASETS, namespace, rs.metadata.name);
+    const fresh = this.store.peek(REPLICASETS, namespace, rs.metadata.name)!;
     this.store.update(REPLICASETS, { ...fresh, status }, { subresource: 'status' });
   }
 
@@ -303,7 +309,7 @@ export class DeploymentController {
   }
 
   private startPod(namespace: string, name: string, ready: boolean) {
-    const pod = this.store.get(PODS, namespace, name) as Obj | undefined;
+    const pod = this.store.peek(PODS, namespace, name) as Obj | undefined;
     if (!pod) return;
     const now = time(this.opts.clock());
     const status = {
@@ -324,8 +330,8 @@ export class DeploymentController {
   }
 
   private updateStatus(namespace: string, name: string, templateChanged: boolean) {
-    const deployment = this.store.mustGet(DEPLOYMENTS, namespace, name) as Obj;
-    const owned = (this.store.list(REPLICASETS, namespace) as Obj[]).filter((rs) => isOwnedBy(rs, deployment));
+    const deployment = this.store.peek(DEPLOYMENTS, namespace, name) as Obj;
+    const owned = this.store.peekOwned(REPLICASETS, namespace, deployment.metadata.uid) as Obj[];
     const newRS = owned.find((rs) => withoutHash(rs.spec.template) === withoutHash(deployment.spec.template));
     const desired: number = deployment.spec.replicas ?? 1;
     const sum = (f: (rs: Obj) => number) => owned.reduce((n, rs) => n + f(rs), 0);

@@ -3,9 +3,24 @@ import type { KubeStandin } from './server.js';
 
 export const CHECKOUT_IMAGE = 'registry.example.com/shop/checkout';
 
+export interface DeploymentOptions {
+  namespace: string;
+  name: string;
+  track: 'stable' | 'canary';
+  image: string;
+  replicas: number;
+  progressDeadlineSeconds?: number;
+  changeCause?: string;
+}
+
 /** The `checkout` Deployment pair as the example config describes it. */
-export function checkoutDeployment(opts: { namespace: string; name: string; track: 'stable' | 'canary'; image: string; replicas: number; progressDeadlineSeconds?: number; changeCause?: string }) {
-  const labels = { app: 'checkout', track: opts.track };
+export function checkoutDeployment(opts: DeploymentOptions) {
+  return serviceDeployment('checkout', opts);
+}
+
+/** One side of a service's Deployment pair, labelled with its `app` and `track` as DESIGN §3 has it. */
+export function serviceDeployment(app: string, opts: DeploymentOptions) {
+  const labels = { app, track: opts.track };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -28,18 +43,23 @@ export function checkoutDeployment(opts: { namespace: string; name: string; trac
 }
 
 export function checkoutVirtualService(namespace: string, canaryWeight = 0) {
+  return serviceVirtualService('checkout', namespace, canaryWeight);
+}
+
+/** An Istio VirtualService named after the service, splitting its traffic between the `stable` and `canary` subsets. */
+export function serviceVirtualService(app: string, namespace: string, canaryWeight = 0) {
   return {
     apiVersion: 'networking.istio.io/v1',
     kind: 'VirtualService',
-    metadata: { name: 'checkout', namespace },
+    metadata: { name: app, namespace },
     spec: {
-      hosts: ['checkout'],
+      hosts: [app],
       http: [
         {
           name: 'primary',
           route: [
-            { destination: { host: 'checkout', subset: 'stable' }, weight: 100 - canaryWeight },
-            { destination: { host: 'checkout', subset: 'canary' }, weight: canaryWeight },
+            { destination: { host: app, subset: 'stable' }, weight: 100 - canaryWeight },
+            { destination: { host: app, subset: 'canary' }, weight: canaryWeight },
           ],
         },
       ],
@@ -48,19 +68,24 @@ export function checkoutVirtualService(namespace: string, canaryWeight = 0) {
 }
 
 export function checkoutHttpRoute(namespace: string, canaryWeight = 0) {
+  return serviceHttpRoute('checkout', namespace, canaryWeight);
+}
+
+/** A Gateway API HTTPRoute named after the service, splitting its traffic between the Services `<app>` and `<app>-canary`. */
+export function serviceHttpRoute(app: string, namespace: string, canaryWeight = 0) {
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
-    metadata: { name: 'checkout', namespace },
+    metadata: { name: app, namespace },
     spec: {
       parentRefs: [{ name: 'shop-gateway' }],
-      hostnames: ['checkout.example.com'],
+      hostnames: [`${app}.example.com`],
       rules: [
         {
           matches: [{ path: { type: 'PathPrefix', value: '/' } }],
           backendRefs: [
-            { name: 'checkout', port: 8080, weight: 100 - canaryWeight },
-            { name: 'checkout-canary', port: 8080, weight: canaryWeight },
+            { name: app, port: 8080, weight: 100 - canaryWeight },
+            { name: `${app}-canary`, port: 8080, weight: canaryWeight },
           ],
         },
       ],
@@ -70,11 +95,23 @@ export function checkoutHttpRoute(namespace: string, canaryWeight = 0) {
 
 /** Resolves once the controller has observed the Deployment's latest generation. */
 export async function settled(standin: KubeStandin, namespace: string, name: string, timeoutMs = 10_000): Promise<void> {
+  await allSettled(standin, [{ namespace, name }], timeoutMs);
+}
+
+/** Resolves once the controller has observed the latest generation of every one of these Deployments. */
+export async function allSettled(standin: KubeStandin, deployments: { namespace: string; name: string }[], timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let pending = deployments;
   for (;;) {
-    const d = standin.store.get(typeOfKind('Deployment'), namespace, name);
-    if (d && (d.status?.observedGeneration as number | undefined) === d.metadata.generation && d.metadata.annotations?.['deployment.kubernetes.io/revision']) return;
-    if (Date.now() > deadline) throw new Error(`stand-in: Deployment ${namespace}/${name} did not settle within ${timeoutMs}ms`);
+    pending = pending.filter(({ namespace, name }) => {
+      const d = standin.store.peek(typeOfKind('Deployment'), namespace, name);
+      return !(d && (d.status?.observedGeneration as number | undefined) === d.metadata.generation && d.metadata.annotations?.['deployment.kubernetes.io/revision']);
+    });
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) {
+      const { namespace, name } = pending[0]!;
+      throw new Error(`stand-in: Deployment ${namespace}/${name}${pending.length > 1 ? ` and ${pending.length - 1} more` : ''} did not settle within ${timeoutMs}ms`);
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -6,10 +6,14 @@ import { join } from 'node:path';
 import { DeploymentController } from './controller.js';
 import { defaultDeployment, validateConfigMap, validateDeployment } from './defaults.js';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch.js';
-import { discoveryRoot, findType, groupList, qualifiedName, resourceList, RESOURCE_TYPES, typeOfKind, type ResourceType } from './resources.js';
+import { apiVersionOf, discoveryRoot, findType, groupList, qualifiedName, resourceList, typeOfKind, type ResourceType } from './resources.js';
+import { RequestLog, type RequestCounts, type RequestRecord } from './request-log.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
-import { ApiError, notFound, ObjectStore, typeKey, type KubeObject, type WatchEvent } from './store.js';
+import { ApiError, notFound, ObjectStore, type KubeObject } from './store.js';
 import { toTable } from './tables.js';
+import { WatchHub } from './watch.js';
+
+export type { RequestCounts, RequestRecord } from './request-log.js';
 
 /** One RBAC PolicyRule, as in a Role. */
 export interface RbacRule {
@@ -35,20 +39,6 @@ export interface Fault {
   times?: number;
 }
 
-export interface RequestRecord {
-  method: string;
-  path: string;
-  verb: string;
-  group: string;
-  /** `deployments`, or `deployments/scale` for a subresource. */
-  resource: string;
-  namespace?: string;
-  name?: string;
-  status: number;
-  /** When it was answered, on this process's `performance.now()` clock: benchmarks time cluster writes by it. */
-  at: number;
-}
-
 export interface StandinOptions {
   readyDelayMs?: number;
   syncDelayMs?: number;
@@ -56,6 +46,12 @@ export interface StandinOptions {
   rbac?: RbacRule[];
   user?: string;
   port?: number;
+  /** How many changes of each resource type a watch can resume from (default 10,000); older ones answer 410 Expired. */
+  historyLimit?: number;
+  /** How many requests `requests` keeps, the latest (default 10,000); requestCounts() counts them all. */
+  requestLogLimit?: number;
+  /** How often a watch with `allowWatchBookmarks` gets a BOOKMARK (default a minute, as the API server). */
+  bookmarkIntervalMs?: number;
 }
 
 const REASONS: Record<number, string> = {
@@ -112,18 +108,21 @@ function parseRoute(pathname: string): Route | 'discovery' | undefined {
  * three patch formats, resourceVersion preconditions, watches, and a deployment controller.
  */
 export class KubeStandin {
-  readonly store = new ObjectStore();
+  readonly store: ObjectStore;
   readonly controller: DeploymentController;
-  readonly requests: RequestRecord[] = [];
+  private readonly log: RequestLog;
+  private readonly watches: WatchHub;
   private readonly faults: (Fault & { remaining: number })[] = [];
   private readonly brokenImages = new Set<string>();
   private readonly noisyImages = new Map<string, number>();
   private readonly server: Server;
-  private readonly watches = new Set<ServerResponse>();
   private tempDirs: string[] = [];
   url = '';
 
   private constructor(private readonly opts: StandinOptions) {
+    this.store = new ObjectStore(() => new Date(), opts.historyLimit);
+    this.log = new RequestLog(opts.requestLogLimit ?? 10_000);
+    this.watches = new WatchHub(this.store, { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000 });
     this.controller = new DeploymentController(this.store, {
       readyDelayMs: opts.readyDelayMs ?? 100,
       syncDelayMs: opts.syncDelayMs ?? 5,
@@ -149,9 +148,32 @@ export class KubeStandin {
     return standin;
   }
 
+  /** The latest requests answered, oldest first (see `requestLogLimit`); a test may empty it to see only what follows. */
+  get requests(): RequestRecord[] {
+    return this.log.recent;
+  }
+
+  /** Every request answered so far, counted by verb and by verb and resource. */
+  requestCounts(): RequestCounts {
+    return this.log.counts();
+  }
+
+  /** How many watches are open. */
+  get openWatches(): number {
+    return this.watches.open;
+  }
+
+  /**
+   * Forgets the history of changes and ends every open watch with a 410 Expired ERROR event, as the API server
+   * does when a watch falls behind what it keeps: an informer must list again, then watch from that list.
+   */
+  expireWatches() {
+    this.watches.expire();
+  }
+
   async stop(): Promise<void> {
     this.controller.stop();
-    for (const res of this.watches) res.end();
+    this.watches.closeAll();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const dir of this.tempDirs) rmSync(dir, { recursive: true, force: true });
@@ -284,7 +306,7 @@ export class KubeStandin {
 
   /** Namespaces exist while something lives in them; kubectl looks one up to word a NotFound. */
   private namespaces(res: ServerResponse, name: string | undefined) {
-    const names = [...new Set(RESOURCE_TYPES.flatMap((t) => this.store.list(t).map((o) => o.metadata.namespace)))].sort();
+    const names = this.store.namespaces();
     const asObject = (n: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
     if (!name) return this.sendJson(res, 200, { apiVersion: 'v1', kind: 'NamespaceList', metadata: { resourceVersion: String(this.store.currentRevision) }, items: names.map(asObject) });
     if (!names.includes(name)) return this.sendStatus(res, 404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' });
@@ -293,7 +315,7 @@ export class KubeStandin {
 
   private record(method: string, url: URL, route: Route | 'discovery' | undefined, status: number) {
     if (!route || route === 'discovery') return;
-    this.requests.push({
+    this.log.add({
       method,
       path: url.pathname,
       verb: verbOf(method, route, url),
@@ -329,7 +351,7 @@ export class KubeStandin {
   }
 
   private competingWrite(route: Route) {
-    const current = this.store.get(route.type, route.namespace!, route.name!);
+    const current = this.store.peek(route.type, route.namespace!, route.name!);
     if (!current) return;
     const annotations = { ...current.metadata.annotations, 'standin.lifeguard.dev/competing-writes': String(Number(current.metadata.annotations?.['standin.lifeguard.dev/competing-writes'] ?? 0) + 1) };
     this.store.update(route.type, { ...current, metadata: { ...current.metadata, annotations, resourceVersion: '' } });
@@ -340,12 +362,17 @@ export class KubeStandin {
     const wantsTable = (req.headers.accept ?? '').includes('as=Table');
 
     if (!name) {
-      if (method === 'GET' && url.searchParams.get('watch') === 'true') return this.watch(req, res, url, route);
+      if (method === 'GET' && url.searchParams.get('watch') === 'true') {
+        return this.watches.start(res, { type, namespace, matches: selectorOf(url), params: url.searchParams });
+      }
       if (method === 'GET') {
-        const items = this.filter(this.store.list(type, namespace), url);
+        const items = this.store.peekAll(type, namespace).filter(selectorOf(url));
+        // The revision the list reflects: a watch from it misses nothing.
         const rv = String(this.store.currentRevision);
         if (wantsTable) return this.sendJson(res, 200, toTable(type.kind, items, rv, new Date()));
-        return this.sendJson(res, 200, { kind: `${type.kind}List`, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, metadata: { resourceVersion: rv }, items });
+        // The items go in as the JSON the store keeps for them, not serialized again for each list.
+        const head = JSON.stringify({ kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: { resourceVersion: rv } }).slice(0, -1);
+        return this.sendText(res, 200, `${head},"items":[${items.map((o) => this.store.toJson(o)).join(',')}]}`);
       }
       if (method === 'POST' && namespace) {
         const input = pruneNulls(parseJson(body)) as KubeObject;
@@ -354,7 +381,7 @@ export class KubeStandin {
         }
         if (type.kind === 'Deployment') validateDeployment(defaultDeployment(input));
         if (type.kind === 'ConfigMap') validateConfigMap(input);
-        return this.sendJson(res, 201, this.store.create(type, namespace, input));
+        return this.sendStored(res, 201, this.store.create(type, namespace, input));
       }
       throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     }
@@ -367,11 +394,11 @@ export class KubeStandin {
     if (subresource === 'scale') return this.scale(res, method, req, body, route);
     if (subresource && subresource !== 'status') throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 
-    const current = this.store.get(type, namespace, name);
+    const current = this.store.peek(type, namespace, name);
     if (method === 'GET') {
       if (!current) throw notFound(type, name);
       if (wantsTable) return this.sendJson(res, 200, toTable(type.kind, [current], current.metadata.resourceVersion, new Date()));
-      return this.sendJson(res, 200, current);
+      return this.sendStored(res, 200, current);
     }
     if (method === 'DELETE') {
       this.store.delete(type, namespace, name);
@@ -383,20 +410,21 @@ export class KubeStandin {
       next = parseJson(body) as KubeObject;
       if (next.metadata?.name !== name) throw new ApiError(400, 'BadRequest', `the name of the object (${next.metadata?.name}) does not match the name on the URL (${name})`);
     } else if (method === 'PATCH') {
-      next = applyPatch(type, current, req.headers['content-type'] ?? '', body);
+      next = applyPatch(type, structuredClone(current), req.headers['content-type'] ?? '', body);
     } else throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     next = pruneNulls(next) as KubeObject;
     next.metadata = { ...next.metadata, namespace, name };
     if (type.kind === 'Deployment' && subresource !== 'status') validateDeployment(defaultDeployment(next), current);
     if (type.kind === 'ConfigMap') validateConfigMap(next);
     const opts = subresource === 'status' ? { subresource: 'status' as const } : {};
-    return this.sendJson(res, 200, this.store.update(type, next, opts));
+    return this.sendStored(res, 200, this.store.update(type, next, opts));
   }
 
   private scale(res: ServerResponse, method: string, req: IncomingMessage, body: string, route: Route) {
     const { type, namespace, name } = route as Required<Route>;
     if (type.kind !== 'Deployment' && type.kind !== 'ReplicaSet') throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-    const current = this.store.mustGet(type, namespace, name);
+    const current = this.store.peek(type, namespace, name);
+    if (!current) throw notFound(type, name);
     const asScale = (o: KubeObject) => ({
       kind: 'Scale',
       apiVersion: 'autoscaling/v1',
@@ -418,7 +446,8 @@ export class KubeStandin {
   }
 
   private podLog(res: ServerResponse, url: URL, namespace: string, name: string) {
-    const pod = this.store.mustGet(typeOfKind('Pod'), namespace, name);
+    const pod = this.store.peek(typeOfKind('Pod'), namespace, name);
+    if (!pod) throw notFound(typeOfKind('Pod'), name);
     const containers = ((pod.spec?.containers ?? []) as { name: string }[]).map((c) => c.name);
     let container = url.searchParams.get('container');
     if (!container) {
@@ -433,46 +462,19 @@ export class KubeStandin {
     res.end(lines.map((l) => `${l}\n`).join(''));
   }
 
-  private filter(items: KubeObject[], url: URL): KubeObject[] {
-    try {
-      const labels = parseLabelSelector(url.searchParams.get('labelSelector'));
-      const fields = parseFieldSelector(url.searchParams.get('fieldSelector'));
-      return items.filter((o) => labels(o.metadata.labels ?? {}) && fields(o));
-    } catch (error) {
-      if (error instanceof SelectorError) throw new ApiError(400, 'BadRequest', error.message);
-      throw error;
-    }
-  }
-
-  private watch(req: IncomingMessage, res: ServerResponse, url: URL, route: Route) {
-    const key = typeKey(route.type);
-    const matches = (e: WatchEvent) => e.typeKey === key && (!route.namespace || e.object.metadata.namespace === route.namespace) && this.filter([e.object], url).length > 0;
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
-    // Clients treat the watch as established once headers arrive, before any event.
-    res.flushHeaders();
-    const send = (e: WatchEvent) => res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
-    const since = Number(url.searchParams.get('resourceVersion') ?? '0');
-    if (since > 0) for (const e of this.store.history) if (e.resourceVersion > since && matches(e)) send(e);
-    if (since === 0) for (const o of this.filter(this.store.list(route.type, route.namespace), url)) send({ type: 'ADDED', object: o, resourceVersion: 0, typeKey: key });
-    const listener = (e: WatchEvent) => {
-      if (matches(e)) send(e);
-    };
-    this.store.changes.on('change', listener);
-    this.watches.add(res);
-    const timeout = setTimeout(() => res.end(), Number(url.searchParams.get('timeoutSeconds') ?? '1800') * 1000);
-    const close = () => {
-      clearTimeout(timeout);
-      this.store.changes.off('change', listener);
-      this.watches.delete(res);
-    };
-    res.on('close', close);
-    req.on('close', close);
-  }
-
   private sendJson(res: ServerResponse, code: number, body: unknown) {
+    this.sendText(res, code, JSON.stringify(body));
+  }
+
+  /** Sends a stored object by the JSON the store keeps for it. */
+  private sendStored(res: ServerResponse, code: number, obj: KubeObject) {
+    this.sendText(res, code, this.store.toJson(obj));
+  }
+
+  private sendText(res: ServerResponse, code: number, json: string) {
     if (res.headersSent) return;
     res.writeHead(code, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(body));
+    res.end(json);
   }
 
   private sendStatus(res: ServerResponse, code: number, reason: string, message: string, details?: Record<string, unknown>) {
@@ -501,6 +503,18 @@ function verbOf(method: string, route: Route, url: URL): string {
       return route.name ? 'delete' : 'deletecollection';
     default:
       return method.toLowerCase();
+  }
+}
+
+/** The request's label and field selectors as one predicate; 400 Bad Request when they do not parse. */
+function selectorOf(url: URL): (obj: KubeObject) => boolean {
+  try {
+    const labels = parseLabelSelector(url.searchParams.get('labelSelector'));
+    const fields = parseFieldSelector(url.searchParams.get('fieldSelector'));
+    return (o) => labels(o.metadata.labels ?? {}) && fields(o);
+  } catch (error) {
+    if (error instanceof SelectorError) throw new ApiError(400, 'BadRequest', error.message);
+    throw error;
   }
 }
 

@@ -197,9 +197,12 @@ export class WorkloadSimulator {
     const live = liveDeployments(this.store);
     const uids = new Set(live.map((d) => d.uid));
     for (const uid of this.workloads.keys()) if (!uids.has(uid)) this.workloads.delete(uid);
+    // Each namespace's routes are read once, however many services it holds.
+    const routes = new Map<string, Destination[][]>();
     for (const service of groupByService(live)) {
       const { namespace, app } = service[0]!;
-      const shares = trafficShares(service, routeDestinations(this.store, namespace, service));
+      if (!routes.has(namespace)) routes.set(namespace, namespaceRoutes(this.store, namespace));
+      const shares = trafficShares(service, routes.get(namespace)!.find((route) => route.some((destination) => service.some(destination.reaches))));
       const total = this.requestsPerSecond(app);
       for (const deployment of service) {
         const workload = this.workloads.get(deployment.uid) ?? this.newWorkload(deployment);
@@ -312,11 +315,10 @@ type Labelled = { metadata?: { labels?: Record<string, string> }; spec?: { conta
  * up to the Deployment's readyReplicas), because during a rollout old and new pods serve side by side.
  */
 function liveDeployments(store: ObjectStore): LiveDeployment[] {
-  const replicaSets = store.list(REPLICASETS);
-  return store.list(DEPLOYMENTS).flatMap((d) => {
+  return store.peekAll(DEPLOYMENTS).flatMap((d) => {
     const labels = (d.spec?.template as Labelled | undefined)?.metadata?.labels ?? {};
     const version = VERSION_OF_TRACK.get(labels.track ?? '');
-    const pods = replicaSets.filter((rs) => isOwnedBy(rs, d)).flatMap(readyPods);
+    const pods = store.peekOwned(REPLICASETS, d.metadata.namespace, d.metadata.uid).flatMap(readyPods);
     const ready = pods.reduce((n, p) => n + p.ready, 0);
     if (!labels.app || !version || ready === 0) return [];
     return [{ uid: d.metadata.uid, name: d.metadata.name, namespace: d.metadata.namespace, app: labels.app, track: labels.track!, version, ready, pods }];
@@ -330,8 +332,6 @@ function readyPods(rs: KubeObject): Pods[] {
   return ready > 0 ? [{ ready, behaviour: behaviourOf(image) }] : [];
 }
 
-const isOwnedBy = (obj: KubeObject, owner: KubeObject) => obj.metadata.ownerReferences?.some((r) => r.uid === owner.metadata.uid && r.controller) ?? false;
-
 /** Live Deployments grouped by service: the `app` label within a namespace. */
 function groupByService(live: LiveDeployment[]): LiveDeployment[][] {
   const services = new Map<string, LiveDeployment[]>();
@@ -339,10 +339,9 @@ function groupByService(live: LiveDeployment[]): LiveDeployment[][] {
   return [...services.values()];
 }
 
-/** The first weighted route of the namespace's VirtualServices and HTTPRoutes that reaches the service, if any. */
-function routeDestinations(store: ObjectStore, namespace: string, service: LiveDeployment[]): Destination[] | undefined {
-  const routes = [...store.list(VIRTUAL_SERVICES, namespace).flatMap(istioRoutes), ...store.list(HTTP_ROUTES, namespace).flatMap(gatewayRoutes)];
-  return routes.find((route) => route.some((destination) => service.some(destination.reaches)));
+/** The weighted routes of the namespace's VirtualServices and HTTPRoutes, in order: a service takes the first that reaches it. */
+function namespaceRoutes(store: ObjectStore, namespace: string): Destination[][] {
+  return [...store.peekAll(VIRTUAL_SERVICES, namespace).flatMap(istioRoutes), ...store.peekAll(HTTP_ROUTES, namespace).flatMap(gatewayRoutes)];
 }
 
 /**

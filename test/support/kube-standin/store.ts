@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import { History } from './history.js';
 import { apiVersionOf, qualifiedName, type ResourceType } from './resources.js';
 
 export interface ObjectMeta {
@@ -32,11 +33,23 @@ export interface ObjectInput {
   [key: string]: unknown;
 }
 
-export interface WatchEvent {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED';
-  object: KubeObject;
-  resourceVersion: number;
-  typeKey: string;
+/** One change, as every watch of its type sends it. */
+export class WatchEvent {
+  private text?: string;
+
+  constructor(
+    readonly type: 'ADDED' | 'MODIFIED' | 'DELETED',
+    /** The object as stored: shared, so read it and never change it. */
+    readonly object: KubeObject,
+    readonly resourceVersion: number,
+    readonly typeKey: string,
+    private readonly toJson: (obj: KubeObject) => string,
+  ) {}
+
+  /** The event as a line of a watch stream, written once however many watches send it. */
+  get line(): string {
+    return (this.text ??= `{"type":"${this.type}","object":${this.toJson(this.object)}}\n`);
+  }
 }
 
 /** An error the API server answers with a `Status` object. */
@@ -53,19 +66,40 @@ export class ApiError extends Error {
 
 export const typeKey = (t: ResourceType) => `${t.group}/${t.plural}`;
 
-const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+/** The objects of one type in one namespace, with their names in key order for lists, worked out again only after a create or delete. */
+interface Bucket {
+  byName: Map<string, KubeObject>;
+  sorted?: string[];
+}
+
+/** What the store keeps per resource type. */
+interface TypeIndex {
+  namespaces: Map<string, Bucket>;
+  /** The objects each controller (by uid) owns, so a controller finds its ReplicaSets or pods without a scan. */
+  owned: Map<string, Set<KubeObject>>;
+  history: History;
+}
+
+const controllerUid = (o: KubeObject) => o.metadata.ownerReferences?.find((r) => r.controller)?.uid;
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * In-memory etcd: objects by type, namespace and name, one resourceVersion counter for all,
- * and a history of changes so that a watch can start from any resourceVersion.
+ * In-memory etcd: objects by type, namespace and name, one resourceVersion counter for all, and per type the
+ * recent changes so that a watch can resume from a resourceVersion. Stored objects are never changed in
+ * place (a write stores a new object), so reads inside the stand-in share them and each one's JSON is
+ * written once for every list and watch that sends it; get() and list() hand out copies.
  */
 export class ObjectStore {
-  private objects = new Map<string, KubeObject>();
+  private readonly types = new Map<string, TypeIndex>();
+  private readonly json = new WeakMap<KubeObject, string>();
   private revision = 0;
-  readonly history: WatchEvent[] = [];
   readonly changes = new EventEmitter();
 
-  constructor(private readonly clock: () => Date = () => new Date()) {
+  constructor(
+    private readonly clock: () => Date = () => new Date(),
+    /** How many changes of each type a watch can resume from, as the watch cache's capacity. */
+    private readonly historyLimit = 10_000,
+  ) {
     this.changes.setMaxListeners(0);
   }
 
@@ -73,12 +107,73 @@ export class ObjectStore {
     return this.revision;
   }
 
-  private key(type: ResourceType, namespace: string, name: string) {
-    return `${typeKey(type)}/${namespace}/${name}`;
+  private index(type: ResourceType): TypeIndex {
+    const key = typeKey(type);
+    let index = this.types.get(key);
+    if (!index) this.types.set(key, (index = { namespaces: new Map(), owned: new Map(), history: new History(this.historyLimit) }));
+    return index;
+  }
+
+  /** The stored object, shared: read it, never change it. */
+  peek(type: ResourceType, namespace: string, name: string): KubeObject | undefined {
+    return this.types.get(typeKey(type))?.namespaces.get(namespace)?.byName.get(name);
+  }
+
+  /** Stored objects of a type, in one namespace or all, in the API server's order (namespace, then name); shared. */
+  peekAll(type: ResourceType, namespace?: string): KubeObject[] {
+    const index = this.types.get(typeKey(type));
+    if (!index) return [];
+    const namespaces = namespace === undefined ? [...index.namespaces.keys()].sort(byKey) : [namespace];
+    return namespaces.flatMap((ns) => {
+      const bucket = index.namespaces.get(ns);
+      if (!bucket) return [];
+      bucket.sorted ??= [...bucket.byName.keys()].sort(byKey);
+      return bucket.sorted.map((name) => bucket.byName.get(name)!);
+    });
+  }
+
+  /** The stored objects of a type in a namespace whose controller is the object with this uid, by name; shared. */
+  peekOwned(type: ResourceType, namespace: string, ownerUid: string): KubeObject[] {
+    const owned = this.types.get(typeKey(type))?.owned.get(ownerUid) ?? [];
+    return [...owned].filter((o) => o.metadata.namespace === namespace).sort((a, b) => byKey(a.metadata.name, b.metadata.name));
+  }
+
+  /** Namespaces where something of any type lives. */
+  namespaces(): string[] {
+    const names = new Set<string>();
+    for (const index of this.types.values()) for (const [ns, bucket] of index.namespaces) if (bucket.byName.size > 0) names.add(ns);
+    return [...names].sort(byKey);
+  }
+
+  /** An object's JSON: written once for a stored object. */
+  toJson(obj: KubeObject): string {
+    let text = this.json.get(obj);
+    if (text === undefined) {
+      text = JSON.stringify(obj);
+      this.json.set(obj, text);
+    }
+    return text;
+  }
+
+  private readonly serialize = (obj: KubeObject) => this.toJson(obj);
+
+  /** The kept changes of a type after `resourceVersion`; undefined when some are gone (410 Gone). */
+  changesSince(type: ResourceType, resourceVersion: number): WatchEvent[] | undefined {
+    return this.index(type).history.since(resourceVersion);
+  }
+
+  /** The resourceVersion a watch of this type may resume from at the earliest. */
+  historyFloor(type: ResourceType): number {
+    return this.index(type).history.floor;
+  }
+
+  /** Forgets every change so far, as an etcd compaction: a watch can then resume only from the current revision. */
+  compact() {
+    for (const index of this.types.values()) index.history.compact(this.revision);
   }
 
   get(type: ResourceType, namespace: string, name: string): KubeObject | undefined {
-    const obj = this.objects.get(this.key(type, namespace, name));
+    const obj = this.peek(type, namespace, name);
     return obj && structuredClone(obj);
   }
 
@@ -89,25 +184,23 @@ export class ObjectStore {
   }
 
   list(type: ResourceType, namespace?: string): KubeObject[] {
-    const prefix = namespace === undefined ? `${typeKey(type)}/` : `${typeKey(type)}/${namespace}/`;
-    return [...this.objects.entries()]
-      .filter(([k]) => k.startsWith(prefix))
-      .map(([, v]) => structuredClone(v))
-      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    return this.peekAll(type, namespace).map((o) => structuredClone(o));
   }
 
+  /** Stores a new object; returns it as stored (shared: read it, never change it). */
   create(type: ResourceType, namespace: string, input: ObjectInput): KubeObject {
     const name = input.metadata?.name;
     if (!name) throw new ApiError(422, 'Invalid', `${type.kind} "" is invalid: metadata.name: Required value: name is required`);
-    if (this.objects.has(this.key(type, namespace, name))) {
+    if (this.peek(type, namespace, name)) {
       throw new ApiError(409, 'AlreadyExists', `${qualifiedName(type)} "${name}" already exists`, { name, group: type.group, kind: type.plural });
     }
+    const copy = structuredClone(input);
     const obj: KubeObject = {
-      ...structuredClone(input),
+      ...copy,
       apiVersion: apiVersionOf(type),
       kind: type.kind,
       metadata: {
-        ...structuredClone(input.metadata),
+        ...copy.metadata,
         name,
         namespace,
         uid: randomUUID(),
@@ -122,23 +215,26 @@ export class ObjectStore {
   /**
    * Replaces an object as PUT and PATCH do: a resourceVersion in the new object is a precondition,
    * a changed spec bumps generation, and with a status subresource the stored status is kept.
+   * Returns the object as stored (shared: read it, never change it).
    */
   update(type: ResourceType, next: KubeObject, opts: { subresource?: 'status' } = {}): KubeObject {
     const { namespace, name } = next.metadata;
-    const current = this.mustGet(type, namespace, name);
+    const current = this.peek(type, namespace, name);
+    if (!current) throw notFound(type, name);
     if (next.metadata.resourceVersion && next.metadata.resourceVersion !== current.metadata.resourceVersion) {
       throw conflict(type, name);
     }
     let merged: KubeObject;
     if (opts.subresource === 'status') {
-      merged = { ...current, status: structuredClone(next.status) };
+      merged = { ...current, metadata: { ...current.metadata }, status: structuredClone(next.status) };
     } else {
+      const copy = structuredClone(next);
       merged = {
-        ...structuredClone(next),
+        ...copy,
         apiVersion: current.apiVersion,
         kind: current.kind,
         metadata: {
-          ...structuredClone(next.metadata),
+          ...copy.metadata,
           uid: current.metadata.uid,
           creationTimestamp: current.metadata.creationTimestamp,
           resourceVersion: current.metadata.resourceVersion,
@@ -149,35 +245,62 @@ export class ObjectStore {
         if (current.status === undefined) delete merged.status;
         else merged.status = current.status;
       }
-      if (type.generation && !sameJson(withoutMeta(merged), withoutMeta(current))) {
+      if (type.generation && JSON.stringify(withoutMeta(merged)) !== JSON.stringify(withoutMeta(current))) {
         merged.metadata.generation = (current.metadata.generation ?? 0) + 1;
       }
     }
-    if (sameJson(merged, current)) return current;
+    if (JSON.stringify(merged) === this.toJson(current)) return current;
     return this.commit(type, merged, 'MODIFIED');
   }
 
+  /** Removes an object; returns it as last stored, at the resourceVersion of its deletion. */
   delete(type: ResourceType, namespace: string, name: string): KubeObject {
-    const current = this.mustGet(type, namespace, name);
-    this.objects.delete(this.key(type, namespace, name));
+    const current = this.peek(type, namespace, name);
+    if (!current) throw notFound(type, name);
+    const index = this.index(type);
+    const bucket = index.namespaces.get(namespace)!;
+    bucket.byName.delete(name);
+    bucket.sorted = undefined;
+    if (bucket.byName.size === 0) index.namespaces.delete(namespace);
+    this.unindexOwner(index, current);
     this.revision++;
-    current.metadata.resourceVersion = String(this.revision);
-    this.record(type, current, 'DELETED');
-    return current;
+    const deleted = { ...current, metadata: { ...current.metadata, resourceVersion: String(this.revision) } };
+    this.record(type, index, deleted, 'DELETED');
+    return deleted;
   }
 
   private commit(type: ResourceType, obj: KubeObject, kind: 'ADDED' | 'MODIFIED'): KubeObject {
     this.revision++;
     obj.metadata.resourceVersion = String(this.revision);
-    this.objects.set(this.key(type, obj.metadata.namespace, obj.metadata.name), structuredClone(obj));
-    this.record(type, obj, kind);
-    return structuredClone(obj);
+    const index = this.index(type);
+    const { namespace, name } = obj.metadata;
+    let bucket = index.namespaces.get(namespace);
+    if (!bucket) index.namespaces.set(namespace, (bucket = { byName: new Map() }));
+    const previous = bucket.byName.get(name);
+    if (!previous) bucket.sorted = undefined;
+    else this.unindexOwner(index, previous);
+    bucket.byName.set(name, obj);
+    const owner = controllerUid(obj);
+    if (owner) {
+      let owned = index.owned.get(owner);
+      if (!owned) index.owned.set(owner, (owned = new Set()));
+      owned.add(obj);
+    }
+    this.record(type, index, obj, kind);
+    return obj;
   }
 
-  private record(type: ResourceType, obj: KubeObject, kind: WatchEvent['type']) {
-    const event: WatchEvent = { type: kind, object: structuredClone(obj), resourceVersion: this.revision, typeKey: typeKey(type) };
-    this.history.push(event);
-    if (this.history.length > 5000) this.history.splice(0, 1000);
+  private unindexOwner(index: TypeIndex, obj: KubeObject) {
+    const owner = controllerUid(obj);
+    const owned = owner && index.owned.get(owner);
+    if (!owned) return;
+    owned.delete(obj);
+    if (owned.size === 0) index.owned.delete(owner);
+  }
+
+  private record(type: ResourceType, index: TypeIndex, obj: KubeObject, kind: WatchEvent['type']) {
+    const event = new WatchEvent(kind, obj, this.revision, typeKey(type), this.serialize);
+    index.history.push(event);
     this.changes.emit('change', event, type);
   }
 }
