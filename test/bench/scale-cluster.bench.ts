@@ -50,7 +50,7 @@ function rssMb(pid: number): number {
 }
 
 /** Requests the API server answered, watches included (each is one request however long it stays open). */
-const requestsOf = (kube: KubeStandin) => kube.requests.length;
+const requestsOf = (kube: KubeStandin) => kube.requestCounts().total;
 
 async function startLifeguard(mode: Mode, slack: SlackStandin): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'lifeguard-bench-scale-'));
