@@ -6,6 +6,7 @@ const io = {
   out: (text: string) => process.stdout.write(`${text}\n`),
   err: (text: string) => process.stderr.write(`${text}\n`),
   env: process.env,
+  stdout: process.stdout,
 };
 
 dispatch(COMMANDS, process.argv.slice(2), io).then(

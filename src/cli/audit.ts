@@ -1,4 +1,3 @@
-import type { AuditRow } from '../adapters/sqlite/audit-chain.js';
 import { EXIT, UsageError, type CliCommand } from './command.js';
 import { dbPath, operatorActor } from './operator.js';
 import { parseTimeArg } from './time-arg.js';
@@ -17,17 +16,6 @@ export const auditVerify: CliCommand = {
   run: async (args, io) => (await import('./audit-verify.js')).runAuditVerify(args, io),
 };
 
-const CSV_COLUMNS = ['id', 'at', 'actor', 'action', 'subject', 'detail', 'prev_hash', 'hash'] as const;
-
-function csvField(value: string | number): string {
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-function jsonLine(row: AuditRow): string {
-  return JSON.stringify({ ...row, detail: JSON.parse(row.detail) as unknown });
-}
-
 export const auditExport: CliCommand = {
   path: ['audit', 'export'],
   usage: 'lifeguard audit export [--db F] [--since <time>] [--format jsonl|csv]',
@@ -38,13 +26,8 @@ export const auditExport: CliCommand = {
     const format = (args.values.format as string | undefined) ?? 'jsonl';
     if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format: "${format}" is not one of jsonl, csv`);
     const since = typeof args.values.since === 'string' ? parseTimeArg(args.values.since, '--since').toISOString() : undefined;
-    return withStore(dbPath(args.values.db, io.env), true, io, (store) => {
-      if (format === 'csv') io.out(CSV_COLUMNS.join(','));
-      for (const row of store.audit.rows({ since })) {
-        io.out(format === 'csv' ? CSV_COLUMNS.map((c) => csvField(row[c])).join(',') : jsonLine(row));
-      }
-      return EXIT.ok;
-    });
+    // Loaded when run, like verify: the streaming writer is no cost to the other commands.
+    return (await import('./audit-export.js')).runAuditExport(args, io, format, since);
   },
 };
 

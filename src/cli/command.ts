@@ -9,6 +9,11 @@ export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   env: NodeJS.ProcessEnv;
+  /**
+   * Standard output as a stream, for output too large to hold (audit export), which waits on it for 'drain'.
+   * In-process callers that collect lines through `out` leave it out.
+   */
+  stdout?: NodeJS.WritableStream;
 }
 
 export interface ParsedArgs {

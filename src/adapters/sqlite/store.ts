@@ -3,7 +3,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { AuditEntry, AuditLog, AuditRecord, Clock } from '../../ports.js';
 import { systemClock } from '../../ports.js';
-import { auditKey, GENESIS_HASH, isKeyed, rowHash, verifyChain, type AuditKey, type AuditRow, type ChainCheck } from './audit-chain.js';
+import { AUDIT_COLUMNS, auditKey, chainHash, GENESIS_HASH, isKeyed, rowHash, verifyRows, type AuditKey, type AuditRow, type AuditTuple, type ChainCheck } from './audit-chain.js';
 import { canonicalJson } from './canonical.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
@@ -113,12 +113,39 @@ export interface ExportFilter {
   since?: string;
 }
 
+/** An entry ready to insert: its detail in canonical form. */
+interface Prepared {
+  entry: AuditEntry;
+  detail: string;
+}
+
+/**
+ * What can fail for one row alone, found before the batch it joins is written: a detail JSON cannot encode (a
+ * BigInt, a cycle) or a field that is not text. After this, an insert fails only for reasons shared by the whole
+ * batch (the disk, the lock, the key).
+ */
+function prepare(entry: AuditEntry): Prepared {
+  for (const field of ['actor', 'action', 'subject'] as const) {
+    if (typeof entry[field] !== 'string') throw new TypeError(`audit entry ${field} must be a string, got ${typeof entry[field]}`);
+  }
+  const detail = canonicalJson(entry.detail);
+  if (typeof detail !== 'string') throw new TypeError('audit entry detail must encode as JSON');
+  return { entry, detail };
+}
+
+interface Waiter {
+  entry: AuditEntry;
+  resolve: (r: AuditRecord) => void;
+  reject: (e: unknown) => void;
+}
+
 /** The hash-chained, append-only `audit_log` (DESIGN §3). */
 export class SqliteAuditLog implements AuditLog {
   private readonly last;
   private readonly insert;
   private readonly hashOf;
-  private pending: { entry: AuditEntry; resolve: (r: AuditRecord) => void; reject: (e: unknown) => void }[] = [];
+  private readonly write;
+  private pending: Waiter[] = [];
 
   constructor(
     private readonly db: Database.Database,
@@ -127,9 +154,29 @@ export class SqliteAuditLog implements AuditLog {
   ) {
     this.last = db.prepare<[], { id: number; hash: string }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1');
     this.hashOf = db.prepare<[number], { hash: string }>('SELECT hash FROM audit_log WHERE id = ?');
-    this.insert = db.prepare(
-      'INSERT INTO audit_log (id, at, actor, action, subject, detail, prev_hash, hash) VALUES (@id, @at, @actor, @action, @subject, @detail, @prev_hash, @hash)',
-    );
+    this.insert = db.prepare<AuditTuple>(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    // Wrapped once, not per append: each db.transaction() call builds a new wrapper function.
+    this.write = db.transaction((rows: Prepared[]) => this.chain(rows));
+  }
+
+  /**
+   * Reads the chain's head once and extends it by every row: the chain's work is done per batch, not per row. Runs
+   * inside `write`, so the head cannot move between the read and the inserts.
+   */
+  private chain(rows: Prepared[]): AuditRecord[] {
+    const head = this.last.get();
+    if (!this.key && head && isKeyed(head.hash)) throw new StoreError(keyMissing(head.id));
+    let id = head?.id ?? 0;
+    let prevHash = head?.hash ?? GENESIS_HASH;
+    return rows.map(({ entry, detail }) => {
+      id++;
+      const at = this.clock.now().toISOString();
+      const hash = chainHash(prevHash, id, at, entry.actor, entry.action, entry.subject, detail, this.key);
+      this.insert.run(id, at, entry.actor, entry.action, entry.subject, detail, prevHash, hash);
+      const record = { ...entry, id, at, prevHash, hash };
+      prevHash = hash;
+      return record;
+    });
   }
 
   /**
@@ -137,24 +184,9 @@ export class SqliteAuditLog implements AuditLog {
    * caller's), so two processes appending at once serialise on SQLite's write lock and both extend the chain.
    */
   append(entry: AuditEntry): AuditRecord {
-    return this.db
-      .transaction(() => {
-        const head = this.last.get();
-        if (!this.key && head && isKeyed(head.hash)) throw new StoreError(keyMissing(head.id));
-        const row: Omit<AuditRow, 'hash'> = {
-          id: (head?.id ?? 0) + 1,
-          at: this.clock.now().toISOString(),
-          actor: entry.actor,
-          action: entry.action,
-          subject: entry.subject,
-          detail: canonicalJson(entry.detail),
-          prev_hash: head?.hash ?? GENESIS_HASH,
-        };
-        const hash = rowHash(row, this.key);
-        this.insert.run({ ...row, hash });
-        return { ...entry, id: row.id, at: row.at, prevHash: row.prev_hash, hash };
-      })
-      .immediate();
+    const rows = [prepare(entry)];
+    // Inside the caller's transaction a single INSERT needs no savepoint around it: it is atomic on its own.
+    return (this.db.inTransaction ? this.chain(rows) : this.write.immediate(rows))[0]!;
   }
 
   /**
@@ -169,19 +201,35 @@ export class SqliteAuditLog implements AuditLog {
     });
   }
 
+  /**
+   * Writes the waiting entries in arrival order, ids following that order. An entry that cannot be stored is
+   * rejected alone, before the batch is written, and takes no id; a failure of the write itself (the disk, the
+   * lock, a missing key) rolls the whole batch back and rejects every entry in it, so none is half-written.
+   */
   private flush(): void {
-    const batch = this.pending.splice(0);
-    try {
-      const records = this.db.transaction(() => batch.map((p) => this.append(p.entry))).immediate();
-      batch.forEach((p, i) => p.resolve(records[i]!));
-    } catch (error) {
-      for (const p of batch) p.reject(error);
+    const waiting = this.pending.splice(0);
+    const batch: { waiter: Waiter; row: Prepared }[] = [];
+    for (const waiter of waiting) {
+      try {
+        batch.push({ waiter, row: prepare(waiter.entry) });
+      } catch (error) {
+        waiter.reject(error);
+      }
     }
+    if (batch.length === 0) return;
+    let records: AuditRecord[];
+    try {
+      records = this.write.immediate(batch.map((b) => b.row));
+    } catch (error) {
+      for (const { waiter } of batch) waiter.reject(error);
+      return;
+    }
+    batch.forEach(({ waiter }, i) => waiter.resolve(records[i]!));
   }
 
   /** Recomputes the whole chain; throws AuditKeyRequired for a keyed chain opened without the key. */
   verify(): ChainCheck {
-    return verifyChain(this.rawRows(), this.key);
+    return verifyRows(this.tuples(), this.key);
   }
 
   /** The newest row, which a checkpoint records. */
@@ -215,18 +263,15 @@ export class SqliteAuditLog implements AuditLog {
     }
   }
 
-  /** Rows read as arrays: better-sqlite3 builds arrays faster than objects, which counts over millions of rows. */
-  private *rawRows(): Generator<AuditRow> {
-    const select = this.db.prepare('SELECT id, at, actor, action, subject, detail, prev_hash, hash FROM audit_log ORDER BY id').raw(true);
-    for (const r of select.iterate() as IterableIterator<[number, string, string, string, string, string, string, string]>) {
-      yield { id: r[0], at: r[1], actor: r[2], action: r[3], subject: r[4], detail: r[5], prev_hash: r[6], hash: r[7] };
-    }
+  /** Rows as arrays in id order, one at a time from one prepared statement: verify and export hold one row, not the log. */
+  tuples(filter: ExportFilter = {}): IterableIterator<AuditTuple> {
+    const where = filter.since ? ' WHERE at >= ?' : '';
+    const select = this.db.prepare<string[], AuditTuple>(`SELECT ${AUDIT_COLUMNS} FROM audit_log${where} ORDER BY id`).raw(true);
+    return filter.since ? select.iterate(filter.since) : select.iterate();
   }
 
-  rows(filter: ExportFilter = {}): IterableIterator<AuditRow> {
-    if (filter.since) {
-      return this.db.prepare<[string], AuditRow>('SELECT * FROM audit_log WHERE at >= ? ORDER BY id').iterate(filter.since);
-    }
+  /** Rows as objects in id order, for reading a few. */
+  rows(): IterableIterator<AuditRow> {
     return this.db.prepare<[], AuditRow>('SELECT * FROM audit_log ORDER BY id').iterate();
   }
 }
