@@ -97,8 +97,8 @@ export async function runAuditVerify(args: ParsedArgs, io: CliIo): Promise<numbe
       file,
       true,
       io,
-      (store) => {
-        const chain = store.audit.verify();
+      async (store) => {
+        const chain = await store.audit.verifyOnEveryCore(file);
         const checkpoints = expected.map((e) => checkpointLine(e, store));
         const state = args.values.state ? stateLines(store) : { ok: true, lines: [] };
         for (const line of [...chainLines(chain, file), ...checkpoints.map((c) => c.line), ...state.lines]) io.out(line);

@@ -71,18 +71,34 @@ function* asTuples(rows: Iterable<AuditRow>): Generator<AuditTuple> {
   for (const r of rows) yield [r.id, r.at, r.actor, r.action, r.subject, r.detail, r.prev_hash, r.hash];
 }
 
+/** The row before the first one checked: the genesis for a whole chain, a stored row for a part of it. */
+export interface ChainStart {
+  id: number;
+  hash: string;
+}
+
+export const CHAIN_GENESIS: ChainStart = { id: 0, hash: GENESIS_HASH };
+
+/** Checking one part of a chain, after `start`: whether any row of the whole is keyed is for the caller to judge. */
+export interface ChainPart {
+  start: ChainStart;
+}
+
 /**
  * Walks rows in id order and reports the first that does not follow from the one before it. Once a row is keyed,
  * every later row must be: going back to plain SHA-256 is how someone without the key would rewrite the tail.
  * Given a key, a chain with no keyed row at all fails too, since Lifeguard keys its rows (and marks the switch)
  * as soon as it runs with one. Without a key, a keyed row throws AuditKeyRequired. It holds one row at a time, so
- * a log of any length verifies in constant memory.
+ * a log of any length verifies in constant memory. Given a `part`, it checks rows following `part.start`, which
+ * only holds if the part before ends on that row.
  */
-export function verifyRows(rows: Iterable<AuditTuple>, key?: AuditKey): ChainCheck {
-  let prevHash = GENESIS_HASH;
-  let prevId = 0;
+export function verifyRows(rows: Iterable<AuditTuple>, key?: AuditKey, part?: ChainPart): ChainCheck {
+  const start = part?.start ?? CHAIN_GENESIS;
+  let prevHash = start.hash;
+  let prevId = start.id;
   let count = 0;
-  let keyedFrom: number | undefined;
+  // A part that follows a keyed row is keyed from before it.
+  let keyedFrom: number | undefined = isKeyed(start.hash) ? start.id : undefined;
   for (const row of rows) {
     count++;
     const id = row[0];
@@ -106,13 +122,16 @@ export function verifyRows(rows: Iterable<AuditTuple>, key?: AuditKey): ChainChe
     prevHash = stored;
     prevId = id;
   }
-  if (key && count > 0 && keyedFrom === undefined) {
-    return {
-      ok: false,
-      rows: count,
-      brokenId: 1,
-      reason: 'no row is keyed although LIFEGUARD_AUDIT_KEY is set: the chain was recomputed with plain SHA-256, or Lifeguard never ran with this key',
-    };
-  }
-  return { ok: true, rows: count, lastId: prevId || undefined, lastHash: prevId ? prevHash : undefined, keyedFrom };
+  if (!part && key && count > 0 && keyedFrom === undefined) return noRowKeyed(count);
+  return { ok: true, rows: count, lastId: count ? prevId : undefined, lastHash: count ? prevHash : undefined, keyedFrom };
+}
+
+/** Given a key, a chain none of whose rows is keyed was recomputed without it, or never written with it. */
+export function noRowKeyed(rows: number): ChainCheck {
+  return {
+    ok: false,
+    rows,
+    brokenId: 1,
+    reason: 'no row is keyed although LIFEGUARD_AUDIT_KEY is set: the chain was recomputed with plain SHA-256, or Lifeguard never ran with this key',
+  };
 }

@@ -6,6 +6,7 @@ import { systemClock } from '../../ports.js';
 import { AUDIT_COLUMNS, auditKey, chainHash, GENESIS_HASH, isKeyed, rowHash, verifyRows, type AuditKey, type AuditRow, type AuditTuple, type ChainCheck } from './audit-chain.js';
 import { canonicalJson } from './canonical.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
+import { verifyInParts } from './verify-in-parts.js';
 
 /** The database could not be opened or migrated; the message says which file and what to do. */
 export class StoreError extends Error {
@@ -230,6 +231,11 @@ export class SqliteAuditLog implements AuditLog {
   /** Recomputes the whole chain; throws AuditKeyRequired for a keyed chain opened without the key. */
   verify(): ChainCheck {
     return verifyRows(this.tuples(), this.key);
+  }
+
+  /** verify(), a long chain split across worker threads that read `file` themselves (`lifeguard audit verify`). */
+  verifyOnEveryCore(file: string): Promise<ChainCheck> {
+    return verifyInParts({ file, ...(this.key ? { key: this.key } : {}), head: () => this.head(), hashAt: (id) => this.hashAt(id), verify: () => this.verify() });
   }
 
   /** The newest row, which a checkpoint records. */
