@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { clip } from '../../commands/grammar.js';
 import { ConfigError } from './config-error.js';
 import { readConfigFile } from './config-file.js';

@@ -1,5 +1,5 @@
 import cron from 'node-cron';
-import { z } from 'zod';
+import * as z from 'zod';
 import { byteSizeSchema } from './byte-size-schema.js';
 import { durationSchema } from './duration-schema.js';
 import { metricTemplateSchema } from './metric-schema.js';
