@@ -9,6 +9,12 @@ const OUTSIDE_DOMAIN = ['**/flows/**', '**/adapters/**', '**/cli/**', '**/main.j
 const IO_LIBRARIES = ['node:*', 'fs', 'fs/*', 'http', 'https', 'net', 'child_process', 'better-sqlite3', '@slack/*', '@kubernetes/*', 'axios', 'node-cron', 'pino', 'prom-client', 'yaml', 'ws'];
 const PURE_NODE_MODULES = ['node:util', 'node:crypto'];
 
+/** The CLI's bundle (scripts/build-cli-front.ts) keeps only the parts of zod in use through a namespace import. */
+const ZOD_AS_NAMESPACE = {
+  selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier[imported.name='z']",
+  message: "import * as z from 'zod': a bundle then keeps only the parts of zod in use, where the named `z` drags in every locale.",
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/'] },
   js.configs.recommended,
@@ -18,6 +24,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
+      'no-restricted-syntax': ['error', ZOD_AS_NAMESPACE],
     },
   },
   {
@@ -48,6 +55,7 @@ export default tseslint.config(
       ],
       'no-restricted-syntax': [
         'error',
+        ZOD_AS_NAMESPACE,
         { selector: 'ImportExpression[source.value=/adapters\\//]', message: 'flows/ talk to the world only through the ports of src/ports.ts; adapters are built in main.ts.' },
       ],
     },

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { REASON_MAX, REASON_MIN, idSchema, reasonSchema as reasonRule } from '../src/domain/input-rules.js';
 
 /** A container image tag: semver, `v1.2.3`, a git sha or a build label. */

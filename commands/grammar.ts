@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /**
  * The shared grammar of the slash commands: words and `key=value` options, values optionally quoted.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeIssue, resolveTarget, split, tokenize, unknownName, clip, type Catalog, type Parsed } from './grammar.js';
 import { reasonSchema, releaseIdSchema, versionSchema } from './common.js';
 import { durationSchema } from '../src/config/duration-schema.js';

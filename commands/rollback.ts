@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { clip, describeIssue, resolveTarget, split, tokenize, type Catalog, type Parsed } from './grammar.js';
 import { reasonSchema, releaseIdSchema, revisionSchema } from './common.js';
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +30,7 @@ export const demo: CliCommand = {
     const flags = [...(args.values.once ? ['--once'] : []), ...(args.values.script ? ['--script'] : [])];
     // Its own process group: a Ctrl-C reaches it once, forwarded from here, whether it came from a terminal or a
     // `kill`. The demo stops what it started on the first and gives up cleaning on a second.
+    const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, ['--import', 'tsx', found.main, ...flags], { cwd: found.root, stdio: 'inherit', detached: true });
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
     const forward = (signal: NodeJS.Signals) => child.kill(signal);

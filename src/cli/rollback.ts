@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { EXIT, UsageError, type CliCommand, type CliIo } from './command.js';
 import { dbPath, operatorActor } from './operator.js';
 import { withStore } from './with-store.js';
@@ -26,6 +25,7 @@ function reasonArg(text: string | undefined): string {
 /** Asks on the terminal; no terminal means no confirmation, never a silent yes. */
 async function confirmed(question: string, io: CliIo): Promise<boolean | undefined> {
   if (!process.stdin.isTTY) return undefined;
+  const { createInterface } = await import('node:readline/promises');
   const terminal = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^y(es)?$/i.test((await terminal.question(`${question} [y/N] `)).trim());

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { formatDuration } from './duration.js';
 import { cronForInterval, SCHEDULABLE_INTERVALS } from '../domain/schedule.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { clip } from '../../commands/grammar.js';
 import { parseDuration } from './duration.js';
 

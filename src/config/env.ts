@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AUDIT_KEY_MIN, AUDIT_KEY_RULE, EnvError } from './audit-key.js';
 
 export { EnvError };

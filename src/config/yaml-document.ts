@@ -1,4 +1,4 @@
-import { CST, isScalar, Lexer, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { Composer, CST, isScalar, Lexer, LineCounter, Parser, visit, YAMLParseError, type Document } from 'yaml';
 import { clip } from '../../commands/grammar.js';
 
 /** Aliases may share a block or two; more expansions than this is a "billion laughs" document. */
@@ -29,11 +29,11 @@ function duplicateKeys(doc: Document.Parsed, position: (offset: number) => strin
 }
 
 /**
- * The line where the text first nests deeper than MAX_DEPTH, found by yaml's lexer before its parser sees it: flow
- * brackets open, and block indicators (`- - -`, `? ? ?`) stacked on one line. Nesting by indentation needs a line
- * per level, so the size limit already bounds it.
+ * yaml's tokens of `text`, ending where the text first nests deeper than MAX_DEPTH (`deep.line` then says where), so
+ * that yaml's parser never sees such nesting: flow brackets open, and block indicators (`- - -`, `? ? ?`) stacked on
+ * one line. Nesting by indentation needs a line per level, so the size limit already bounds it.
  */
-function tooDeep(text: string): number | undefined {
+function* shallowTokens(text: string, deep: { line?: number }): Generator<string> {
   let line = 1;
   let flow = 0;
   let onLine = 0;
@@ -42,22 +42,47 @@ function tooDeep(text: string): number | undefined {
     if (type === 'flow-seq-start' || type === 'flow-map-start') flow++;
     else if (type === 'flow-seq-end' || type === 'flow-map-end') flow = Math.max(0, flow - 1);
     else if (flow === 0 && (type === 'seq-item-ind' || type === 'explicit-key-ind' || type === 'map-value-ind')) onLine++;
-    if (flow + onLine > MAX_DEPTH) return line;
+    if (flow + onLine > MAX_DEPTH) {
+      deep.line = line;
+      return;
+    }
     const newlines = token.split('\n').length - 1;
     if (newlines > 0) {
       line += newlines;
       onLine = 0;
     }
+    yield token;
   }
-  return undefined;
+}
+
+/**
+ * yaml's parseDocument, with the text lexed once: its tokens are checked for depth on their way to the parser (yaml's
+ * documented way to give its parser tokens of one's own). Undefined when the text nests too deep.
+ */
+function parseShallowDocument(text: string, lines: LineCounter, deep: { line?: number }): Document.Parsed | undefined {
+  const parser = new Parser(lines.addNewLine);
+  function* syntaxTree() {
+    lines.addNewLine(0); // as Parser.parse() reports the start of input
+    for (const token of shallowTokens(text, deep)) yield* parser.next(token);
+    if (deep.line === undefined) yield* parser.end();
+  }
+  let doc: Document.Parsed | undefined;
+  for (const next of new Composer({ lineCounter: lines, uniqueKeys: false }).compose(syntaxTree(), true, text.length)) {
+    if (!doc) doc = next;
+    else {
+      doc.errors.push(new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      break;
+    }
+  }
+  return deep.line === undefined ? doc : undefined;
 }
 
 /** A YAML text as plain data, or `(yaml): …` lines saying what is wrong with it and where. */
 export function readYaml(text: string): YamlResult {
-  const deep = tooDeep(text);
-  if (deep !== undefined) return { ok: false, errors: [`(yaml): line ${deep}: nested deeper than ${MAX_DEPTH} levels`] };
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
+  const deep: { line?: number } = {};
+  const doc = parseShallowDocument(text, lines, deep);
+  if (!doc) return { ok: false, errors: [`(yaml): line ${deep.line}: nested deeper than ${MAX_DEPTH} levels`] };
   const position = (offset: number) => {
     const at = offset >= 0 ? lines.linePos(offset) : undefined;
     return `line ${at?.line ?? '?'}, column ${at?.col ?? '?'}`;

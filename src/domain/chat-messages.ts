@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CONTROL_VERBS, failingMetricSchema, operationSchema, ROLLBACK_TRIGGERS } from './operation.js';
 import { waiterSchema } from './lock.js';
 import { verdictSchema } from './verdict.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isAutomated, isFinal, type Operation } from './operation.js';
 import type { Verdict } from './verdict.js';
 

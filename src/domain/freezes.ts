@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Freeze, Urgency } from '../config/schema.js';
 import type { ApprovalKind } from './approval.js';
 

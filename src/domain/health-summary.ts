@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Config, MetricTemplate } from '../config/schema.js';
 import type { Operation } from './operation.js';
 import type { ValueOutcome } from './query-outcome.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ROLLBACK_TRIGGERS, OPERATION_STATES, type Operation } from './operation.js';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What Lifeguard accepts from people, whichever way it arrives (a Slack form, a button, a slash command, the

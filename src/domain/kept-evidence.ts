@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Evidence } from './cluster-state.js';
 import { failingMetricSchema, ROLLBACK_TRIGGERS, type Operation } from './operation.js';
 

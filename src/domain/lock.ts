@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { headline, operationSchema, type Operation } from './operation.js';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { replicaSplit } from './traffic-split.js';
 import type { Verdict } from './verdict.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { URGENCIES, type ServiceEnvironment } from '../config/schema.js';
 import type { ServiceState } from './cluster-state.js';
 import { imageVersion } from './image.js';

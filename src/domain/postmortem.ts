@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isAutomated, type FailingMetric, type Operation } from './operation.js';
 import type { MetricEvidence } from './verdict.js';
 

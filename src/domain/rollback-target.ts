@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ServiceState } from './cluster-state.js';
 
 export const rollbackTargetSchema = z.discriminatedUnion('kind', [

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The verdict of one canary analysis with all of its evidence: what the audit log stores, what Slack and

@@ -1,5 +1,5 @@
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
-import { z } from 'zod';
+import * as z from 'zod';
 import { expectForm, ROW_HASH, type Checkpoint } from '../../domain/checkpoint.js';
 import type { CheckpointStore, StoredCheckpoint } from '../../ports.js';
 import { DEFAULT_RETRY, KubeApi, type RetryPolicy } from './api.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** What Lifeguard serves on /slack/events: the slash commands, button action ids and modal callback ids it registers. */
 export interface SlackRoutes {

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Where a running demo tells `npm run demo:slash` how to reach it; readable by its owner only (it holds the signing secret). */
 export const SESSION_FILE = join(tmpdir(), 'lifeguard-demo-session.json');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { REASON_MAX, REASON_MIN, checkReason, parseId } from '../../../domain/input-rules.js';
 import type { CardRef } from '../../../domain/approval.js';
 
