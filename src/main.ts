@@ -256,11 +256,12 @@ export async function startLifeguard(options: StartOptions = {}): Promise<Lifegu
       await summaryJobs.stop();
       await analysis.stop();
       await engine.stop();
-      await cluster.stop?.();
       await outbox.stop();
       await leadership?.stop({ release: true });
       await slack.stop();
       await server.close();
+      // Last among the parts that read the cluster: a command answered meanwhile may still read it.
+      await cluster.stop?.();
       await checkpoints.stop();
       store.close();
       log.info('lifeguard stopped');

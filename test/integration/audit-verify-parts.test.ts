@@ -84,10 +84,24 @@ describe('audit verify of a log long enough to split', () => {
     const size = Math.ceil(ROWS / partsFor(availableParallelism()));
     const lastOfFirst = await verify(tampered(plain, `DELETE FROM audit_log WHERE id = ${size};`));
     expect(lastOfFirst.code, lastOfFirst.stdout).toBe(1);
-    expect(lastOfFirst.stdout).toContain(`BROKEN at id ${size}: expected row ${size}, found none: rows are missing`);
+    expect(lastOfFirst.stdout).toContain(`BROKEN at id ${size + 1}: expected id ${size} next, found ${size + 1}: rows are missing`);
     const firstOfSecond = await verify(tampered(plain, `DELETE FROM audit_log WHERE id = ${size + 1};`));
     expect(firstOfSecond.code, firstOfSecond.stdout).toBe(1);
     expect(firstOfSecond.stdout).toContain(`BROKEN at id ${size + 2}: expected id ${size + 1} next, found ${size + 2}: rows are missing`);
+  });
+
+  it('a row forged with an id below 1 is found, as a single pass finds it', async () => {
+    const result = await verify(
+      tampered(plain, "INSERT INTO audit_log (id, at, actor, action, subject, detail, prev_hash, hash) SELECT -1, at, actor, action, subject, detail, prev_hash, hash FROM audit_log WHERE id = 1;"),
+    );
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stdout).toContain('BROKEN at id -1: expected id 1 next, found -1: rows are missing');
+  });
+
+  it('a log cut short inside the last range is found where it is cut', async () => {
+    const result = await verify(tampered(plain, `DELETE FROM audit_log WHERE id BETWEEN ${ROWS - 500} AND ${ROWS - 1};`));
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stdout).toContain(`BROKEN at id ${ROWS}: expected id ${ROWS - 500} next, found ${ROWS}: rows are missing`);
   });
 
   it('a keyed log verifies with its key, across the switch, and is refused without it', async () => {

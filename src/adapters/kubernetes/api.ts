@@ -12,7 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { ClusterError, describe, explain, isTransient, type Subject } from './errors.js';
 import { keepAliveMiddleware } from './keep-alive.js';
-import type { OperationName } from './operations.js';
+import { OPERATIONS, type OperationName } from './operations.js';
 import { RequestGate } from './request-gate.js';
 
 export interface RetryPolicy {
@@ -28,6 +28,8 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, conflictAttempts: 5, baseDelayMs: 250, maxDelayMs: 4_000, requestTimeoutMs: 10_000 };
+
+const READ_VERBS = new Set(['get', 'list', 'watch']);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -56,7 +58,11 @@ export class KubeApi {
     readonly cluster: string,
     readonly kubeConfig: KubeConfig,
     readonly retry: RetryPolicy = DEFAULT_RETRY,
-    readonly gate: RequestGate = new RequestGate(),
+    /**
+     * Reads and writes pass separate gates of the same limits: a rollback's drain must not queue behind a tick's
+     * reads, which are thousands where the copies cannot serve them.
+     */
+    private readonly gates: { read: RequestGate; write: RequestGate } = { read: new RequestGate(), write: new RequestGate() },
   ) {
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
@@ -79,7 +85,7 @@ export class KubeApi {
     let last: unknown;
     for (let attempt = 0; attempt < this.retry.attempts; attempt++) {
       try {
-        return await this.gate.run(fn);
+        return await this.gates[READ_VERBS.has(OPERATIONS[op].verb) ? 'read' : 'write'].run(fn);
       } catch (error) {
         if (!isTransient(error)) throw explain(error, op, subject, this.cluster);
         last = error;

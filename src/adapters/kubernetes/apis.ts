@@ -77,7 +77,8 @@ export class ClusterApis {
     if (!client) {
       const kc = this.opts.kubeConfig ? this.opts.kubeConfig(name) : kubeConfigFor(this.config, name);
       const settings: Partial<ClusterSettings> = this.config.clusters[name] ?? {};
-      const api = new KubeApi(name, kc, this.retry, new RequestGate({ ...DEFAULT_REQUEST_LIMITS, ...definedLimits(settings) }));
+      const limits = { ...DEFAULT_REQUEST_LIMITS, ...definedLimits(settings) };
+      const api = new KubeApi(name, kc, this.retry, { read: new RequestGate(limits), write: new RequestGate(limits) });
       const reads = this.opts.reads === 'watch' && settings.watch !== false ? new WatchedReads(api, this.opts.log ?? silent, { observeTimeoutMs: this.opts.observeTimeoutMs }) : new DirectReads(api);
       client = { api, reads };
       this.clients.set(name, client);

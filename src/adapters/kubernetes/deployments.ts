@@ -3,6 +3,7 @@ import type { DeploymentState, Revision, ServiceTarget, Track } from '../../doma
 import type { ClusterApis } from './apis.js';
 import { ClusterError, type Subject } from './errors.js';
 import { CHANGE_CAUSE_ANNOTATION, formerRevisions, revisionOf, templateFingerprint } from './revisions.js';
+import type { ReadOptions } from './object-reads.js';
 import { DEPLOYMENTS, REPLICA_SETS } from './watched-resources.js';
 
 export const timestamp = (value: unknown) => (value instanceof Date ? value.toISOString() : value ? String(value) : '');
@@ -17,8 +18,8 @@ export class Deployments {
   }
 
   /** The Deployment as the API server's JSON, which keeps fields newer than client-node's typed models. */
-  read(target: ServiceTarget, track: Track): Promise<V1Deployment> {
-    return this.apis.readsFor(target).get<V1Deployment>(DEPLOYMENTS, this.subject(target, track));
+  read(target: ServiceTarget, track: Track, opts: ReadOptions = {}): Promise<V1Deployment> {
+    return this.apis.readsFor(target).get<V1Deployment>(DEPLOYMENTS, this.subject(target, track), opts);
   }
 
   /** Waits until reads show the write that left the Deployment at `resourceVersion`. */
@@ -26,16 +27,18 @@ export class Deployments {
     return this.apis.readsFor(target).observed(DEPLOYMENTS, target.settings.namespace, target.settings[track], resourceVersion);
   }
 
-  readBoth(target: ServiceTarget): Promise<[V1Deployment, V1Deployment]> {
-    return Promise.all([this.read(target, 'stable'), this.read(target, 'canary')]);
+  readBoth(target: ServiceTarget, opts: ReadOptions = {}): Promise<[V1Deployment, V1Deployment]> {
+    return Promise.all([this.read(target, 'stable', opts), this.read(target, 'canary', opts)]);
   }
 
   /** The ReplicaSets the Deployment controls: its revisions. */
-  async replicaSets(target: ServiceTarget, deployment: V1Deployment): Promise<V1ReplicaSet[]> {
-    return this.apis.readsFor(target).list<V1ReplicaSet>(REPLICA_SETS, target.settings.namespace, {
-      labels: deployment.spec?.selector?.matchLabels,
-      controllerUid: deployment.metadata?.uid ?? '',
-    });
+  async replicaSets(target: ServiceTarget, deployment: V1Deployment, opts: ReadOptions = {}): Promise<V1ReplicaSet[]> {
+    return this.apis.readsFor(target).list<V1ReplicaSet>(
+      REPLICA_SETS,
+      target.settings.namespace,
+      { labels: deployment.spec?.selector?.matchLabels, controllerUid: deployment.metadata?.uid ?? '' },
+      opts,
+    );
   }
 
   async scale(target: ServiceTarget, track: Track, replicas: number): Promise<void> {

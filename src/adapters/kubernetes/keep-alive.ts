@@ -1,23 +1,41 @@
 import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import { Observable, type ObservableMiddleware } from '@kubernetes/client-node';
 
 type AnyAgent = HttpAgent | HttpsAgent;
 
+/** What sets a connection apart: a rotated client certificate or CA needs new connections, anything else may share them. */
+const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized'] as const;
+
+function tlsIdentity(options: AgentOptions): string {
+  return JSON.stringify(TLS_OPTIONS.map((name) => {
+    const value = options[name];
+    return Buffer.isBuffer(value) ? value.toString('base64') : (value ?? null);
+  }));
+}
+
 /**
  * client-node makes a new Agent, so a new connection and TLS handshake, for every request. This middleware swaps
- * it for one keep-alive agent per cluster, built from the first request's agent options (CA, client certificate),
- * which stay the same for a cluster. Proxy agents are left alone: they manage their own connections.
+ * it for a keep-alive agent of the cluster with the same TLS options (client-node re-reads certificate files and
+ * credential plugins per request, so a rotated certificate gets an agent of its own). Proxy agents are left alone:
+ * they manage their own connections.
  */
 export function keepAliveMiddleware(): ObservableMiddleware {
-  let pooled: AnyAgent | undefined;
+  const pooled = new Map<string, AnyAgent>();
   const pool = (fresh: AnyAgent): AnyAgent => {
-    if (pooled) return pooled;
-    const options = { ...(fresh as AnyAgent & { options: object }).options, keepAlive: true, scheduling: 'lifo' as const };
-    if (fresh.constructor === HttpsAgent) pooled = new HttpsAgent(options);
-    else if (fresh.constructor === HttpAgent) pooled = new HttpAgent(options);
-    else return fresh;
-    return pooled;
+    const Kind = fresh.constructor === HttpsAgent ? HttpsAgent : fresh.constructor === HttpAgent ? HttpAgent : undefined;
+    if (!Kind) return fresh;
+    const options = (fresh as AnyAgent & { options: AgentOptions }).options;
+    const identity = `${Kind.name}:${tlsIdentity(options)}`;
+    let agent = pooled.get(identity);
+    if (!agent) {
+      // Only the newest identity is kept: the requests in flight on an older one finish, and the API server closes its
+      // idle connections.
+      pooled.clear();
+      agent = new Kind({ ...options, keepAlive: true, scheduling: 'lifo' });
+      pooled.set(identity, agent);
+    }
+    return agent;
   };
   return {
     pre: (request) => {

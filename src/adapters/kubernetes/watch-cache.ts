@@ -4,7 +4,7 @@ import { matches, type ListFilter } from './object-reads.js';
 import { collectionPath, type WatchedResource } from './watched-resources.js';
 
 export interface WatchCacheEvents {
-  /** The watch broke after it had synced: reads go on from the last state seen while it reconnects. */
+  /** The watch broke after it had synced: what it holds may be behind until it reconnects. */
   down(error: unknown): void;
   /** It is watching again, after a fresh list if the server had forgotten where it stood (410 Gone). */
   up(): void;
@@ -12,6 +12,8 @@ export interface WatchCacheEvents {
 
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 30_000;
+/** A watch that has held this long is healthy again: its next break backs off from the start. */
+const HEALTHY_MS = 60_000;
 
 /** Resource versions are opaque, but equal ones are the same write and etcd's are increasing integers. */
 export function reached(have: string | undefined, want: string): boolean {
@@ -38,19 +40,22 @@ function slim<T extends KubernetesObject>(obj: T): T {
 /**
  * One resource of one namespace, kept current by client-node's informer: listed once, then watched from the
  * list's resourceVersion, listed again when the server answers 410 Gone. A broken watch is retried with
- * back-off from where it stood, and in the meantime reads get the last state seen, as client-go's listers do.
+ * back-off from where it stood; meanwhile it is not `live`, and its owner reads the API server instead.
  */
 export class WatchCache<T extends KubernetesObject> {
   private readonly informer: Informer<T> & ObjectCache<T>;
   private readonly waiters = new Map<string, { resourceVersion: string; resolve: () => void }[]>();
   /** Names of the objects each controller owns: a Deployment's ReplicaSets without scanning the namespace's. */
   private readonly owned = new Map<string, Set<string>>();
+  /** The controller of each object, to move it in `owned` when that changes. */
+  private readonly ownerOf = new Map<string, string>();
   private synced = false;
   private stopped = false;
   private down = false;
   /** What went wrong during the current (re)connection, if anything. */
   private failure: unknown;
   private retryMs = FIRST_RETRY_MS;
+  private upSince = performance.now();
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -69,12 +74,17 @@ export class WatchCache<T extends KubernetesObject> {
   /** Lists and starts watching; rejects with what stopped it (the list's ClusterError, or the watch's HTTP error). */
   async sync(): Promise<void> {
     this.failure = undefined;
-    await this.informer.start();
+    await this.informer.start().catch((error: unknown) => (this.failure = error));
     if (this.failure !== undefined) {
       await this.informer.stop();
       throw this.failure;
     }
     this.synced = true;
+  }
+
+  /** Synced and watching: what it holds is the cluster as of moments ago. */
+  get live(): boolean {
+    return this.synced && !this.down && !this.stopped;
   }
 
   get(name: string): T | undefined {
@@ -120,13 +130,20 @@ export class WatchCache<T extends KubernetesObject> {
   }
 
   private owner(obj: T, change: 'keep' | 'forget'): void {
-    const uid = obj.metadata?.ownerReferences?.find((ref) => ref.controller)?.uid;
-    if (!uid) return;
-    const names = this.owned.get(uid) ?? new Set<string>();
-    if (change === 'keep') names.add(obj.metadata!.name!);
-    else names.delete(obj.metadata!.name!);
-    if (names.size) this.owned.set(uid, names);
-    else this.owned.delete(uid);
+    const name = obj.metadata?.name ?? '';
+    const before = this.ownerOf.get(name);
+    const now = change === 'keep' ? obj.metadata?.ownerReferences?.find((ref) => ref.controller)?.uid : undefined;
+    if (before === now) return;
+    if (before !== undefined) {
+      const names = this.owned.get(before);
+      names?.delete(name);
+      if (names?.size === 0) this.owned.delete(before);
+      this.ownerOf.delete(name);
+    }
+    if (now !== undefined) {
+      this.owned.set(now, (this.owned.get(now) ?? new Set<string>()).add(name));
+      this.ownerOf.set(name, now);
+    }
   }
 
   private saw(obj: T): void {
@@ -141,6 +158,8 @@ export class WatchCache<T extends KubernetesObject> {
     if (!this.synced || this.stopped) return;
     if (!this.down) {
       this.down = true;
+      // Back-off starts afresh only for a watch that had held a while: one that a proxy cuts every few seconds keeps backing off.
+      if (performance.now() - this.upSince > HEALTHY_MS) this.retryMs = FIRST_RETRY_MS;
       this.events.down(error);
     }
     if (this.retryTimer) return;
@@ -153,10 +172,20 @@ export class WatchCache<T extends KubernetesObject> {
     this.retryTimer = undefined;
     if (this.stopped) return;
     this.failure = undefined;
-    await this.informer.start();
+    try {
+      await this.informer.start();
+    } catch (error) {
+      // Failures before the request is made (credentials from a file or a plugin) reject instead of reporting.
+      this.broke(error);
+      return;
+    }
+    if (this.stopped) {
+      await this.informer.stop();
+      return;
+    }
     if (this.failure === undefined && this.down) {
       this.down = false;
-      this.retryMs = FIRST_RETRY_MS;
+      this.upSince = performance.now();
       this.events.up();
     }
   }

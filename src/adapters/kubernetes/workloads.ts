@@ -57,7 +57,7 @@ export class KubernetesWorkloads implements Workloads {
     const api = this.apis.for(target);
     const subject = this.deployments.subject(target, track);
     return api.retryOnConflict(subject, async () => {
-      const d = await this.deployments.read(target, track);
+      const d = await this.deployments.read(target, track, { fresh: true });
       const current = this.deployments.containerImage(target, track, d);
       const causeNow = d.metadata?.annotations?.[CHANGE_CAUSE_ANNOTATION];
       if (current === image && (changeCause === undefined || causeNow === changeCause)) return { changed: false };
@@ -82,7 +82,7 @@ export class KubernetesWorkloads implements Workloads {
   }
 
   async promote(target: ServiceTarget, opts: { changeCause?: string } = {}): Promise<{ image: string; changed: boolean }> {
-    const canary = await this.deployments.read(target, 'canary');
+    const canary = await this.deployments.read(target, 'canary', { fresh: true });
     const image = this.deployments.containerImage(target, 'canary', canary);
     const { changed } = await this.setImage(target, 'stable', image, opts.changeCause);
     return { image, changed };
@@ -93,11 +93,11 @@ export class KubernetesWorkloads implements Workloads {
     const subject = this.deployments.subject(target, 'stable');
     const deploymentName = `${subject.namespace}/${subject.name}`;
     return api.retryOnConflict(subject, async () => {
-      const d = await this.deployments.read(target, 'stable');
+      const d = await this.deployments.read(target, 'stable', { fresh: true });
       if (d.spec?.paused) {
         throw new ClusterError('state', `Deployment ${deploymentName} is paused; resume it first (kubectl -n ${subject.namespace} rollout resume deployment/${subject.name}) and roll back again`);
       }
-      const replicaSets = await this.deployments.replicaSets(target, d);
+      const replicaSets = await this.deployments.replicaSets(target, d, { fresh: true });
       const plan = rollbackTarget({ stable: this.deployments.state(target, 'stable', d), history: this.deployments.revisions(replicaSets) }, target.settings.container, opts.toRevision);
       if (plan.kind === 'unknown') throw new ClusterError('state', plan.message);
       if (plan.kind === 'no-op') return { outcome: 'no-op', deployment: deploymentName, revision: plan.revision, message: plan.message };

@@ -235,7 +235,15 @@ export class SqliteAuditLog implements AuditLog {
 
   /** verify(), a long chain split across worker threads that read `file` themselves (`lifeguard audit verify`). */
   verifyOnEveryCore(file: string): Promise<ChainCheck> {
-    return verifyInParts({ file, ...(this.key ? { key: this.key } : {}), head: () => this.head(), hashAt: (id) => this.hashAt(id), verify: () => this.verify() });
+    const next = this.db.prepare<[number], { id: number | null }>('SELECT min(id) AS id FROM audit_log WHERE id > ?');
+    return verifyInParts({
+      file,
+      ...(this.key ? { key: this.key } : {}),
+      head: () => this.head(),
+      hashAt: (id) => this.hashAt(id),
+      nextId: (after) => next.get(after)?.id ?? undefined,
+      verify: () => this.verify(),
+    });
   }
 
   /** The newest row, which a checkpoint records. */

@@ -16,6 +16,8 @@ export interface ChainSource {
   key?: AuditKey;
   head(): { id: number; hash: string } | undefined;
   hashAt(id: number): string | undefined;
+  /** The lowest id above `after`, if any. */
+  nextId(after: number): number | undefined;
   /** The whole chain in this thread. */
   verify(): ChainCheck;
 }
@@ -32,7 +34,8 @@ function runPart(url: URL, task: PartTask): Promise<PartResult> {
     const worker = new Worker(url, { workerData: { auditPart: task } });
     worker.once('message', (result: PartResult) => resolve(result));
     worker.once('error', reject);
-    worker.once('exit', (code) => code !== 0 && reject(new Error(`the audit verify worker for rows ${task.from}–${task.to} exited ${code}`)));
+    // After a message this does nothing; without one, the worker ended without an answer.
+    worker.once('exit', (code) => reject(new Error(`the audit verify worker for rows ${task.from}–${task.to} exited ${code} without a result`)));
   });
 }
 
@@ -46,24 +49,31 @@ export async function verifyInParts(source: ChainSource, parts = partsFor(availa
   const head = source.head();
   if (!workerUrl || parts < 2 || !head || head.id < PARTS_FROM_ROWS) return source.verify();
   const size = Math.ceil(head.id / parts);
-  const ranges = Array.from({ length: parts }, (_, i) => ({ from: i * size + 1, to: Math.min(head.id, (i + 1) * size) })).filter((r) => r.from <= r.to);
-  const tasks: (PartTask | ChainCheck)[] = ranges.map(({ from, to }) => {
-    const hash = from === 1 ? undefined : source.hashAt(from - 1);
-    if (from > 1 && hash === undefined) return { ok: false, rows: 0, brokenId: from - 1, reason: `expected row ${from - 1}, found none: rows are missing` };
-    return { file: source.file, from, to, start: hash === undefined ? CHAIN_GENESIS : { id: from - 1, hash }, ...(source.key ? { key: source.key } : {}) };
+  // The first range has no lower bound, so a row forged with an id of 0 or less is read and refused as a single pass does.
+  const ranges = Array.from({ length: parts }, (_, i) => ({ from: i === 0 ? Number.MIN_SAFE_INTEGER : i * size + 1, to: Math.min(head.id, (i + 1) * size) })).filter((r) => r.from <= r.to);
+  const runs = ranges.map(({ from, to }): Promise<PartResult> | undefined => {
+    const start = from <= 1 ? CHAIN_GENESIS : { id: from - 1, hash: source.hashAt(from - 1) };
+    // Without the row before it, the range before ends short of its end, and that is reported first.
+    if (start.hash === undefined) return undefined;
+    return runPart(workerUrl, { file: source.file, from, to, start: { id: start.id, hash: start.hash }, ...(source.key ? { key: source.key } : {}) });
   });
-  const results = await Promise.all(tasks.map((t) => ('file' in t ? runPart(workerUrl, t) : { check: t })));
+  // Ranges are read in order below; one after the first broken range is never awaited, and its failure is moot.
+  for (const run of runs) run?.catch(() => undefined);
   let rows = 0;
   let keyedFrom: number | undefined;
-  for (const [i, result] of results.entries()) {
+  for (const [i, run] of runs.entries()) {
+    const result = await run!;
     if ('keyRequired' in result) throw new AuditKeyRequired(result.keyRequired);
     const check = result.check;
     if (!check.ok) return { ...check, rows: rows + check.rows };
     rows += check.rows;
-    // Ids are contiguous within a range; one that stops short of its end is missing its last rows.
-    if (check.lastId !== ranges[i]!.to) {
-      const missing = (check.lastId ?? ranges[i]!.from - 1) + 1;
-      return { ok: false, rows, brokenId: missing, reason: `expected row ${missing}, found none: rows are missing` };
+    const { from, to } = ranges[i]!;
+    if (check.lastId !== to) {
+      // The range stops short of its end: rows are missing there, named as a single pass names them.
+      const last = check.lastId ?? (i === 0 ? 0 : from - 1);
+      const expected = last + 1;
+      const found = source.nextId(last);
+      return { ok: false, rows: rows + 1, brokenId: found ?? expected, reason: `expected id ${expected} next, found ${found ?? 'none'}: rows are missing` };
     }
     keyedFrom ??= check.keyedFrom;
   }

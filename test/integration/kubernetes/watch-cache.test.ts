@@ -98,6 +98,31 @@ describe('reads from watched copies (lifeguard start)', () => {
     expect(lines.filter((l) => l.level >= 40)).toEqual([]);
   });
 
+  test('while a watch is down its reads go to the API server, and it comes back by itself, each said once', async () => {
+    f = await startFixture();
+    const { log, lines } = logLines();
+    watched = kubernetesCluster(exampleConfig, { reads: 'watch', log, kubeConfig: () => kubeConfigOf(f.kubeconfig) });
+    await watched.workloads.readState(f.production);
+    // The collection (list and watch) answers 503: the watch cannot be made again after the server drops it.
+    const unfault = f.standin.inject({ path: '/apis/apps/v1/namespaces/shop/deployments', method: 'GET', status: 503 });
+    f.standin.expireWatches();
+    await until(async () => (lines.some((l) => l.msg.startsWith('the watch of deployments in shop')) ? true : undefined), 5_000);
+    const set = await kubectl(f.kubeconfig, ['-n', 'shop', 'set', 'image', 'deployment/checkout', `app=${CHECKOUT_IMAGE}:1.4.5`]);
+    expect(set.code, set.stderr).toBe(0);
+    // Read from the server meanwhile: the change shows although no watch can bring it.
+    expect(await stableImage()).toBe(`${CHECKOUT_IMAGE}:1.4.5`);
+    unfault();
+    await until(async () => (lines.some((l) => l.msg.endsWith('is back')) ? true : undefined), 10_000);
+    const before = f.standin.requestCounts().byVerb.get ?? 0;
+    await watched.workloads.readState(f.production);
+    expect(f.standin.requestCounts().byVerb.get ?? 0).toBe(before);
+    const told = lines.filter((l) => l.msg.includes('the watch of deployments in shop')).map((l) => l.msg);
+    expect(told).toEqual([
+      'the watch of deployments in shop on cluster "prod" broke; reads go to the API server while it reconnects',
+      'the watch of deployments in shop on cluster "prod" is back',
+    ]);
+  });
+
   test('a Deployment deleted from the cluster is gone from the reads', async () => {
     f = await startFixture();
     watched = kubernetesCluster(exampleConfig, { reads: 'watch', kubeConfig: () => kubeConfigOf(f.kubeconfig) });

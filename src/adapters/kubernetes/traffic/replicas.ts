@@ -22,7 +22,7 @@ export class ReplicaRatioRouter implements TrafficRouter {
   }
 
   async set(target: ServiceTarget, canaryPercent: number): Promise<TrafficWeights> {
-    const [stable, canary] = await this.deployments.readBoth(target);
+    const [stable, canary] = await this.deployments.readBoth(target, { fresh: true });
     const split = replicaSplit(wanted(stable), wanted(canary), canaryPercent);
     // Grow one side before shrinking the other so that capacity never dips during the shift.
     const order: Track[] = split.canary > wanted(canary) ? ['canary', 'stable'] : ['stable', 'canary'];

@@ -2,6 +2,7 @@ import { PatchStrategy } from '@kubernetes/client-node';
 import type { ServiceTarget, TrafficWeights } from '../../../domain/cluster-state.js';
 import type { TrafficRouter } from '../../../ports.js';
 import type { ClusterApis } from '../apis.js';
+import type { ReadOptions } from '../object-reads.js';
 import { allRoutesAt, readWeights, weightPatch, weightedRoutes, type RouteDoc, type RouteKind } from './weighted-routes.js';
 
 /** Weights kept in a route object of the cluster (VirtualService, HTTPRoute): read, patched and verified there. */
@@ -16,9 +17,9 @@ export class RouteObjectRouter implements TrafficRouter {
     return { ...ref, subject: { kind: this.kind.resource.kind, namespace: target.settings.namespace, name: ref.name, configPath: ref.configPath } };
   }
 
-  private async routes(target: ServiceTarget) {
+  private async routes(target: ServiceTarget, opts: ReadOptions = {}) {
     const ref = this.ref(target);
-    const doc = await this.apis.readsFor(target).get<RouteDoc & { metadata: object }>(this.kind.resource, ref.subject);
+    const doc = await this.apis.readsFor(target).get<RouteDoc & { metadata: object }>(this.kind.resource, ref.subject, opts);
     return { doc, routes: weightedRoutes(this.kind, doc, target.settings, ref.routeName) };
   }
 
@@ -31,7 +32,7 @@ export class RouteObjectRouter implements TrafficRouter {
     const api = this.apis.for(target);
     const ref = this.ref(target);
     return api.retryOnConflict(ref.subject, async () => {
-      const { doc, routes } = await this.routes(target);
+      const { doc, routes } = await this.routes(target, { fresh: true });
       if (allRoutesAt(routes, canaryPercent)) return { ...readWeights(routes), source: this.kind.source };
       const body = weightPatch(routes, canaryPercent, doc.metadata?.resourceVersion ?? '');
       const patched = (await api.call(this.kind.patchOp, ref.subject, () =>
