@@ -141,6 +141,17 @@ describe('audit verify, streaming a long log', () => {
     log(intact, 20_000, KEY);
     expect(await runCli(['audit', 'verify', '--db', intact], { LIFEGUARD_AUDIT_KEY: KEY })).toMatchObject({ code: 0, stdout: expect.stringContaining('audit log intact: 20000 rows verified') });
   });
+
+  it('keeps its verdict as exit status, without a stack trace, when the reader is gone (| true)', async () => {
+    const dir = tempDir();
+    const intact = join(dir, 'lifeguard.db');
+    log(intact, 10);
+    // `true` exits before the CLI has started, so every line it prints meets a closed pipe (EPIPE).
+    expect(await piped(['audit', 'verify', '--db', intact], 'true', dir)).toMatchObject({ cliStatus: 0, stderr: '' });
+    expect(await piped(['--help'], 'true', dir)).toMatchObject({ cliStatus: 0, stderr: '' });
+    execFileSync('sqlite3', [intact, "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET detail = '{}' WHERE id = 4;"]);
+    expect(await piped(['audit', 'verify', '--db', intact], 'true', dir)).toMatchObject({ cliStatus: 1, stderr: '' });
+  });
 });
 
 describe('durable appends with group commit', () => {
