@@ -1,6 +1,8 @@
-import { ADD, DELETE, ERROR, UPDATE, makeInformer, type Informer, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ADD, DELETE, ERROR, ListWatch, UPDATE, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { KubeApi } from './api.js';
 import { matches, type ListFilter } from './object-reads.js';
+import { CUT_WITHIN_MS, ReportingWatch } from './reporting-watch.js';
 import { collectionPath, type WatchedResource } from './watched-resources.js';
 
 export interface WatchCacheEvents {
@@ -43,7 +45,7 @@ function slim<T extends KubernetesObject>(obj: T): T {
  * back-off from where it stood; meanwhile it is not `live`, and its owner reads the API server instead.
  */
 export class WatchCache<T extends KubernetesObject> {
-  private readonly informer: Informer<T> & ObjectCache<T>;
+  private readonly informer: ListWatch<T>;
   private readonly waiters = new Map<string, { resourceVersion: string; resolve: () => void }[]>();
   /** Names of the objects each controller owns: a Deployment's ReplicaSets without scanning the namespace's. */
   private readonly owned = new Map<string, Set<string>>();
@@ -64,7 +66,9 @@ export class WatchCache<T extends KubernetesObject> {
     private readonly namespace: string,
     private readonly events: WatchCacheEvents,
   ) {
-    this.informer = makeInformer<T>(api.kubeConfig, collectionPath(resource, namespace), () => this.listAll());
+    // As client-node's makeInformer builds it, with a Watch that reports what the informer would keep to itself.
+    const watch = new ReportingWatch(api.kubeConfig, api.cluster, (error) => this.broke(error));
+    this.informer = new ListWatch<T>(collectionPath(resource, namespace), watch, () => this.listAll(), false);
     this.informer.on(ADD, (obj) => this.saw(obj));
     this.informer.on(UPDATE, (obj) => this.saw(obj));
     this.informer.on(DELETE, (obj) => this.owner(obj, 'forget'));
@@ -183,7 +187,9 @@ export class WatchCache<T extends KubernetesObject> {
       await this.informer.stop();
       return;
     }
-    if (this.failure === undefined && this.down) {
+    // Back only once the watch holds: one cut as soon as it opens would otherwise be 'back' and 'broke' at every retry.
+    if (this.failure === undefined && this.down) await sleep(CUT_WITHIN_MS, undefined, { ref: false });
+    if (this.failure === undefined && this.down && !this.stopped) {
       this.down = false;
       this.upSince = performance.now();
       this.events.up();

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, test } from 'vitest';
 import { kubernetesCluster } from '../../../src/adapters/kubernetes/cluster.js';
@@ -121,6 +124,67 @@ describe('reads from watched copies (lifeguard start)', () => {
       'the watch of deployments in shop on cluster "prod" broke; reads go to the API server while it reconnects',
       'the watch of deployments in shop on cluster "prod" is back',
     ]);
+  });
+
+  test('a watch that cannot be reopened after a clean close, its credentials failing, is known down: no stale read, and back by itself', async () => {
+    f = await startFixture();
+    const { log, lines } = logLines();
+    // An exec credential plugin, as EKS and GKE use, that fails while `fail` exists; its token expires at once, so every request runs it.
+    const dir = mkdtempSync(join(tmpdir(), 'lifeguard-exec-'));
+    const failing = join(dir, 'fail');
+    const plugin = join(dir, 'credentials.sh');
+    writeFileSync(
+      plugin,
+      `#!/bin/sh\nif [ -e '${failing}' ]; then echo 'the token service is unavailable' >&2; exit 1; fi\n` +
+        `echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"standin-token","expirationTimestamp":"2000-01-01T00:00:00Z"}}'\n`,
+      { mode: 0o755 },
+    );
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, readFileSync(f.kubeconfig, 'utf8').replace('    token: standin-token', `    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: ${plugin}\n      interactiveMode: Never`));
+    watched = kubernetesCluster(exampleConfig, { reads: 'watch', log, kubeConfig: () => kubeConfigOf(kubeconfig) });
+    try {
+      expect(await stableImage()).toBe(`${CHECKOUT_IMAGE}:1.4.2`);
+      writeFileSync(failing, '');
+      // The server ends the watches as at their timeout; the informer reopens them by itself, and the plugin fails before any request leaves.
+      f.standin.endWatches();
+      await until(async () => (lines.some((l) => l.msg.startsWith('the watch of deployments in shop')) ? true : undefined), 5_000);
+      const set = await kubectl(f.kubeconfig, ['-n', 'shop', 'set', 'image', 'deployment/checkout', `app=${CHECKOUT_IMAGE}:1.4.6`]);
+      expect(set.code, set.stderr).toBe(0);
+      // Not the image from before the change: the read goes to the API server, and fails for the same credentials.
+      await expect(stableImage()).rejects.toThrow(/token service is unavailable/);
+      rmSync(failing);
+      await until(async () => (lines.some((l) => l.msg === 'the watch of deployments in shop on cluster "prod" is back') ? true : undefined), 10_000);
+      const before = f.standin.requestCounts().byVerb.get ?? 0;
+      expect(await stableImage()).toBe(`${CHECKOUT_IMAGE}:1.4.6`);
+      expect(f.standin.requestCounts().byVerb.get ?? 0).toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('watches cut as soon as they open are said once and retried with back-off, not reopened in a loop; reads go to the API server meanwhile', async () => {
+    f = await startFixture();
+    const { log, lines } = logLines();
+    watched = kubernetesCluster(exampleConfig, { reads: 'watch', log, kubeConfig: () => kubeConfigOf(f.kubeconfig) });
+    await watched.workloads.readState(f.production);
+    const uncut = f.standin.cutWatches(0);
+    f.standin.endWatches();
+    const watchesBefore = f.standin.requestCounts().byVerb.watch ?? 0;
+    await until(async () => (lines.some((l) => l.msg.startsWith('the watch of deployments in shop')) ? true : undefined), 5_000);
+    const set = await kubectl(f.kubeconfig, ['-n', 'shop', 'set', 'image', 'deployment/checkout', `app=${CHECKOUT_IMAGE}:1.4.7`]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(await stableImage()).toBe(`${CHECKOUT_IMAGE}:1.4.7`);
+    await new Promise((r) => setTimeout(r, 4_000));
+    // Three watched resources, each reopened once at the close and then after 1 s and 2 s of back-off (and perhaps 4 s).
+    expect((f.standin.requestCounts().byVerb.watch ?? 0) - watchesBefore).toBeLessThanOrEqual(3 * 4);
+    uncut();
+    await until(async () => (lines.some((l) => l.msg === 'the watch of deployments in shop on cluster "prod" is back') ? true : undefined), 20_000);
+    const told = lines.filter((l) => l.msg.includes('the watch of deployments in shop'));
+    expect(told.map((l) => l.msg)).toEqual([
+      'the watch of deployments in shop on cluster "prod" broke; reads go to the API server while it reconnects',
+      'the watch of deployments in shop on cluster "prod" is back',
+    ]);
+    expect((told[0] as unknown as { err: { message: string } }).err.message).toContain('cuts long requests; if it always does, set clusters.prod.watch: false');
   });
 
   test('a Deployment deleted from the cluster is gone from the reads', async () => {

@@ -171,6 +171,22 @@ export class KubeStandin {
     this.watches.expire();
   }
 
+  /** Ends every open watch cleanly, as the API server does when a watch's request timeout passes: the client watches again from where it stood. */
+  endWatches() {
+    this.watches.endAll();
+  }
+
+  /**
+   * From now on every watch ends cleanly `ms` after it opens, as behind a proxy that cuts long requests; returns
+   * a function that stops cutting them.
+   */
+  cutWatches(ms: number): () => void {
+    this.watches.cutAfterMs = ms;
+    return () => {
+      this.watches.cutAfterMs = undefined;
+    };
+  }
+
   async stop(): Promise<void> {
     this.controller.stop();
     this.watches.closeAll();

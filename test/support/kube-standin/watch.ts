@@ -96,6 +96,8 @@ class Watcher {
 export class WatchHub {
   private readonly watchers = new Map<string, Map<string, Set<Watcher>>>();
   private readonly listener = (event: WatchEvent) => this.dispatch(event);
+  /** Set while a proxy on the way ends every watch this long after it opens (see KubeStandin.cutWatches). */
+  cutAfterMs: number | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -136,7 +138,7 @@ export class WatchHub {
     watcher.onEnd = () => set.delete(watcher);
     // As the API server reads it, a timeout of 0 is no timeout given.
     const timeoutMs = (Number(params.get('timeoutSeconds')) || DEFAULT_TIMEOUT_SECONDS) * 1000;
-    watcher.after(timeoutMs, () => watcher.end());
+    watcher.after(Math.min(timeoutMs, this.cutAfterMs ?? Infinity), () => watcher.end());
     if (params.get('allowWatchBookmarks') === 'true') this.scheduleBookmark(watcher, Date.now() + timeoutMs);
     // The response closes when the client goes away (the request's own 'close' only says its body was read).
     res.on('close', () => watcher.end());
@@ -151,9 +153,14 @@ export class WatchHub {
     for (const watcher of this.all()) watcher.fail(expired(watcher.lastSent, this.store.currentRevision));
   }
 
+  /** Ends every open watch cleanly, as the API server does when a watch's request timeout passes. */
+  endAll() {
+    for (const watcher of this.all()) watcher.end();
+  }
+
   closeAll() {
     this.store.changes.off('change', this.listener);
-    for (const watcher of this.all()) watcher.end();
+    this.endAll();
   }
 
   private all(): Watcher[] {
