@@ -3,18 +3,19 @@ import { loadFrontBundle } from './cli/front-bundle.js';
 
 // A reader that went away (`lifeguard audit verify | head -1`) gets no more lines, as with any Unix tool, instead of the
 // process dying on EPIPE with a stack trace; the command still runs to its end and exits with its own status.
-// Any other write error (a full disk behind `>`) is said once and fails the command, since its output is incomplete.
+// Any other write error (a full disk behind `>`) fails the command, since its output is incomplete, and is said on
+// standard error when that is not what failed. Node reports it after the write returned, often after the command
+// has ended with its status, so both orders are covered here and below.
 const gone = { stdout: false, stderr: false };
-let outputFailed = false;
+/** What failed the output, which a command writing with backpressure (stream-out.ts) throws again: said once. */
+let outputError: Error | undefined;
 for (const name of ['stdout', 'stderr'] as const) {
   process[name].on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') {
-      gone[name] = true;
-      return;
-    }
-    if (!outputFailed && name === 'stdout') process.stderr.write(`lifeguard: could not write the output: ${error.message}\n`);
-    outputFailed = true;
     gone[name] = true;
+    if (error.code === 'EPIPE') return;
+    if (!outputError && name === 'stdout') io.err(`lifeguard: could not write the output: ${error.message}`);
+    outputError ??= error;
+    if (!process.exitCode) process.exitCode = 1;
   });
 }
 
@@ -31,10 +32,10 @@ const front = loadFrontBundle()?.front ?? (await import('./cli/front.js'));
 
 front.dispatch(front.COMMANDS, process.argv.slice(2), io).then(
   (code) => {
-    process.exitCode = outputFailed && code === 0 ? 1 : code;
+    process.exitCode = outputError && code === 0 ? 1 : code;
   },
   (error: unknown) => {
-    process.stderr.write(`lifeguard: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (error !== outputError) io.err(`lifeguard: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
   },
 );

@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -151,6 +152,21 @@ describe('audit verify, streaming a long log', () => {
     expect(await piped(['--help'], 'true', dir)).toMatchObject({ cliStatus: 0, stderr: '' });
     execFileSync('sqlite3', [intact, "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET detail = '{}' WHERE id = 4;"]);
     expect(await piped(['audit', 'verify', '--db', intact], 'true', dir)).toMatchObject({ cliStatus: 1, stderr: '' });
+  });
+
+  it('fails, saying so once, when its output cannot be written (> /dev/full)', async () => {
+    const dir = tempDir();
+    const intact = join(dir, 'lifeguard.db');
+    log(intact, 10);
+    for (const args of [['audit', 'verify', '--db', intact], ['audit', 'export', '--db', intact], ['--help']]) {
+      const full = openSync('/dev/full', 'w');
+      const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli.ts'), ...args], { cwd: REPO_ROOT, stdio: ['ignore', full, 'pipe'] });
+      closeSync(full);
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const [code] = (await once(child, 'close')) as [number];
+      expect({ args, code, stderr }).toEqual({ args, code: 1, stderr: 'lifeguard: could not write the output: ENOSPC: no space left on device, write\n' });
+    }
   });
 });
 

@@ -16,6 +16,14 @@ export class WatchCut extends Error {
   }
 }
 
+export interface ReportingWatchOwner {
+  cluster: string;
+  /** The informer's own reopening failed: its copy is no longer kept current. */
+  failed(error: unknown): void;
+  /** The owner stopped: a watch the informer reopens now must not stay open. */
+  stopped(): boolean;
+}
+
 /**
  * client-node's Watch, for the informers of watch-cache.ts, with what an informer does by itself after a watch
  * ends made visible to its owner:
@@ -24,13 +32,13 @@ export class WatchCut extends Error {
  *   good while its copy still looked current. Here the failure goes to `failed`, so the copy is known to be down
  *   and is reconnected with back-off.
  * - A watch cut as soon as it opened (WatchCut) is reported as the error it is, instead of being reopened at once,
- *   again and again.
+ *   again and again. The second is counted from the call, credentials included: a plugin slow enough to hide a
+ *   cut paces the reopening itself.
  */
 export class ReportingWatch extends Watch {
   constructor(
     config: KubeConfig,
-    private readonly cluster: string,
-    private readonly failed: (error: unknown) => void,
+    private readonly owner: ReportingWatchOwner,
   ) {
     super(config);
   }
@@ -51,9 +59,14 @@ export class ReportingWatch extends Watch {
       const cut = error === null && events === 0 && performance.now() - opened < CUT_WITHIN_MS;
       // `done` is the informer's async handler, which re-lists and re-watches after a clean close; its promise is
       // typed away as void, and a rejection of it would otherwise go unheard.
-      const handled = done(cut ? new WatchCut(path, this.cluster) : error) as unknown;
-      if (handled instanceof Promise) handled.catch(this.failed);
+      const handled = done(cut ? new WatchCut(path, this.owner.cluster) : error) as unknown;
+      if (handled instanceof Promise) handled.catch((failure: unknown) => this.owner.failed(failure));
     };
-    return super.watch(path, queryParams, counted, ended);
+    // client-node's informer does not look at its stop flag again once it is reopening (re-listing, fetching
+    // credentials): a stop that lands meanwhile would leave this watch open for good.
+    if (this.owner.stopped()) return new AbortController();
+    const request = await super.watch(path, queryParams, counted, ended);
+    if (this.owner.stopped()) request.abort();
+    return request;
   }
 }

@@ -67,7 +67,7 @@ export class WatchCache<T extends KubernetesObject> {
     private readonly events: WatchCacheEvents,
   ) {
     // As client-node's makeInformer builds it, with a Watch that reports what the informer would keep to itself.
-    const watch = new ReportingWatch(api.kubeConfig, api.cluster, (error) => this.broke(error));
+    const watch = new ReportingWatch(api.kubeConfig, { cluster: api.cluster, failed: (error) => this.broke(error), stopped: () => this.stopped });
     this.informer = new ListWatch<T>(collectionPath(resource, namespace), watch, () => this.listAll(), false);
     this.informer.on(ADD, (obj) => this.saw(obj));
     this.informer.on(UPDATE, (obj) => this.saw(obj));
